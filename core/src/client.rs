@@ -1,0 +1,594 @@
+//! The client handle: the logging API callers use.
+
+use std::fmt;
+use std::sync::Arc;
+use std::thread::{self, ThreadId};
+
+use arc_swap::ArcSwap;
+use serde::Serialize;
+use serde_json::{Map, Value};
+
+use crate::pipeline::Pipeline;
+use crate::validate::limits;
+use crate::{
+    now_millis, validate, ClientBuilder, Config, Endpoint, Error, ErrorPayload, Flow,
+    IngestRawOptions, Level, LogEntry, LogOptions, LogRecord, RawFormat, RawRequest, Stats,
+    Transport, TransportError, ValidationError, Violation,
+};
+
+/// The logging client: a cheap `Clone + Send + Sync` handle.
+///
+/// Logging calls validate, stamp and queue the record, and return at once;
+/// a background worker batches and sends. Dropping the last handle flushes
+/// what is queued within the shutdown timeout.
+///
+/// ```
+/// use serde_json::json;
+/// use timber_core::{Client, Level, LogOptions};
+/// use timber_transport_mock::MockTransport;
+///
+/// let mock = MockTransport::new();
+/// let client = Client::builder()
+///     .source("api")
+///     .api_key("tb_test_key")
+///     .transport(mock.clone())
+///     .build()?;
+///
+/// client
+///     .set_user_id(Some("user-42"))
+///     .info("user signed in", json!({"method": "oauth"}), LogOptions::tags(["auth"]))
+///     .warn("slow response", json!({"ms": 1250}), None)
+///     .debug("cache miss", (), None);
+///
+/// let err = "abc".parse::<i32>().unwrap_err();
+/// client.error("parsing failed", &err, None);
+///
+/// client.flush()?;
+/// assert_eq!(mock.count(), 4);
+/// assert_eq!(mock.by_level(Level::Error)[0].error_name.as_deref(), Some("ParseIntError"));
+/// assert_eq!(mock.by_tag("auth")[0].user_id.as_deref(), Some("user-42"));
+/// # Ok::<(), timber_core::Error>(())
+/// ```
+#[derive(Clone)]
+pub struct Client {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    pipeline: Arc<Pipeline>,
+    defaults: ArcSwap<Defaults>,
+    worker: ThreadId,
+}
+
+#[derive(Default)]
+struct Defaults {
+    user_id: Option<Arc<str>>,
+    session_id: Option<Arc<str>>,
+}
+
+impl Drop for Inner {
+    fn drop(&mut self) {
+        let close = self.pipeline.close();
+        // On the worker thread itself (a callback held the last handle),
+        // waiting for the worker would wait forever: signal and go.
+        if thread::current().id() != self.worker {
+            let _ = futures_executor::block_on(close);
+        }
+    }
+}
+
+impl fmt::Debug for Client {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Client")
+            .field("config", self.config())
+            .field("stats", &self.stats())
+            .finish()
+    }
+}
+
+impl Client {
+    /// Starts configuring a client.
+    pub fn builder() -> ClientBuilder {
+        ClientBuilder::default()
+    }
+
+    pub(crate) fn start(config: Config, transport: Arc<dyn Transport>) -> Client {
+        let defaults = Defaults {
+            user_id: config.user_id.clone(),
+            session_id: config.session_id.clone(),
+        };
+        let endpoint = Endpoint {
+            base_url: config.base_url.clone(),
+            api_key: config.api_key.clone(),
+        };
+        let (pipeline, worker) = Pipeline::start(config, endpoint, transport);
+        Client {
+            inner: Arc::new(Inner {
+                pipeline,
+                defaults: ArcSwap::from_pointee(defaults),
+                worker,
+            }),
+        }
+    }
+
+    /// The configuration the client was built with.
+    pub fn config(&self) -> &Config {
+        self.inner.pipeline.config()
+    }
+
+    /// A snapshot of the counters.
+    pub fn stats(&self) -> Stats {
+        self.inner.pipeline.stats()
+    }
+
+    /// Whether a record of this level passes `min_level`.
+    pub fn should_log(&self, level: Level) -> bool {
+        level >= self.config().min_level
+    }
+
+    /// Logs at debug level. `data` is anything that serializes to a JSON
+    /// object, or `()` for none.
+    pub fn debug(
+        &self,
+        message: impl Into<String>,
+        data: impl Serialize,
+        options: impl Into<Option<LogOptions>>,
+    ) -> &Self {
+        self.log_data(Level::Debug, message, data, options.into(), None);
+        self
+    }
+
+    /// Logs at info level.
+    pub fn info(
+        &self,
+        message: impl Into<String>,
+        data: impl Serialize,
+        options: impl Into<Option<LogOptions>>,
+    ) -> &Self {
+        self.log_data(Level::Info, message, data, options.into(), None);
+        self
+    }
+
+    /// Logs at warn level.
+    pub fn warn(
+        &self,
+        message: impl Into<String>,
+        data: impl Serialize,
+        options: impl Into<Option<LogOptions>>,
+    ) -> &Self {
+        self.log_data(Level::Warn, message, data, options.into(), None);
+        self
+    }
+
+    /// Logs at error level, with data (`json!({..})`, a `Map`, `()`) or an
+    /// error value (`&err`), whose name, cause chain and message are extracted.
+    pub fn error(
+        &self,
+        message: impl Into<String>,
+        error_or_data: impl Into<ErrorPayload>,
+        options: impl Into<Option<LogOptions>>,
+    ) -> &Self {
+        self.log_payload(
+            Level::Error,
+            message,
+            error_or_data.into(),
+            options.into(),
+            None,
+        );
+        self
+    }
+
+    /// Logs a full entry; invalid input goes to `on_error`.
+    pub fn log(&self, entry: LogEntry) -> &Self {
+        let _ = self.log_entry(entry, None);
+        self
+    }
+
+    /// Logs a full entry and returns why it was not accepted, if it was not.
+    /// A record below `min_level` is not an error: it is skipped.
+    pub fn try_log(&self, entry: LogEntry) -> Result<(), Error> {
+        self.submit_entry(entry, None)
+    }
+
+    /// Sets the default user id of later records; `None` clears it.
+    pub fn set_user_id(&self, user_id: Option<&str>) -> &Self {
+        self.set_default("userId", user_id, |d, v| d.user_id = v);
+        self
+    }
+
+    /// Sets the default session id of later records; `None` clears it.
+    pub fn set_session_id(&self, session_id: Option<&str>) -> &Self {
+        self.set_default("sessionId", session_id, |d, v| d.session_id = v);
+        self
+    }
+
+    /// The current default user id.
+    pub fn user_id(&self) -> Option<Arc<str>> {
+        self.inner.defaults.load().user_id.clone()
+    }
+
+    /// The current default session id.
+    pub fn session_id(&self) -> Option<Arc<str>> {
+        self.inner.defaults.load().session_id.clone()
+    }
+
+    fn set_default(
+        &self,
+        field: &str,
+        value: Option<&str>,
+        set: impl Fn(&mut Defaults, Option<Arc<str>>),
+    ) {
+        if let Some(v) = value {
+            let n = v.chars().count();
+            if n > limits::ID {
+                self.refuse(Error::Validation(ValidationError {
+                    field: field.to_owned(),
+                    violation: Violation::TooLong,
+                    limit: limits::ID,
+                    actual: n,
+                }));
+                return;
+            }
+        }
+        let value: Option<Arc<str>> = value.map(Arc::from);
+        self.inner.defaults.rcu(|current| {
+            let mut next = Defaults {
+                user_id: current.user_id.clone(),
+                session_id: current.session_id.clone(),
+            };
+            set(&mut next, value.clone());
+            next
+        });
+    }
+
+    /// Starts a flow with a local id `{name}-{8 random [a-z0-9]}`.
+    ///
+    /// ```
+    /// # use timber_core::Client;
+    /// # use timber_transport_mock::MockTransport;
+    /// # let client = Client::builder().source("s").api_key("k").transport(MockTransport::new()).build()?;
+    /// let flow = client.flow("checkout")?;
+    /// assert!(flow.id().starts_with("checkout-"));
+    /// assert_eq!(flow.id().len(), "checkout-".len() + 8);
+    /// # Ok::<(), timber_core::Error>(())
+    /// ```
+    pub fn flow(&self, name: &str) -> Result<Flow, Error> {
+        let mut id = String::with_capacity(name.len() + 9);
+        id.push_str(name);
+        id.push('-');
+        for _ in 0..8 {
+            id.push(random_id_char());
+        }
+        self.new_flow(name, id)
+    }
+
+    /// Starts a flow whose id the server assigns (`POST /v1/flows`), with the
+    /// client's retry policy.
+    pub async fn flow_async(&self, name: &str) -> Result<Flow, Error> {
+        check_flow_name(name)?;
+        let p = &self.inner.pipeline;
+        let id = self
+            .with_retry(|| p.transport().create_flow(p.endpoint(), name))
+            .await
+            .map_err(Error::Transport)?;
+        self.new_flow(name, id)
+    }
+
+    fn new_flow(&self, name: &str, id: String) -> Result<Flow, Error> {
+        check_flow_name(name)?;
+        let n = id.chars().count();
+        if id.is_empty() || n > limits::FLOW_ID {
+            return Err(Error::Validation(ValidationError {
+                field: "flowId".into(),
+                violation: if id.is_empty() {
+                    Violation::TooShort
+                } else {
+                    Violation::TooLong
+                },
+                limit: limits::FLOW_ID,
+                actual: n,
+            }));
+        }
+        Ok(Flow::new(self.clone(), name.into(), id.into()))
+    }
+
+    /// Sends a raw body (json, jsonl, syslog, text, csv or obl) now, blocking
+    /// the calling thread, with the client's retry policy. Options left
+    /// `None` take the client's source, environment and dataset.
+    ///
+    /// ```
+    /// # use timber_core::{Client, RawFormat};
+    /// # use timber_transport_mock::MockTransport;
+    /// # let mock = MockTransport::new();
+    /// # let client = Client::builder().source("relay").api_key("k").transport(mock.clone()).build()?;
+    /// client.ingest_raw("level,message\nerror,Connection refused", RawFormat::Csv, None)?;
+    /// let raw = mock.raw_ingestions();
+    /// assert_eq!(raw[0].format, RawFormat::Csv);
+    /// assert_eq!(raw[0].options.source.as_deref(), Some("relay"));
+    /// # Ok::<(), timber_core::Error>(())
+    /// ```
+    pub fn ingest_raw(
+        &self,
+        body: &str,
+        format: RawFormat,
+        options: impl Into<Option<IngestRawOptions>>,
+    ) -> Result<(), Error> {
+        futures_executor::block_on(self.ingest_raw_async(body, format, options))
+    }
+
+    /// The async form of [`Client::ingest_raw`]; runs under any executor.
+    pub async fn ingest_raw_async(
+        &self,
+        body: &str,
+        format: RawFormat,
+        options: impl Into<Option<IngestRawOptions>>,
+    ) -> Result<(), Error> {
+        let p = &self.inner.pipeline;
+        if p.is_closed() {
+            return Err(Error::Closed);
+        }
+        let config = self.config();
+        if body.trim().is_empty() {
+            return Err(Error::InvalidRawBody {
+                format,
+                reason: "the body is empty".into(),
+            });
+        }
+        if let Some(check) = &config.raw_validator {
+            check(format, body).map_err(|reason| Error::InvalidRawBody { format, reason })?;
+        }
+        let mut options = options.into().unwrap_or_default();
+        options
+            .source
+            .get_or_insert_with(|| config.source.to_string());
+        options.environment.get_or_insert(config.environment);
+        if let Some(dataset) = &config.dataset {
+            options.dataset.get_or_insert_with(|| dataset.to_string());
+        }
+        let raw = RawRequest {
+            body,
+            format,
+            options: &options,
+        };
+        self.with_retry(|| p.transport().ingest_raw(p.endpoint(), raw))
+            .await
+            .map_err(Error::Transport)
+    }
+
+    async fn with_retry<T, F, Fut>(&self, mut op: F) -> Result<T, TransportError>
+    where
+        F: FnMut() -> Fut,
+        Fut: std::future::Future<Output = Result<T, TransportError>>,
+    {
+        let policy = &self.config().retry;
+        let mut retry = 0;
+        loop {
+            match op().await {
+                Err(e) if e.is_retryable() && retry < policy.max_retries => {
+                    futures_timer::Delay::new(policy.delay(retry, e.retry_after())).await;
+                    retry += 1;
+                }
+                other => return other,
+            }
+        }
+    }
+
+    /// Sends everything queued so far and waits for the outcome. A batch
+    /// that fails every retry stays queued and its error is returned.
+    pub fn flush(&self) -> Result<(), Error> {
+        futures_executor::block_on(self.inner.pipeline.flush())
+    }
+
+    /// The async form of [`Client::flush`]: awaits without blocking the
+    /// executor (safe on a current-thread runtime).
+    pub async fn flush_async(&self) -> Result<(), Error> {
+        self.inner.pipeline.flush().await
+    }
+
+    /// Flushes and stops the worker, within the shutdown timeout. Later
+    /// logging calls are refused with [`Error::Closed`].
+    pub fn disconnect(&self) -> Result<(), Error> {
+        futures_executor::block_on(self.inner.pipeline.close())
+    }
+
+    /// The async form of [`Client::disconnect`].
+    pub async fn disconnect_async(&self) -> Result<(), Error> {
+        self.inner.pipeline.close().await
+    }
+
+    /// A guard that disconnects the client when it goes out of scope, even
+    /// while other handles live (the Rust form of a context manager).
+    ///
+    /// ```
+    /// # use timber_core::Client;
+    /// # use timber_transport_mock::MockTransport;
+    /// let mock = MockTransport::new();
+    /// let client = Client::builder().source("job").api_key("k").transport(mock.clone()).build()?;
+    /// {
+    ///     let _guard = client.shutdown_guard();
+    ///     client.info("working", (), None);
+    /// }
+    /// assert_eq!(mock.count(), 1);
+    /// # Ok::<(), timber_core::Error>(())
+    /// ```
+    pub fn shutdown_guard(&self) -> ShutdownGuard {
+        ShutdownGuard {
+            client: self.clone(),
+        }
+    }
+
+    // --- the logging path -------------------------------------------------
+
+    pub(crate) fn log_data(
+        &self,
+        level: Level,
+        message: impl Into<String>,
+        data: impl Serialize,
+        options: Option<LogOptions>,
+        flow: Option<&Flow>,
+    ) {
+        if self.should_log(level) {
+            self.log_payload(level, message, ErrorPayload::data(data), options, flow);
+        }
+    }
+
+    pub(crate) fn log_payload(
+        &self,
+        level: Level,
+        message: impl Into<String>,
+        payload: ErrorPayload,
+        options: Option<LogOptions>,
+        flow: Option<&Flow>,
+    ) {
+        if !self.should_log(level) {
+            return;
+        }
+        let mut record = self.stamp(level, message.into(), now_millis());
+        match payload {
+            ErrorPayload::None => {}
+            ErrorPayload::Data(map) => record.data = Some(map),
+            ErrorPayload::Error {
+                name,
+                stack,
+                message,
+            } => {
+                record.error_name = Some(name);
+                record.error_stack = Some(stack);
+                record.data = Some(Map::from_iter([(
+                    "message".to_owned(),
+                    Value::String(message),
+                )]));
+            }
+            ErrorPayload::Invalid(reason) => return self.refuse(Error::InvalidData(reason)),
+        }
+        if let Some(options) = options {
+            record.tags = options.tags;
+            record.request_id = options.request_id;
+        }
+        if let Err(e) = self.submit(record, flow) {
+            self.report_refusal(e);
+        }
+    }
+
+    pub(crate) fn log_entry(&self, entry: LogEntry, flow: Option<&Flow>) -> Result<(), Error> {
+        let result = self.submit_entry(entry, flow);
+        if let Err(e) = &result {
+            self.report_refusal(e.clone());
+        }
+        result
+    }
+
+    pub(crate) fn submit_entry(&self, entry: LogEntry, flow: Option<&Flow>) -> Result<(), Error> {
+        if !self.should_log(entry.level) {
+            return Ok(());
+        }
+        let mut record = self.stamp(
+            entry.level,
+            entry.message,
+            entry.timestamp.unwrap_or_else(now_millis),
+        );
+        record.data = entry.data;
+        record.error_name = entry.error_name;
+        record.error_stack = entry.error_stack;
+        record.tags = entry.tags;
+        record.request_id = entry.request_id;
+        record.ip_address = entry.ip_address;
+        record.country = entry.country;
+        if let Some(v) = entry.user_id {
+            record.user_id = Some(v.into());
+        }
+        if let Some(v) = entry.session_id {
+            record.session_id = Some(v.into());
+        }
+        if let Some(v) = entry.dataset {
+            record.dataset = Some(v.into());
+        }
+        if flow.is_none() {
+            record.flow_id = entry.flow_id.map(Into::into);
+            record.step_index = entry.step_index;
+        }
+        self.submit(record, flow)
+    }
+
+    /// A record with the client's defaults.
+    fn stamp(&self, level: Level, message: String, timestamp: i64) -> LogRecord {
+        let config = self.config();
+        let defaults = self.inner.defaults.load();
+        LogRecord {
+            level,
+            message,
+            source: Some(config.source.clone()),
+            environment: Some(config.environment),
+            version: config.version.clone(),
+            user_id: defaults.user_id.clone(),
+            session_id: defaults.session_id.clone(),
+            dataset: config.dataset.clone(),
+            timestamp: Some(timestamp),
+            ..LogRecord::default()
+        }
+    }
+
+    /// Validates and queues; counts refusals.
+    fn submit(&self, mut record: LogRecord, flow: Option<&Flow>) -> Result<(), Error> {
+        if let Some(flow) = flow {
+            record.flow_id = Some(flow.shared_id());
+        }
+        let result = validate(&record)
+            .map_err(Error::Validation)
+            .and_then(|()| self.inner.pipeline.push(record, flow.map(Flow::steps)));
+        match &result {
+            Err(Error::QueueFull { .. }) | Ok(()) => {}
+            Err(_) => self.inner.pipeline.count_invalid(),
+        }
+        result
+    }
+
+    fn refuse(&self, error: Error) {
+        self.inner.pipeline.count_invalid();
+        self.inner.pipeline.report(error);
+    }
+
+    /// Reports a refusal that `submit` already counted (overflow is reported
+    /// once per burst by the queue itself).
+    fn report_refusal(&self, error: Error) {
+        if !matches!(error, Error::QueueFull { .. }) {
+            self.inner.pipeline.report(error);
+        }
+    }
+}
+
+/// Disconnects its client when dropped; see [`Client::shutdown_guard`].
+#[must_use = "the client is disconnected when the guard is dropped"]
+#[derive(Debug)]
+pub struct ShutdownGuard {
+    client: Client,
+}
+
+impl Drop for ShutdownGuard {
+    fn drop(&mut self) {
+        let _ = self.client.disconnect();
+    }
+}
+
+fn random_id_char() -> char {
+    const CHARS: &[u8] = b"abcdefghijklmnopqrstuvwxyz0123456789";
+    CHARS[fastrand::usize(..CHARS.len())] as char
+}
+
+fn check_flow_name(name: &str) -> Result<(), Error> {
+    // The id adds 9 characters ("-" and 8 random ones) and must fit in 50.
+    let n = name.chars().count();
+    if n == 0 || n > limits::FLOW_ID - 9 {
+        return Err(Error::Validation(ValidationError {
+            field: "flow name".into(),
+            violation: if n == 0 {
+                Violation::TooShort
+            } else {
+                Violation::TooLong
+            },
+            limit: limits::FLOW_ID - 9,
+            actual: n,
+        }));
+    }
+    Ok(())
+}

@@ -1,0 +1,80 @@
+//! # timber-core
+//!
+//! The runtime-agnostic core of the Timberlogs structured-logging SDK.
+//!
+//! The SDK is hexagonal: this crate holds the domain (records, levels,
+//! validation, flows, batching, retry) and one *port*, the [`Transport`]
+//! trait. Adapters implement the port: `timber-transport-hyper` sends over
+//! HTTPS, `timber-transport-mock` records in memory for tests, and you can
+//! write your own.
+//!
+//! ```text
+//!   your code ──► Client / Flow ──► validate ─► bounded queue ─► worker thread
+//!                 (Clone, Send,     + stamp       (no I/O on       │ batches by size
+//!                  Sync handle)                    the caller)     │ and interval,
+//!                                                                  │ retries with backoff
+//!                                                                  ▼
+//!                                                       dyn Transport  (the port)
+//!                                        ┌──────────────────┼──────────────────┐
+//!                                  HyperTransport      MockTransport       your own
+//!                                  (HTTPS, rustls)     (in memory)
+//! ```
+//!
+//! No async runtime and no HTTP stack are needed here: the worker is a plain
+//! thread and the `_async` methods run under any executor.
+//!
+//! ```
+//! use serde_json::json;
+//! use timber_core::{Client, Environment};
+//! use timber_transport_mock::MockTransport;
+//!
+//! let mock = MockTransport::new();
+//! let client = Client::builder()
+//!     .source("my-app")
+//!     .environment(Environment::Production)
+//!     .api_key("tb_live_xxx")
+//!     .transport(mock.clone())
+//!     .build()?;
+//! client.info("started", json!({"port": 8080}), None);
+//! client.disconnect()?;
+//! assert_eq!(mock.records()[0].message, "started");
+//! # Ok::<(), timber_core::Error>(())
+//! ```
+#![forbid(unsafe_code)]
+#![warn(missing_docs)]
+
+mod client;
+mod config;
+mod entry;
+mod environment;
+mod error;
+mod flow;
+mod level;
+mod payload;
+mod pipeline;
+mod raw;
+mod record;
+mod retry;
+mod secret;
+mod stats;
+mod transport;
+mod validate;
+
+pub use client::{Client, ShutdownGuard};
+pub use config::{ClientBuilder, Config, OnError, OverflowPolicy, RawValidator, DEFAULT_BASE_URL};
+pub use entry::{LogEntry, LogOptions};
+pub use environment::Environment;
+pub use error::{ConfigError, Error};
+pub use flow::Flow;
+pub use level::{Level, UnknownName};
+pub use payload::ErrorPayload;
+pub use raw::{IngestRawOptions, RawFormat};
+pub use record::{logs_body, now_millis, LogRecord};
+pub use retry::RetryPolicy;
+pub use secret::ApiKey;
+pub use stats::Stats;
+pub use transport::{Batch, Endpoint, RawRequest, Transport, TransportError};
+pub use validate::{limits, validate, ValidationError, Violation};
+
+/// Re-exported so transports and tests name the same trait version.
+pub use async_trait::async_trait;

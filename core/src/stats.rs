@@ -1,0 +1,29 @@
+//! Counters of what the client did with the records it was given.
+
+/// A snapshot of the client's counters.
+///
+/// Every record that passed validation is `accepted`, and at any moment
+/// `accepted == sent + pending + dropped + lost`.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct Stats {
+    /// Valid records offered to the queue.
+    pub accepted: u64,
+    /// Records the transport delivered.
+    pub sent: u64,
+    /// Records queued, in flight or held after a failure.
+    pub pending: u64,
+    /// Record sends repeated by the retry policy (a batch of 10 retried
+    /// twice counts 20).
+    pub retried: u64,
+    /// Records in send attempts that failed for good (the records are kept,
+    /// or counted in `lost`); a record can fail more than once.
+    pub failed: u64,
+    /// Records discarded at the queue bound by the overflow policy.
+    pub dropped: u64,
+    /// Accepted records given up: refused by the server as invalid, or
+    /// undeliverable at shutdown.
+    pub lost: u64,
+    /// Calls refused before queueing: invalid input, or the client closed.
+    pub invalid: u64,
+}
