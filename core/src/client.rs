@@ -72,7 +72,7 @@ impl Drop for Inner {
         // On the worker thread itself (a callback held the last handle),
         // waiting for the worker would wait forever: signal and go.
         if thread::current().id() != self.worker {
-            let _ = futures_executor::block_on(close);
+            let _ = crate::block_on::block_on(close);
         }
     }
 }
@@ -313,7 +313,7 @@ impl Client {
         format: RawFormat,
         options: impl Into<Option<IngestRawOptions>>,
     ) -> Result<(), Error> {
-        futures_executor::block_on(self.ingest_raw_async(body, format, options))
+        crate::block_on::block_on(self.ingest_raw_async(body, format, options))
     }
 
     /// The async form of [`Client::ingest_raw`]; runs under any executor.
@@ -376,7 +376,7 @@ impl Client {
     /// Sends everything queued so far and waits for the outcome. A batch
     /// that fails every retry stays queued and its error is returned.
     pub fn flush(&self) -> Result<(), Error> {
-        futures_executor::block_on(self.inner.pipeline.flush())
+        crate::block_on::block_on(self.inner.pipeline.flush())
     }
 
     /// The async form of [`Client::flush`]: awaits without blocking the
@@ -388,7 +388,7 @@ impl Client {
     /// Flushes and stops the worker, within the shutdown timeout. Later
     /// logging calls are refused with [`Error::Closed`].
     pub fn disconnect(&self) -> Result<(), Error> {
-        futures_executor::block_on(self.inner.pipeline.close())
+        crate::block_on::block_on(self.inner.pipeline.close())
     }
 
     /// The async form of [`Client::disconnect`].

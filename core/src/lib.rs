@@ -43,6 +43,7 @@
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
+mod block_on;
 mod client;
 mod config;
 mod entry;

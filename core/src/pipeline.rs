@@ -54,6 +54,8 @@ struct State {
     worker_done: bool,
     /// The worker was given up on at the deadline: its late results are ignored.
     abandoned: bool,
+    /// What shutdown could not deliver, returned by `close`.
+    close_error: Option<Error>,
     in_overflow_burst: bool,
     accepted: u64,
     sent: u64,
@@ -256,7 +258,7 @@ impl Pipeline {
                 self.report(err.clone());
                 return Err(err);
             }
-            Ok(())
+            st.close_error.clone().map_or(Ok(()), Err)
         }
     }
 
@@ -338,7 +340,7 @@ impl Pipeline {
         let mut retry = 0;
         let outcome = loop {
             let result =
-                futures_executor::block_on(self.transport.send_batch(&self.endpoint, &batch));
+                crate::block_on::block_on(self.transport.send_batch(&self.endpoint, &batch));
             match result {
                 Ok(()) => break Ok(()),
                 Err(e) if e.is_retryable() && retry < policy.max_retries => {
@@ -434,10 +436,12 @@ impl Pipeline {
             st.queue.clear();
             st.lost += lost;
             st.resolved += lost;
-            Error::Lost {
+            let lost = Error::Lost {
                 records: lost as usize,
                 cause: Some(cause),
-            }
+            };
+            st.close_error = Some(lost.clone());
+            lost
         } else {
             st.held = Some(batch);
             st.drain_to = st.resolved;

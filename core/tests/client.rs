@@ -1,0 +1,731 @@
+//! The client API end to end through the mock transport: every behaviour
+//! the seed documents.
+
+mod common;
+
+use std::time::Duration;
+
+use serde::Serialize;
+use serde_json::json;
+use timber_core::{
+    Client, Environment, Error, IngestRawOptions, Level, LogEntry, LogOptions, RawFormat, Violation,
+};
+use timber_transport_mock::{Fault, MockTransport};
+
+use common::{builder, client, Errors};
+
+#[test]
+fn the_four_levels_carry_message_data_tags_and_config_fields() {
+    let mock = MockTransport::new();
+    let errors = Errors::default();
+    let client = builder(&mock, &errors)
+        .environment(Environment::Staging)
+        .version("2.1.0")
+        .dataset("events")
+        .build()
+        .unwrap();
+    let before = timber_core::now_millis();
+    client
+        .debug("d", (), None)
+        .info("i", json!({"user": "alice", "n": 3}), None)
+        .warn("w", (), LogOptions::tags(["slow", "db"]))
+        .error(
+            "e",
+            json!({"code": 500}),
+            LogOptions::new().request_id("req-1"),
+        );
+    client.flush().unwrap();
+
+    let records = mock.records();
+    let levels: Vec<_> = records.iter().map(|r| r.level).collect();
+    assert_eq!(levels, Level::ALL);
+    for r in &records {
+        assert_eq!(r.source.as_deref(), Some("test-app"));
+        assert_eq!(r.environment, Some(Environment::Staging));
+        assert_eq!(r.version.as_deref(), Some("2.1.0"));
+        assert_eq!(r.dataset.as_deref(), Some("events"));
+        assert!(r.timestamp.unwrap() >= before);
+    }
+    assert_eq!(records[1].data.as_ref().unwrap()["user"], "alice");
+    assert_eq!(records[2].tags, ["slow", "db"]);
+    assert_eq!(records[3].request_id.as_deref(), Some("req-1"));
+    assert!(errors.all().is_empty());
+}
+
+#[test]
+fn data_accepts_any_serializable_object_and_refuses_other_json() {
+    #[derive(Serialize)]
+    struct Order {
+        id: u32,
+        items: Vec<&'static str>,
+    }
+    let mock = MockTransport::new();
+    let (client, errors) = client(&mock);
+    client.info(
+        "order",
+        Order {
+            id: 7,
+            items: vec!["a", "b"],
+        },
+        None,
+    );
+    client.info("map", std::collections::BTreeMap::from([("k", 1)]), None);
+    client.info("not an object", "just a string", None);
+    client.info("array", [1, 2, 3], None);
+    client.flush().unwrap();
+
+    let records = mock.records();
+    assert_eq!(records.len(), 2);
+    assert_eq!(
+        records[0].data.as_ref().unwrap()["items"],
+        json!(["a", "b"])
+    );
+    assert_eq!(
+        errors.messages(),
+        [
+            "invalid log data: data must be a JSON object, got a string",
+            "invalid log data: data must be a JSON object, got an array"
+        ]
+    );
+    assert_eq!(client.stats().invalid, 2);
+}
+
+#[derive(Debug)]
+struct PaymentError {
+    cause: std::io::Error,
+}
+impl std::fmt::Display for PaymentError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "card declined")
+    }
+}
+impl std::error::Error for PaymentError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        Some(&self.cause)
+    }
+}
+
+#[test]
+fn error_values_give_name_stack_and_message() {
+    let mock = MockTransport::new();
+    let (client, _) = client(&mock);
+    let err = PaymentError {
+        cause: std::io::Error::new(std::io::ErrorKind::TimedOut, "gateway timed out"),
+    };
+    client.error("payment failed", &err, LogOptions::tags(["payments"]));
+    let boxed: Box<dyn std::error::Error + Send + Sync> = "plain failure".into();
+    client.error("boxed", boxed, None);
+    client.flush().unwrap();
+
+    let records = mock.records();
+    let r = &records[0];
+    assert_eq!(r.error_name.as_deref(), Some("PaymentError"));
+    let stack = r.error_stack.as_deref().unwrap();
+    assert!(stack.contains("PaymentError: card declined"), "{stack}");
+    assert!(stack.contains("0: gateway timed out"), "{stack}");
+    assert_eq!(r.data.as_ref().unwrap()["message"], "card declined");
+    assert_eq!(r.tags, ["payments"]);
+    assert_eq!(
+        records[1].data.as_ref().unwrap()["message"],
+        "plain failure"
+    );
+}
+
+#[test]
+fn flows_number_their_steps_and_filtered_logs_consume_none() {
+    let mock = MockTransport::new();
+    let errors = Errors::default();
+    let client = builder(&mock, &errors)
+        .min_level(Level::Info)
+        .build()
+        .unwrap();
+    let flow = client.flow("checkout").unwrap();
+    let suffix = &flow.id()["checkout-".len()..];
+    assert_eq!(suffix.len(), 8);
+    assert!(suffix
+        .bytes()
+        .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit()));
+    assert_eq!(flow.name(), "checkout");
+
+    flow.info("cart", (), None)
+        .debug("filtered", (), None)
+        .warn("retrying payment", json!({"attempt": 2}), None)
+        .error("declined", json!({"code": "card"}), None)
+        .info("gave up", (), None);
+    client.info("outside the flow", (), None);
+    client.flush().unwrap();
+
+    let steps: Vec<_> = mock
+        .by_flow(flow.id())
+        .iter()
+        .map(|r| (r.message.clone(), r.step_index))
+        .collect();
+    assert_eq!(
+        steps,
+        [
+            ("cart".to_owned(), Some(0)),
+            ("retrying payment".to_owned(), Some(1)),
+            ("declined".to_owned(), Some(2)),
+            ("gave up".to_owned(), Some(3))
+        ]
+    );
+    let outside = mock.last().unwrap();
+    assert_eq!((outside.flow_id, outside.step_index), (None, None));
+    assert_ne!(client.flow("checkout").unwrap().id(), flow.id());
+}
+
+#[test]
+fn invalid_flow_names_are_errors() {
+    let mock = MockTransport::new();
+    let (client, _) = client(&mock);
+    assert!(
+        matches!(client.flow(""), Err(Error::Validation(e)) if e.violation == Violation::TooShort)
+    );
+    assert!(matches!(client.flow(&"x".repeat(42)), Err(Error::Validation(e)) if e.limit == 41));
+    assert!(client.flow(&"x".repeat(41)).is_ok());
+}
+
+#[test]
+fn a_step_past_the_limit_is_refused_and_reported() {
+    let mock = MockTransport::new();
+    let errors = Errors::default();
+    let client = builder(&mock, &errors)
+        .queue_capacity(5_000)
+        .build()
+        .unwrap();
+    let flow = client.flow("long").unwrap();
+    for i in 0..1_002 {
+        flow.info(format!("step {i}"), (), None);
+    }
+    client.flush().unwrap();
+    assert_eq!(mock.by_flow(flow.id()).len(), 1_001);
+    assert_eq!(
+        errors.messages(),
+        ["invalid log record: stepIndex is too large: 1001, the maximum is 1000"]
+    );
+}
+
+#[test]
+fn server_flows_get_their_id_from_the_transport() {
+    let mock = MockTransport::new();
+    let (client, _) = client(&mock);
+    let flow = futures::executor::block_on(client.flow_async("import")).unwrap();
+    assert_eq!(mock.flows_created()[0].id, flow.id());
+    flow.info("first", (), None).info("second", (), None);
+    client.flush().unwrap();
+    assert_eq!(
+        mock.by_flow(flow.id())
+            .iter()
+            .map(|r| r.step_index.unwrap())
+            .collect::<Vec<_>>(),
+        [0, 1]
+    );
+}
+
+#[test]
+fn server_flow_creation_retries_then_reports_the_failure() {
+    let mock = MockTransport::new();
+    let (client, _) = client(&mock);
+    mock.fail_next(2, Fault::Status(503));
+    assert!(futures::executor::block_on(client.flow_async("a")).is_ok());
+    mock.fail_next(1, Fault::Status(401));
+    let err = futures::executor::block_on(client.flow_async("b")).unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "transport failed: HTTP 401: injected by the mock"
+    );
+}
+
+#[test]
+fn user_and_session_defaults_apply_until_cleared_and_entries_override_them() {
+    let mock = MockTransport::new();
+    let errors = Errors::default();
+    let client = builder(&mock, &errors)
+        .user_id("u-initial")
+        .build()
+        .unwrap();
+    client.info("a", (), None);
+    client
+        .set_user_id(Some("u-1"))
+        .set_session_id(Some("s-1"))
+        .info("b", (), None);
+    client.log(LogEntry::new(Level::Info, "c").user_id("u-entry"));
+    client
+        .set_user_id(None)
+        .set_session_id(None)
+        .info("d", (), None);
+    client.flush().unwrap();
+    let ids: Vec<_> = mock
+        .records()
+        .iter()
+        .map(|r| {
+            (
+                r.user_id.as_deref().map(str::to_owned),
+                r.session_id.as_deref().map(str::to_owned),
+            )
+        })
+        .collect();
+    let s = |v: &str| Some(v.to_owned());
+    assert_eq!(
+        ids,
+        [
+            (s("u-initial"), None),
+            (s("u-1"), s("s-1")),
+            (s("u-entry"), s("s-1")),
+            (None, None)
+        ]
+    );
+    client.set_user_id(Some(&"x".repeat(101)));
+    assert_eq!(client.user_id(), None);
+    assert_eq!(
+        errors.messages(),
+        ["invalid log record: userId is too long: 101 characters, the maximum is 100"]
+    );
+}
+
+#[test]
+fn log_and_try_log_give_full_control() {
+    let mock = MockTransport::new();
+    let (client, errors) = client(&mock);
+    let entry = LogEntry::new(Level::Warn, "custom")
+        .timestamp(1_700_000_000_000)
+        .ip_address("10.0.0.1")
+        .country("NZ")
+        .dataset("audit")
+        .error("Timeout", "Timeout: took too long")
+        .tags(["t"]);
+    client.try_log(entry).unwrap();
+    let too_many_tags = LogEntry::new(Level::Info, "x").tags((0..21).map(|i| i.to_string()));
+    let err = client.try_log(too_many_tags.clone()).unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "invalid log record: tags is too many: 21 items, the maximum is 20"
+    );
+    assert!(
+        errors.all().is_empty(),
+        "try_log returns errors instead of reporting them"
+    );
+    client.log(too_many_tags);
+    assert_eq!(errors.all().len(), 1);
+    client.flush().unwrap();
+
+    let r = mock.last().unwrap();
+    assert_eq!(r.timestamp, Some(1_700_000_000_000));
+    assert_eq!(
+        (r.ip_address.as_deref(), r.country.as_deref()),
+        (Some("10.0.0.1"), Some("NZ"))
+    );
+    assert_eq!(r.dataset.as_deref(), Some("audit"));
+    assert_eq!(r.error_name.as_deref(), Some("Timeout"));
+    assert_eq!(client.stats().invalid, 2);
+}
+
+#[test]
+fn below_min_level_nothing_is_sent_and_should_log_agrees() {
+    let mock = MockTransport::new();
+    let errors = Errors::default();
+    let client = builder(&mock, &errors)
+        .min_level(Level::Warn)
+        .build()
+        .unwrap();
+    assert!(
+        !client.should_log(Level::Info)
+            && client.should_log(Level::Warn)
+            && client.should_log(Level::Error)
+    );
+    client
+        .debug("no", (), None)
+        .info("no", (), None)
+        .warn("yes", (), None)
+        .error("yes", (), None);
+    assert!(client
+        .try_log(LogEntry::new(Level::Debug, "skipped"))
+        .is_ok());
+    client.flush().unwrap();
+    assert_eq!(
+        mock.records()
+            .iter()
+            .map(|r| r.message.as_str())
+            .collect::<Vec<_>>(),
+        ["yes", "yes"]
+    );
+    assert_eq!(client.stats().accepted, 2);
+}
+
+#[test]
+fn batches_follow_batch_size_and_the_interval() {
+    let mock = MockTransport::new();
+    let errors = Errors::default();
+    let client = builder(&mock, &errors).batch_size(3).build().unwrap();
+    for i in 0..7 {
+        client.info(format!("m{i}"), (), None);
+    }
+    assert!(
+        mock.wait_for_count(6, Duration::from_secs(10)),
+        "two full batches go without a flush"
+    );
+    client.flush().unwrap();
+    let sizes: Vec<_> = mock.batches().iter().map(|b| b.records.len()).collect();
+    assert_eq!(sizes, [3, 3, 1]);
+
+    let timed = MockTransport::new();
+    let client = builder(&timed, &errors)
+        .flush_interval(Duration::from_millis(50))
+        .build()
+        .unwrap();
+    client.info("sent by the timer", (), None);
+    assert!(timed.wait_for_count(1, Duration::from_secs(10)));
+}
+
+#[test]
+fn retryable_failures_are_retried_with_the_same_batch_key() {
+    let mock = MockTransport::new();
+    let (client, errors) = client(&mock);
+    mock.fail_next(1, Fault::Status(500))
+        .push_fault(Fault::RetryAfter(429, Duration::from_millis(2)))
+        .push_fault(Fault::Connection);
+    client.info("eventually", (), None);
+    client.flush().unwrap();
+    assert_eq!(mock.count(), 1);
+    assert_eq!(mock.attempts(), 4);
+    assert_eq!(client.stats().retried, 3);
+    assert!(errors.all().is_empty());
+}
+
+#[test]
+fn a_lost_response_is_not_stored_twice() {
+    let mock = MockTransport::new();
+    let (client, _) = client(&mock);
+    mock.fail_next(1, Fault::LostResponse);
+    client.info("once", (), None);
+    client.flush().unwrap();
+    assert_eq!(mock.count(), 1);
+    assert_eq!(mock.repeats_ignored(), 1);
+}
+
+#[test]
+fn a_batch_failing_every_retry_is_kept_reported_and_sent_later_in_order() {
+    let mock = MockTransport::new();
+    let (client, errors) = client(&mock);
+    mock.fail_next(4, Fault::Status(503));
+    client.info("first", (), None).info("second", (), None);
+    let err = client.flush().unwrap_err();
+    assert!(
+        matches!(&err, Error::Undelivered { records: 2, cause } if cause.http_status() == Some(503)),
+        "{err}"
+    );
+    assert_eq!(errors.all().len(), 1);
+    assert_eq!(mock.count(), 0);
+    client.info("third", (), None);
+    client.flush().unwrap();
+    let messages: Vec<_> = mock.records().into_iter().map(|r| r.message).collect();
+    assert_eq!(messages, ["first", "second", "third"]);
+    let stats = client.stats();
+    assert_eq!(
+        (stats.sent, stats.failed, stats.pending, stats.lost),
+        (3, 2, 0, 0)
+    );
+}
+
+#[test]
+fn content_rejected_by_the_server_is_isolated_to_the_bad_record() {
+    let mock = MockTransport::new();
+    let (client, errors) = client(&mock);
+    // The whole batch is refused, then its first half, then the second half
+    // of that half: only one record is given up.
+    mock.fail_next(1, Fault::Status(400));
+    for i in 0..4 {
+        client.info(format!("m{i}"), (), None);
+    }
+    client.flush().unwrap();
+    assert_eq!(
+        mock.count(),
+        4,
+        "halves are accepted once the refusal is over"
+    );
+
+    mock.clear();
+    mock.fail_next(3, Fault::Status(422));
+    client.info("a", (), None).info("b", (), None);
+    client.flush().unwrap();
+    assert_eq!(mock.count(), 0);
+    assert_eq!(client.stats().lost, 2);
+    assert_eq!(errors.all().len(), 2);
+    assert!(
+        errors.messages()[0].starts_with("1 record(s) refused by the server and dropped: HTTP 422")
+    );
+}
+
+#[test]
+fn a_full_queue_drops_the_newest_counts_and_reports_once_per_burst() {
+    let mock = MockTransport::new();
+    let errors = Errors::default();
+    mock.fail_next(1, Fault::Delay(Duration::from_millis(300)));
+    let client = builder(&mock, &errors)
+        .batch_size(2)
+        .queue_capacity(4)
+        .build()
+        .unwrap();
+    for i in 0..20 {
+        client.info(format!("m{i}"), (), None);
+    }
+    client.flush().unwrap();
+    let stats = client.stats();
+    assert!(stats.dropped > 0);
+    assert_eq!(stats.accepted, 20);
+    assert_eq!(
+        stats.accepted,
+        stats.sent + stats.pending + stats.dropped + stats.lost
+    );
+    let full: Vec<_> = errors
+        .all()
+        .into_iter()
+        .filter(|e| matches!(e, Error::QueueFull { .. }))
+        .collect();
+    assert!(!full.is_empty() && full.len() as u64 <= stats.dropped);
+    assert!(
+        full.len() <= 3,
+        "one report per burst, not per record: {}",
+        full.len()
+    );
+    let messages: Vec<_> = mock.records().into_iter().map(|r| r.message).collect();
+    assert_eq!(messages[0], "m0", "accepted records keep their order");
+}
+
+#[test]
+fn drop_oldest_keeps_the_newest() {
+    let mock = MockTransport::new();
+    let errors = Errors::default();
+    mock.fail_next(1, Fault::Delay(Duration::from_millis(200)));
+    let client = builder(&mock, &errors)
+        .batch_size(1)
+        .queue_capacity(3)
+        .overflow(timber_core::OverflowPolicy::DropOldest)
+        .build()
+        .unwrap();
+    for i in 0..10 {
+        client.info(format!("m{i}"), (), None);
+    }
+    client.flush().unwrap();
+    let messages: Vec<_> = mock.records().into_iter().map(|r| r.message).collect();
+    assert_eq!(messages.last().unwrap(), "m9");
+    let stats = client.stats();
+    assert_eq!(stats.sent + stats.dropped, 10);
+}
+
+#[test]
+fn raw_ingestion_fills_options_from_the_config_and_retries() {
+    let mock = MockTransport::new();
+    let errors = Errors::default();
+    let client = builder(&mock, &errors)
+        .dataset("ds")
+        .environment(Environment::Development)
+        .build()
+        .unwrap();
+    mock.fail_next(1, Fault::Status(502));
+    client
+        .ingest_raw(
+            "<165>1 2024-01-15T10:30:00.000Z myhost api 1234 - - Connection refused",
+            RawFormat::Syslog,
+            None,
+        )
+        .unwrap();
+    let options = IngestRawOptions::new().source("relay").level(Level::Warn);
+    futures::executor::block_on(client.ingest_raw_async("a line", RawFormat::Text, options))
+        .unwrap();
+    let raw = mock.raw_ingestions();
+    assert_eq!(raw.len(), 2);
+    assert_eq!(raw[0].options.source.as_deref(), Some("test-app"));
+    assert_eq!(raw[0].options.environment, Some(Environment::Development));
+    assert_eq!(raw[0].options.dataset.as_deref(), Some("ds"));
+    assert_eq!(raw[1].options.source.as_deref(), Some("relay"));
+    assert_eq!(raw[1].options.level, Some(Level::Warn));
+    assert!(matches!(
+        client.ingest_raw("  ", RawFormat::Csv, None),
+        Err(Error::InvalidRawBody { .. })
+    ));
+}
+
+#[test]
+fn a_raw_validator_refuses_malformed_bodies_before_sending() {
+    let mock = MockTransport::new();
+    let errors = Errors::default();
+    let client = builder(&mock, &errors)
+        .raw_validator(std::sync::Arc::new(|format, body: &str| match format {
+            RawFormat::Json if !body.starts_with('[') => {
+                Err("line 1, column 1: expected an array".into())
+            }
+            _ => Ok(()),
+        }))
+        .build()
+        .unwrap();
+    let err = client.ingest_raw("{", RawFormat::Json, None).unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "invalid json body: line 1, column 1: expected an array"
+    );
+    assert!(mock.raw_ingestions().is_empty());
+}
+
+#[test]
+fn disconnect_flushes_and_refuses_later_logs() {
+    let mock = MockTransport::new();
+    let (client, errors) = client(&mock);
+    client.info("before", (), None);
+    client.disconnect().unwrap();
+    assert_eq!(mock.count(), 1);
+    client.info("after", (), None);
+    assert_eq!(errors.messages(), ["the client is disconnected"]);
+    assert!(matches!(
+        client.ingest_raw("x", RawFormat::Text, None),
+        Err(Error::Closed)
+    ));
+    client.disconnect().unwrap();
+    client.flush().unwrap();
+}
+
+#[test]
+fn dropping_the_last_handle_flushes() {
+    let mock = MockTransport::new();
+    let (client, _) = client(&mock);
+    let clone = client.clone();
+    let flow = client.flow("f").unwrap();
+    drop(client);
+    clone.info("from a clone", (), None);
+    drop(clone);
+    assert_eq!(mock.count(), 0, "the flow still holds the client");
+    flow.info("last", (), None);
+    drop(flow);
+    assert_eq!(mock.count(), 2);
+}
+
+#[test]
+fn shutdown_is_bounded_by_the_timeout_and_reports_what_was_lost() {
+    let mock = MockTransport::new();
+    let errors = Errors::default();
+    mock.fail_next(1, Fault::Delay(Duration::from_secs(30)));
+    let client = builder(&mock, &errors)
+        .shutdown_timeout(Duration::from_millis(200))
+        .build()
+        .unwrap();
+    client.info("stuck", (), None).info("behind it", (), None);
+    let err = client.disconnect().unwrap_err();
+    assert!(
+        matches!(
+            err,
+            Error::Lost {
+                records: 2,
+                cause: None
+            }
+        ),
+        "{err}"
+    );
+    let stats = client.stats();
+    assert_eq!((stats.lost, stats.pending), (2, 0));
+    assert_eq!(
+        errors.messages(),
+        ["2 record(s) lost at shutdown: the shutdown timeout ran out"]
+    );
+}
+
+#[test]
+fn shutdown_with_a_failing_server_gives_up_after_retries() {
+    let mock = MockTransport::new();
+    let errors = Errors::default();
+    mock.fail_next(100, Fault::Status(503));
+    let client = builder(&mock, &errors).build().unwrap();
+    client.info("doomed", (), None);
+    let err = client.disconnect().unwrap_err();
+    assert!(
+        matches!(err, Error::Undelivered { .. } | Error::Lost { .. }),
+        "{err}"
+    );
+    assert_eq!(client.stats().lost, 1);
+}
+
+#[test]
+fn invalid_configuration_is_an_error_not_a_panic() {
+    let mock = MockTransport::new();
+    let base = || {
+        Client::builder()
+            .source("s")
+            .api_key("k")
+            .transport(mock.clone())
+    };
+    let cases = [
+        (
+            Client::builder()
+                .api_key("k")
+                .transport(mock.clone())
+                .build(),
+            "source: is required",
+        ),
+        (
+            base().source("").build(),
+            "source: must be 1 to 100 characters",
+        ),
+        (
+            Client::builder()
+                .source("s")
+                .transport(mock.clone())
+                .build(),
+            "api_key: is required",
+        ),
+        (
+            base().batch_size(0).build(),
+            "batch_size: must be at least 1",
+        ),
+        (
+            base().flush_interval(Duration::ZERO).build(),
+            "flush_interval: must be more than zero",
+        ),
+        (
+            base().batch_size(20).queue_capacity(10).build(),
+            "queue_capacity: must be at least batch_size",
+        ),
+        (
+            base().base_url("ftp://x").build(),
+            "base_url: must start with https:// (or http://)",
+        ),
+        (
+            base().dataset("d".repeat(51)).build(),
+            "dataset: must be at most 50 characters",
+        ),
+        (
+            Client::builder().source("s").api_key("k").build(),
+            "transport: is required",
+        ),
+    ];
+    for (result, expected) in cases {
+        let err = result.unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            format!("invalid configuration: {expected}")
+        );
+    }
+}
+
+#[test]
+fn the_api_key_never_appears_in_debug_or_errors() {
+    let mock = MockTransport::new();
+    let (client, errors) = client(&mock);
+    mock.fail_next(10, Fault::Status(500));
+    client.info("x", (), None);
+    let _ = client.flush();
+    let debug = format!(
+        "{client:?} {:?} {:?}",
+        client.config(),
+        Client::builder().api_key("tb_test_secret_key_123")
+    );
+    for text in errors.messages().into_iter().chain([debug]) {
+        assert!(!text.contains("secret_key_123"), "{text}");
+    }
+}
+
+#[test]
+fn handles_are_send_sync_and_clone() {
+    fn assert_traits<T: Send + Sync + Clone + 'static>() {}
+    assert_traits::<Client>();
+    assert_traits::<timber_core::Flow>();
+    assert_traits::<MockTransport>();
+}
