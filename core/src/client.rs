@@ -510,19 +510,15 @@ impl Client {
         self.submit(record, flow)
     }
 
-    /// A record with the client's defaults.
+    /// A record with the caller-side defaults (the worker adds source,
+    /// environment, version and dataset when it forms the batch).
     fn stamp(&self, level: Level, message: String, timestamp: i64) -> LogRecord {
-        let config = self.config();
         let defaults = self.inner.defaults.load();
         LogRecord {
             level,
             message,
-            source: Some(config.source.clone()),
-            environment: Some(config.environment),
-            version: config.version.clone(),
             user_id: defaults.user_id.clone(),
             session_id: defaults.session_id.clone(),
-            dataset: config.dataset.clone(),
             timestamp: Some(timestamp),
             ..LogRecord::default()
         }

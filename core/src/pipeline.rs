@@ -25,6 +25,10 @@ use crate::{
 
 type Reply = oneshot::Sender<Result<(), Error>>;
 
+/// How long the worker waits for more records after sending a full batch,
+/// before it goes idle and asks producers to wake it.
+const LINGER: Duration = Duration::from_millis(2);
+
 pub(crate) struct Pipeline {
     state: Mutex<State>,
     /// Wakes the worker (batch ready, flush, close) and lets it sleep with a deadline.
@@ -270,8 +274,9 @@ impl Pipeline {
     fn run(&self) {
         let interval = self.config.flush_interval;
         let mut next_tick = Instant::now() + interval;
+        let mut linger = false;
         loop {
-            let batch = {
+            let records = {
                 let mut st = self.lock();
                 loop {
                     let now = Instant::now();
@@ -282,7 +287,10 @@ impl Pipeline {
                     let draining = st.resolved < st.drain_to || st.closing.is_some();
                     if draining {
                         if let Some(held) = st.held.take() {
-                            break held;
+                            drop(st);
+                            self.deliver(held);
+                            st = self.lock();
+                            continue;
                         }
                     }
                     let full = st.queue.len() >= self.config.batch_size;
@@ -291,8 +299,9 @@ impl Pipeline {
                         if st.queue.len() - n < self.config.queue_capacity {
                             st.in_overflow_burst = false;
                         }
+                        linger = full;
                         let records: Vec<LogRecord> = st.queue.drain(..n).collect();
-                        break Batch::new(records);
+                        break records;
                     }
                     // Nothing to send now: every flush is either done or failed.
                     let resolved = st.resolved;
@@ -301,14 +310,21 @@ impl Pipeline {
                         self.finish(st);
                         return;
                     }
-                    st.worker_idle = st.held.is_none();
+                    // Under a steady stream, linger instead of asking producers
+                    // to wake us: they then never pay for a wake-up syscall, and
+                    // one wake-up sends many batches.
+                    let wait = if std::mem::take(&mut linger) {
+                        LINGER
+                    } else {
+                        st.worker_idle = st.held.is_none();
+                        next_tick.saturating_duration_since(now)
+                    };
                     if !done.is_empty() {
                         drop(st);
                         done.into_iter().for_each(|tx| drop(tx.send(Ok(()))));
                         st = self.lock();
                         continue;
                     }
-                    let wait = next_tick.saturating_duration_since(now);
                     st = self
                         .wake
                         .wait_timeout(st, wait)
@@ -317,8 +333,25 @@ impl Pipeline {
                     st.worker_idle = false;
                 }
             };
-            self.deliver(batch);
+            let records = records.into_iter().map(|r| self.stamp(r)).collect();
+            self.deliver(Batch::new(records));
         }
+    }
+
+    /// Fills the configuration's fields on the worker rather than on the
+    /// caller: cheaper calls, and the shared strings' reference counts are
+    /// touched by one thread only.
+    fn stamp(&self, mut record: LogRecord) -> LogRecord {
+        let config = &self.config;
+        record.source.get_or_insert_with(|| config.source.clone());
+        record.environment.get_or_insert(config.environment);
+        if record.version.is_none() {
+            record.version.clone_from(&config.version);
+        }
+        if record.dataset.is_none() {
+            record.dataset.clone_from(&config.dataset);
+        }
+        record
     }
 
     fn finish(&self, mut st: MutexGuard<'_, State>) {

@@ -1,0 +1,122 @@
+//! Caller-side cost of logging while the worker runs, and the cost of
+//! serializing a batch, each beside a baseline measured in the same run.
+
+use std::hint::black_box;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{mpsc, Arc};
+
+use criterion::{criterion_group, criterion_main, Criterion, Throughput};
+use serde_json::json;
+use timber_core::{
+    async_trait, logs_body, now_millis, Batch, Client, Endpoint, Environment, Level, LogRecord,
+    RawRequest, Transport, TransportError,
+};
+
+/// Accepts everything at once, so the bench measures the SDK, not a network.
+#[derive(Clone, Default)]
+struct Discard(Arc<AtomicU64>);
+
+#[async_trait]
+impl Transport for Discard {
+    async fn send_batch(&self, _: &Endpoint, batch: &Batch) -> Result<(), TransportError> {
+        self.0
+            .fetch_add(batch.records.len() as u64, Ordering::Relaxed);
+        Ok(())
+    }
+    async fn create_flow(&self, _: &Endpoint, name: &str) -> Result<String, TransportError> {
+        Ok(format!("{name}-bench000"))
+    }
+    async fn ingest_raw(&self, _: &Endpoint, _: RawRequest<'_>) -> Result<(), TransportError> {
+        Ok(())
+    }
+}
+
+fn client() -> Client {
+    Client::builder()
+        .source("bench")
+        .api_key("tb_test_bench")
+        .version("1.0.0")
+        // A bound large enough that the producer never hits it: the bench
+        // measures accepted records, not the (cheaper) drop path.
+        .queue_capacity(50_000_000)
+        .on_error(|e| panic!("unexpected: {e}"))
+        .transport(Discard::default())
+        .build()
+        .unwrap()
+}
+
+fn caller(c: &mut Criterion) {
+    let mut group = c.benchmark_group("caller");
+    let source: Arc<str> = "bench".into();
+    let version: Arc<str> = "1.0.0".into();
+
+    // Baseline: build the same record and push it into a std channel drained
+    // by another thread.
+    let (tx, rx) = mpsc::channel::<LogRecord>();
+    let drain = std::thread::spawn(move || rx.into_iter().count());
+    group.bench_function("baseline_mpsc_send", |b| {
+        b.iter(|| {
+            let record = LogRecord {
+                source: Some(source.clone()),
+                environment: Some(Environment::Production),
+                version: Some(version.clone()),
+                timestamp: Some(now_millis()),
+                ..LogRecord::new(Level::Info, black_box("message"))
+            };
+            tx.send(record).unwrap();
+        })
+    });
+    drop(tx);
+    drain.join().unwrap();
+
+    let client = client();
+    group.bench_function("info_message", |b| {
+        b.iter(|| client.info(black_box("message"), (), None))
+    });
+    group.bench_function("info_small_data", |b| {
+        b.iter(|| {
+            client.info(
+                black_box("message"),
+                json!({"user": "alice", "attempt": 3, "ok": true}),
+                None,
+            )
+        })
+    });
+    group.finish();
+    client.flush().unwrap();
+    let stats = client.stats();
+    assert_eq!(stats.dropped + stats.lost, 0, "{stats:?}");
+    eprintln!("caller benches: {stats:?}");
+}
+
+fn serialize(c: &mut Criterion) {
+    let records: Vec<LogRecord> = (0..1_000)
+        .map(|i| LogRecord {
+            source: Some("api".into()),
+            environment: Some(Environment::Production),
+            user_id: Some("user-42".into()),
+            data: json!({"route": "/v1/orders", "status": 200, "ms": i})
+                .as_object()
+                .cloned(),
+            tags: vec!["http".into()],
+            timestamp: Some(1_700_000_000_000 + i),
+            ..LogRecord::new(Level::Info, format!("request {i} completed"))
+        })
+        .collect();
+    let bytes = logs_body(&records).len() as u64;
+    let values: Vec<serde_json::Value> = records
+        .iter()
+        .map(|r| serde_json::to_value(r).unwrap())
+        .collect();
+    let mut group = c.benchmark_group("serialize");
+    group.throughput(Throughput::Bytes(bytes));
+    group.bench_function("batch_1000", |b| b.iter(|| logs_body(black_box(&records))));
+    // Baseline: serde_json writing the same records held as generic JSON values.
+    group.bench_function("baseline_serde_json_values", |b| {
+        b.iter(|| serde_json::to_vec(black_box(&values)).unwrap())
+    });
+    group.finish();
+}
+
+criterion_group!(benches, caller, serialize);
+criterion_main!(benches);
