@@ -432,6 +432,7 @@ impl Client {
         }
     }
 
+    #[inline]
     pub(crate) fn log_payload(
         &self,
         level: Level,
@@ -512,6 +513,7 @@ impl Client {
 
     /// A record with the caller-side defaults (the worker adds source,
     /// environment, version and dataset when it forms the batch).
+    #[inline]
     fn stamp(&self, level: Level, message: String, timestamp: i64) -> LogRecord {
         let defaults = self.inner.defaults.load();
         LogRecord {
@@ -525,6 +527,7 @@ impl Client {
     }
 
     /// Validates and queues; counts refusals.
+    #[inline]
     fn submit(&self, mut record: LogRecord, flow: Option<&Flow>) -> Result<(), Error> {
         if let Some(flow) = flow {
             record.flow_id = Some(flow.shared_id());

@@ -333,7 +333,8 @@ impl Pipeline {
                     st.worker_idle = false;
                 }
             };
-            let records = records.into_iter().map(|r| self.stamp(r)).collect();
+            let mut records = records;
+            records.iter_mut().for_each(|r| self.stamp(r));
             self.deliver(Batch::new(records));
         }
     }
@@ -341,7 +342,7 @@ impl Pipeline {
     /// Fills the configuration's fields on the worker rather than on the
     /// caller: cheaper calls, and the shared strings' reference counts are
     /// touched by one thread only.
-    fn stamp(&self, mut record: LogRecord) -> LogRecord {
+    fn stamp(&self, record: &mut LogRecord) {
         let config = &self.config;
         record.source.get_or_insert_with(|| config.source.clone());
         record.environment.get_or_insert(config.environment);
@@ -351,7 +352,6 @@ impl Pipeline {
         if record.dataset.is_none() {
             record.dataset.clone_from(&config.dataset);
         }
-        record
     }
 
     fn finish(&self, mut st: MutexGuard<'_, State>) {
