@@ -23,6 +23,12 @@
 //! No async runtime and no HTTP stack are needed here: the worker is a plain
 //! thread and the `_async` methods run under any executor.
 //!
+//! Two optional features bridge the logging ecosystems into a [`Client`]:
+//! `tracing` adds `TimberLayer`, a `tracing_subscriber::Layer` (span fields,
+//! flows from `flow = "name"` spans, errors), and `log` adds `TimberLogger`,
+//! a `log::Log` with `init`/`try_init`. Neither blocks the caller, and
+//! neither loops back when the SDK or its HTTP stack logs.
+//!
 //! ```
 //! use serde_json::json;
 //! use timber_core::{Client, Environment};
@@ -50,6 +56,8 @@ mod entry;
 mod environment;
 mod error;
 mod flow;
+#[cfg(any(feature = "tracing", feature = "log"))]
+mod integrations;
 mod level;
 mod payload;
 mod pipeline;
@@ -67,6 +75,12 @@ pub use entry::{LogEntry, LogOptions};
 pub use environment::Environment;
 pub use error::{ConfigError, Error};
 pub use flow::Flow;
+#[cfg(feature = "log")]
+pub use integrations::log_bridge::TimberLogger;
+#[cfg(feature = "tracing")]
+pub use integrations::tracing_layer::TimberLayer;
+#[cfg(any(feature = "tracing", feature = "log"))]
+pub use integrations::DEFAULT_IGNORED_TARGETS;
 pub use level::{Level, UnknownName};
 pub use payload::ErrorPayload;
 pub use raw::{IngestRawOptions, RawFormat};

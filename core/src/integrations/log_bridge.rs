@@ -1,0 +1,220 @@
+//! A `log::Log` implementation that sends `log` records through a client.
+
+use log::kv::{self, Key, VisitSource};
+use log::{LevelFilter, Log, Metadata, Record, SetLoggerError};
+use serde_json::{Map, Value};
+
+use super::{IgnoredTargets, Reentry};
+use crate::{Client, Level, LogEntry};
+
+/// A [`log::Log`] that sends records through a [`Client`].
+///
+/// `trace` and `debug` become `debug`; the formatted arguments become the
+/// message; the record's target and module go to `data` (`target`,
+/// `module`), with its key-values (`log::info!(user = 42; "..")`) keeping
+/// their JSON type. A key-value that is an error (`err:err`) fills
+/// `errorName` and `errorStack`.
+///
+/// Logging never blocks: records are validated, queued and sent by the
+/// client's worker. For the same reason [`Log::flush`] does nothing: keep a
+/// [`Client`] handle and call [`Client::flush`] or [`Client::disconnect`]
+/// before exit. Records from the SDK's own threads (`timber-…`), from inside
+/// the SDK (an `on_error` callback that logs) and from the targets in
+/// [`DEFAULT_IGNORED_TARGETS`](crate::DEFAULT_IGNORED_TARGETS) are dropped,
+/// so the SDK never logs into itself.
+///
+/// ```
+/// use timber_core::{Client, Level, TimberLogger};
+/// use timber_transport_mock::MockTransport;
+///
+/// let mock = MockTransport::new();
+/// let client = Client::builder()
+///     .source("api")
+///     .api_key("tb_test_key")
+///     .min_level(Level::Info)
+///     .transport(mock.clone())
+///     .build()?;
+/// TimberLogger::new(client.clone()).try_init().expect("no other logger is set");
+/// assert_eq!(log::max_level(), log::LevelFilter::Info);
+///
+/// log::info!(target: "api::http", status = 200; "request served");
+/// log::debug!("below min_level: skipped");
+/// client.flush()?;
+///
+/// let record = mock.last().unwrap();
+/// assert_eq!(record.message, "request served");
+/// let data = record.data.unwrap();
+/// assert_eq!((data["status"].as_u64(), data["target"].as_str()), (Some(200), Some("api::http")));
+/// # Ok::<(), timber_core::Error>(())
+/// ```
+#[derive(Clone, Debug)]
+pub struct TimberLogger {
+    client: Client,
+    ignored: IgnoredTargets,
+}
+
+impl TimberLogger {
+    /// A logger sending through `client`, ignoring the default targets.
+    pub fn new(client: Client) -> Self {
+        TimberLogger {
+            client,
+            ignored: IgnoredTargets::default(),
+        }
+    }
+
+    /// Also ignores records of this target (and its submodules; an entry
+    /// ending in `_` matches every crate name starting with it).
+    pub fn ignore_target(mut self, target: impl Into<String>) -> Self {
+        self.ignored.add(target.into());
+        self
+    }
+
+    /// Replaces the whole list of ignored targets.
+    pub fn ignored_targets<I, S>(mut self, targets: I) -> Self
+    where
+        I: IntoIterator<Item = S>,
+        S: Into<String>,
+    {
+        self.ignored.replace(targets);
+        self
+    }
+
+    /// The `log` filter matching the client's `min_level` (`Debug` lets
+    /// `trace` through too, since trace records become debug ones).
+    pub fn max_level(&self) -> LevelFilter {
+        match self.client.config().min_level {
+            Level::Debug => LevelFilter::Trace,
+            Level::Info => LevelFilter::Info,
+            Level::Warn => LevelFilter::Warn,
+            Level::Error => LevelFilter::Error,
+        }
+    }
+
+    /// The client this logger sends through.
+    pub fn client(&self) -> &Client {
+        &self.client
+    }
+
+    /// Installs this logger as the `log` crate's global logger and sets
+    /// [`log::set_max_level`] from the client's `min_level`. Fails if a
+    /// logger is already installed.
+    pub fn try_init(self) -> Result<(), SetLoggerError> {
+        let max = self.max_level();
+        log::set_boxed_logger(Box::new(self))?;
+        log::set_max_level(max);
+        Ok(())
+    }
+
+    /// Like [`TimberLogger::try_init`].
+    ///
+    /// # Panics
+    ///
+    /// If a global logger is already installed (a setup mistake, found on
+    /// the first run); use [`TimberLogger::try_init`] to handle it instead.
+    pub fn init(self) {
+        self.try_init()
+            .expect("TimberLogger::init: a global logger is already installed");
+    }
+}
+
+fn level_of(level: log::Level) -> Level {
+    match level {
+        log::Level::Error => Level::Error,
+        log::Level::Warn => Level::Warn,
+        log::Level::Info => Level::Info,
+        log::Level::Debug | log::Level::Trace => Level::Debug,
+    }
+}
+
+impl Log for TimberLogger {
+    fn enabled(&self, metadata: &Metadata<'_>) -> bool {
+        self.client.should_log(level_of(metadata.level()))
+            && !self.ignored.matches(metadata.target())
+            && !super::suppressed()
+    }
+
+    fn log(&self, record: &Record<'_>) {
+        if !self.client.should_log(level_of(record.level()))
+            || self.ignored.matches(record.target())
+        {
+            return;
+        }
+        // Held until the record is queued: formatting the arguments or an
+        // on_error callback that logs cannot loop back here.
+        let Some(_inside) = Reentry::enter() else {
+            return;
+        };
+        let message = match record.args().as_str() {
+            Some(text) => text.to_owned(),
+            None => record.args().to_string(),
+        };
+        let mut visitor = KeyValues::default();
+        // A failing source only costs its remaining pairs.
+        let _ = record.key_values().visit(&mut visitor);
+        let mut data = visitor.fields;
+        super::add_origin(&mut data, record.target(), record.module_path());
+
+        let mut entry = LogEntry::new(
+            level_of(record.level()),
+            super::message_or(message, record.target()),
+        );
+        entry.data = Some(data);
+        if let Some((name, stack)) = visitor.error {
+            entry.error_name = Some(name);
+            entry.error_stack = Some(stack);
+        }
+        self.client.log(entry);
+    }
+
+    /// Does nothing, so that no logging call ever waits on the network; see
+    /// the type's documentation.
+    fn flush(&self) {}
+}
+
+/// Collects a record's key-values as JSON.
+#[derive(Default)]
+struct KeyValues {
+    fields: Map<String, Value>,
+    error: Option<(String, String)>,
+}
+
+impl<'kvs> VisitSource<'kvs> for KeyValues {
+    fn visit_pair(&mut self, key: Key<'kvs>, value: kv::Value<'kvs>) -> Result<(), kv::Error> {
+        let json = if let Some(error) = value.to_borrowed_error() {
+            if self.error.is_none() {
+                self.error = Some(super::error_fields(error));
+            }
+            Value::String(error.to_string())
+        } else if let Some(v) = value.to_bool() {
+            Value::Bool(v)
+        } else if let Some(v) = value.to_i64() {
+            Value::from(v)
+        } else if let Some(v) = value.to_u64() {
+            Value::from(v)
+        } else if let Some(v) = value.to_i128() {
+            super::i128_value(v)
+        } else if let Some(v) = value.to_f64() {
+            super::f64_value(v)
+        } else if let Some(v) = value.to_borrowed_str() {
+            Value::String(v.to_owned())
+        } else {
+            Value::String(value.to_string())
+        };
+        self.fields.insert(key.as_str().to_owned(), json);
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn levels_map_onto_four() {
+        assert_eq!(level_of(log::Level::Trace), Level::Debug);
+        assert_eq!(level_of(log::Level::Debug), Level::Debug);
+        assert_eq!(level_of(log::Level::Info), Level::Info);
+        assert_eq!(level_of(log::Level::Warn), Level::Warn);
+        assert_eq!(level_of(log::Level::Error), Level::Error);
+    }
+}
