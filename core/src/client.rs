@@ -9,9 +9,10 @@ use serde::Serialize;
 use serde_json::{Map, Value};
 
 use crate::pipeline::Pipeline;
+use crate::spool::Spool;
 use crate::validate::limits;
 use crate::{
-    now_millis, validate, ClientBuilder, Config, Endpoint, Error, ErrorPayload, Flow,
+    now_millis, validate, ClientBuilder, Config, ConfigError, Endpoint, Error, ErrorPayload, Flow,
     IngestRawOptions, Level, LogEntry, LogOptions, LogRecord, RawFormat, RawRequest, Stats,
     Transport, TransportError, ValidationError, Violation,
 };
@@ -92,7 +93,11 @@ impl Client {
         ClientBuilder::default()
     }
 
-    pub(crate) fn start(config: Config, transport: Arc<dyn Transport>) -> Client {
+    pub(crate) fn start(
+        config: Config,
+        transport: Arc<dyn Transport>,
+        spool: Option<Spool>,
+    ) -> Result<Client, ConfigError> {
         let defaults = Defaults {
             user_id: config.user_id.clone(),
             session_id: config.session_id.clone(),
@@ -101,14 +106,18 @@ impl Client {
             base_url: config.base_url.clone(),
             api_key: config.api_key.clone(),
         };
-        let (pipeline, worker) = Pipeline::start(config, endpoint, transport);
-        Client {
+        let (pipeline, worker) =
+            Pipeline::start(config, endpoint, transport, spool).map_err(|e| ConfigError {
+                field: "worker",
+                reason: format!("cannot start the worker thread: {e}"),
+            })?;
+        Ok(Client {
             inner: Arc::new(Inner {
                 pipeline,
                 defaults: ArcSwap::from_pointee(defaults),
                 worker,
             }),
-        }
+        })
     }
 
     /// The configuration the client was built with.

@@ -4,6 +4,7 @@ use std::fmt;
 use std::sync::Arc;
 use std::time::Duration;
 
+use crate::spool::{Spool, SpoolConfig};
 use crate::validate::limits;
 use crate::{
     ApiKey, Client, ConfigError, Environment, Error, Level, RawFormat, RetryPolicy, Transport,
@@ -30,6 +31,10 @@ pub enum OverflowPolicy {
     DropNewest,
     /// Discard the oldest queued record to make room (counted as dropped).
     DropOldest,
+    /// Refuse the new record (counted as dropped) and have the worker move
+    /// the queue to the on-disk spool, making room again while the service
+    /// is unreachable. Needs [`ClientBuilder::spool`].
+    Spool,
 }
 
 /// The validated configuration of a [`Client`]. `Debug` never shows the key.
@@ -70,6 +75,8 @@ pub struct Config {
     pub on_error: OnError,
     /// Checks raw bodies before sending, when set.
     pub raw_validator: Option<RawValidator>,
+    /// The on-disk spool, when enabled.
+    pub spool: Option<SpoolConfig>,
 }
 
 impl fmt::Debug for Config {
@@ -90,6 +97,7 @@ impl fmt::Debug for Config {
             .field("queue_capacity", &self.queue_capacity)
             .field("overflow", &self.overflow)
             .field("shutdown_timeout", &self.shutdown_timeout)
+            .field("spool", &self.spool)
             .finish_non_exhaustive()
     }
 }
@@ -139,6 +147,7 @@ pub struct ClientBuilder {
     shutdown_timeout: Duration,
     on_error: Option<OnError>,
     raw_validator: Option<RawValidator>,
+    spool: Option<SpoolConfig>,
     transport: Option<Arc<dyn Transport>>,
 }
 
@@ -162,6 +171,7 @@ impl Default for ClientBuilder {
             shutdown_timeout: Duration::from_secs(5),
             on_error: None,
             raw_validator: None,
+            spool: None,
             transport: None,
         }
     }
@@ -242,6 +252,27 @@ impl ClientBuilder {
         self
     }
 
+    /// Enables the on-disk spool in `dir` (64 MiB at most unless
+    /// [`spool_max_bytes`](Self::spool_max_bytes) says otherwise): batches
+    /// undeliverable at shutdown are written there and sent first at the
+    /// next start.
+    pub fn spool(mut self, dir: impl Into<std::path::PathBuf>) -> Self {
+        let max_bytes = self.spool.as_ref().map_or(64 << 20, |s| s.max_bytes);
+        self.spool = Some(SpoolConfig {
+            dir: dir.into(),
+            max_bytes,
+        });
+        self
+    }
+
+    /// Bounds the spool's size on disk.
+    pub fn spool_max_bytes(mut self, max_bytes: u64) -> Self {
+        if let Some(spool) = &mut self.spool {
+            spool.max_bytes = max_bytes;
+        }
+        self
+    }
+
     /// The transport that carries requests (required).
     pub fn transport(mut self, transport: impl Transport) -> Self {
         self.transport = Some(Arc::new(transport));
@@ -257,7 +288,14 @@ impl ClientBuilder {
     /// Validates the configuration and starts the client's worker.
     pub fn build(self) -> Result<Client, Error> {
         let (config, transport) = self.into_config()?;
-        Ok(Client::start(config, transport))
+        let spool = match &config.spool {
+            Some(spool) => Some(Spool::open(spool).map_err(|e| ConfigError {
+                field: "spool",
+                reason: format!("cannot open {}: {e}", spool.dir.display()),
+            })?),
+            None => None,
+        };
+        Ok(Client::start(config, transport, spool)?)
     }
 
     fn into_config(self) -> Result<(Config, Arc<dyn Transport>), ConfigError> {
@@ -299,6 +337,9 @@ impl ClientBuilder {
         if !(self.retry.multiplier.is_finite() && self.retry.multiplier >= 1.0) {
             return Err(bad("retry.multiplier", "must be a finite number >= 1"));
         }
+        if self.overflow == OverflowPolicy::Spool && self.spool.is_none() {
+            return Err(bad("overflow", "the Spool policy needs a spool directory"));
+        }
         let transport = self
             .transport
             .ok_or_else(|| bad("transport", "is required"))?;
@@ -323,6 +364,7 @@ impl ClientBuilder {
             shutdown_timeout: self.shutdown_timeout,
             on_error,
             raw_validator: self.raw_validator,
+            spool: self.spool,
         };
         Ok((config, transport))
     }

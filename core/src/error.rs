@@ -68,6 +68,11 @@ pub enum Error {
         /// Why: the last failure, or `None` when the shutdown timeout ran out.
         cause: Option<TransportError>,
     },
+    /// The on-disk spool failed (full, unwritable, or a corrupt file set aside).
+    Spool {
+        /// What happened.
+        reason: String,
+    },
     /// A raw body is malformed for its format (checked before sending).
     InvalidRawBody {
         /// The declared format.
@@ -103,6 +108,7 @@ impl fmt::Display for Error {
                 f,
                 "{records} record(s) lost at shutdown: the shutdown timeout ran out"
             ),
+            Error::Spool { reason } => write!(f, "spool: {reason}"),
             Error::InvalidRawBody { format, reason } => {
                 write!(f, "invalid {format} body: {reason}")
             }

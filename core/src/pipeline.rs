@@ -17,6 +17,7 @@ use std::time::{Duration, Instant};
 
 use futures_channel::oneshot;
 
+use crate::spool::Spool;
 use crate::validate::limits;
 use crate::{
     Batch, Config, Endpoint, Error, LogRecord, OverflowPolicy, Stats, Transport, TransportError,
@@ -36,6 +37,7 @@ pub(crate) struct Pipeline {
     config: Config,
     endpoint: Endpoint,
     transport: Arc<dyn Transport>,
+    spool: Option<Spool>,
     invalid: AtomicU64,
 }
 
@@ -61,7 +63,13 @@ struct State {
     /// What shutdown could not deliver, returned by `close`.
     close_error: Option<Error>,
     in_overflow_burst: bool,
+    /// The overflow policy asked the worker to move the queue to the spool.
+    spill_requested: bool,
+    /// Spool files may be waiting to be sent (at start, then every interval).
+    spool_waiting: bool,
     accepted: u64,
+    spooled: u64,
+    restored: u64,
     sent: u64,
     retried: u64,
     failed: u64,
@@ -80,21 +88,25 @@ impl Pipeline {
         config: Config,
         endpoint: Endpoint,
         transport: Arc<dyn Transport>,
-    ) -> (Arc<Self>, thread::ThreadId) {
+        spool: Option<Spool>,
+    ) -> std::io::Result<(Arc<Self>, thread::ThreadId)> {
         let pipeline = Arc::new(Pipeline {
-            state: Mutex::new(State::default()),
+            state: Mutex::new(State {
+                spool_waiting: spool.is_some(),
+                ..State::default()
+            }),
             wake: Condvar::new(),
             config,
             endpoint,
             transport,
+            spool,
             invalid: AtomicU64::new(0),
         });
         let worker = Arc::clone(&pipeline);
         let handle = thread::Builder::new()
             .name("timber-worker".into())
-            .spawn(move || worker.run())
-            .expect("spawn the timber worker thread");
-        (pipeline, handle.thread().id())
+            .spawn(move || worker.run())?;
+        Ok((pipeline, handle.thread().id()))
     }
 
     pub(crate) fn config(&self) -> &Config {
@@ -157,8 +169,13 @@ impl Pipeline {
                 capacity: self.config.queue_capacity,
                 dropped: st.dropped,
             };
-            if self.config.overflow == OverflowPolicy::DropNewest {
+            if self.config.overflow != OverflowPolicy::DropOldest {
+                let spill = self.config.overflow == OverflowPolicy::Spool && !st.spill_requested;
+                st.spill_requested |= spill;
                 drop(st);
+                if spill {
+                    self.wake.notify_one();
+                }
                 if first_of_burst {
                     self.report(full.clone());
                 }
@@ -198,6 +215,8 @@ impl Pipeline {
             failed: st.failed,
             dropped: st.dropped,
             lost: st.lost,
+            spooled: st.spooled,
+            restored: st.restored,
             invalid: self.invalid.load(Ordering::Relaxed),
         }
     }
@@ -248,13 +267,24 @@ impl Pipeline {
             let finished_in_time = first_of(done, timer).await;
             let mut st = self.lock();
             if !finished_in_time && !st.worker_done {
+                // The worker is stuck in the transport: save what it has not
+                // taken (the batch in its hands is lost unless it completes).
                 st.abandoned = true;
-                let lost = st.pending();
-                st.lost += lost;
+                let pending = st.pending();
+                let held = st.held.take();
+                let queued: Vec<LogRecord> = st.queue.drain(..).collect();
                 st.resolved = st.entered;
-                st.held = None;
-                st.queue.clear();
                 drop(st);
+                let (spooled, _) =
+                    self.spill(held.into_iter().chain(self.batches(queued)).collect());
+                let mut st = self.lock();
+                st.spooled += spooled;
+                let lost = pending - spooled;
+                st.lost += lost;
+                drop(st);
+                if lost == 0 {
+                    return Ok(());
+                }
                 let err = Error::Lost {
                     records: lost as usize,
                     cause: None,
@@ -283,6 +313,16 @@ impl Pipeline {
                     if now >= next_tick {
                         next_tick = now + interval;
                         st.drain_to = st.drain_to.max(st.entered);
+                        st.spool_waiting |= self.spool.is_some() && st.closing.is_none();
+                    }
+                    if st.spill_requested {
+                        st = self.spill_queue(st);
+                    }
+                    if std::mem::take(&mut st.spool_waiting) {
+                        drop(st);
+                        self.send_spooled();
+                        st = self.lock();
+                        continue;
                     }
                     let draining = st.resolved < st.drain_to || st.closing.is_some();
                     if draining {
@@ -333,9 +373,106 @@ impl Pipeline {
                     st.worker_idle = false;
                 }
             };
-            let mut records = records;
-            records.iter_mut().for_each(|r| self.stamp(r));
-            self.deliver(Batch::new(records));
+            self.deliver(self.batch(records));
+        }
+    }
+
+    /// Stamps records into a new batch.
+    fn batch(&self, mut records: Vec<LogRecord>) -> Batch {
+        records.iter_mut().for_each(|r| self.stamp(r));
+        Batch::new(records)
+    }
+
+    /// Cuts records into stamped batches of the configured size.
+    fn batches(&self, mut records: Vec<LogRecord>) -> Vec<Batch> {
+        let mut batches = Vec::new();
+        while !records.is_empty() {
+            let rest = records.split_off(records.len().min(self.config.batch_size));
+            batches.push(self.batch(std::mem::replace(&mut records, rest)));
+        }
+        batches
+    }
+
+    /// Writes batches to the spool; returns the records written and the
+    /// records refused (reported). Without a spool, nothing is written.
+    fn spill(&self, batches: Vec<Batch>) -> (u64, u64) {
+        let Some(spool) = &self.spool else {
+            return (0, batches.iter().map(|b| b.records.len() as u64).sum());
+        };
+        let (mut written, mut refused) = (0, 0);
+        let mut last_error = None;
+        for batch in &batches {
+            let n = batch.records.len() as u64;
+            match spool.write(batch) {
+                Ok(()) => written += n,
+                Err(e) => {
+                    refused += n;
+                    last_error = Some(e);
+                }
+            }
+        }
+        if let Some(e) = last_error {
+            self.report(Error::Spool {
+                reason: format!("{refused} record(s) not spooled: {e}"),
+            });
+        }
+        (written, refused)
+    }
+
+    /// The overflow policy `Spool`: move the queue (not the held batch, which
+    /// is retried first) to disk so that producers find room again.
+    fn spill_queue<'a>(&'a self, mut st: MutexGuard<'a, State>) -> MutexGuard<'a, State> {
+        st.spill_requested = false;
+        let queued: Vec<LogRecord> = st.queue.drain(..).collect();
+        let n = queued.len() as u64;
+        st.in_overflow_burst = false;
+        drop(st);
+        let (spooled, refused) = self.spill(self.batches(queued));
+        let mut st = self.lock();
+        st.spooled += spooled;
+        st.dropped += refused;
+        st.resolved += n;
+        let resolved = st.resolved;
+        let done = extract(&mut st.flushes, |(t, _)| *t <= resolved);
+        drop(st);
+        done.into_iter().for_each(|tx| drop(tx.send(Ok(()))));
+        self.lock()
+    }
+
+    /// Sends spool files oldest first; stops at the first that fails (it
+    /// stays for the next interval or start). Corrupt files are set aside.
+    fn send_spooled(&self) {
+        let Some(spool) = &self.spool else { return };
+        let files = match spool.files() {
+            Ok(files) => files,
+            Err(e) => {
+                return self.report(Error::Spool {
+                    reason: format!("cannot list the spool: {e}"),
+                })
+            }
+        };
+        for path in files {
+            let batch = match spool.read(&path) {
+                Ok(batch) => batch,
+                Err(reason) => {
+                    let aside = spool.set_aside(&path);
+                    self.report(Error::Spool {
+                        reason: format!(
+                            "corrupt spool file set aside as {}: {reason}",
+                            aside.display()
+                        ),
+                    });
+                    continue;
+                }
+            };
+            if self.attempt(&batch).is_err() {
+                return;
+            }
+            spool.remove(&path);
+            let n = batch.records.len() as u64;
+            let mut st = self.lock();
+            st.sent += n;
+            st.restored += n;
         }
     }
 
@@ -369,26 +506,7 @@ impl Pipeline {
 
     /// Sends one batch with retries, then records the outcome.
     fn deliver(&self, batch: Batch) {
-        let policy = &self.config.retry;
-        let mut retry = 0;
-        let outcome = loop {
-            let result =
-                crate::block_on::block_on(self.transport.send_batch(&self.endpoint, &batch));
-            match result {
-                Ok(()) => break Ok(()),
-                Err(e) if e.is_retryable() && retry < policy.max_retries => {
-                    let delay = policy.delay(retry, e.retry_after());
-                    retry += 1;
-                    let mut st = self.lock();
-                    st.retried += batch.records.len() as u64;
-                    if !self.sleep(st, delay) {
-                        break Err(e);
-                    }
-                }
-                Err(e) => break Err(e),
-            }
-        };
-        match outcome {
+        match self.attempt(&batch) {
             Ok(()) => self.delivered(batch.records.len()),
             Err(e) if rejects_content(&e) && batch.records.len() > 1 => {
                 // The server refused the content: send halves so that one bad
@@ -403,8 +521,31 @@ impl Pipeline {
         }
     }
 
+    /// One batch through the transport with the retry policy.
+    fn attempt(&self, batch: &Batch) -> Result<(), TransportError> {
+        let policy = &self.config.retry;
+        let mut retry = 0;
+        loop {
+            let result =
+                crate::block_on::block_on(self.transport.send_batch(&self.endpoint, batch));
+            match result {
+                Ok(()) => return Ok(()),
+                Err(e) if e.is_retryable() && retry < policy.max_retries => {
+                    let delay = policy.delay(retry, e.retry_after());
+                    retry += 1;
+                    let mut st = self.lock();
+                    st.retried += batch.records.len() as u64;
+                    if !self.sleep(st, delay) {
+                        return Err(e);
+                    }
+                }
+                Err(e) => return Err(e),
+            }
+        }
+    }
+
     /// Sleeps `delay` unless the shutdown deadline comes first; false if it did.
-    fn sleep(&self, mut st: MutexGuard<'_, State>, delay: Duration) -> bool {
+    fn sleep<'a>(&'a self, mut st: MutexGuard<'a, State>, delay: Duration) -> bool {
         let until = Instant::now() + delay;
         loop {
             let now = Instant::now();
@@ -415,6 +556,10 @@ impl Pipeline {
             }
             if now >= until {
                 return true;
+            }
+            if st.spill_requested {
+                st = self.spill_queue(st);
+                continue;
             }
             let wake_at = st.closing.map_or(until, |d| d.min(until));
             st = self
@@ -465,10 +610,19 @@ impl Pipeline {
         }
         st.failed += n;
         let error = if st.closing.is_some() {
-            let lost = n + st.queue.len() as u64;
-            st.queue.clear();
+            // Last chance: spool the batch and everything behind it.
+            let queued: Vec<LogRecord> = st.queue.drain(..).collect();
+            let total = n + queued.len() as u64;
+            drop(st);
+            let (spooled, lost) =
+                self.spill(std::iter::once(batch).chain(self.batches(queued)).collect());
+            st = self.lock();
+            st.spooled += spooled;
             st.lost += lost;
-            st.resolved += lost;
+            st.resolved += total;
+            if lost == 0 {
+                return;
+            }
             let lost = Error::Lost {
                 records: lost as usize,
                 cause: Some(cause),

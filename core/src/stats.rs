@@ -3,7 +3,8 @@
 /// A snapshot of the client's counters.
 ///
 /// Every record that passed validation is `accepted`, and at any moment
-/// `accepted == sent + pending + dropped + lost`.
+/// `accepted + restored == sent + pending + dropped + lost + spooled`
+/// (without a spool, the last terms are zero).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct Stats {
@@ -24,6 +25,10 @@ pub struct Stats {
     /// Accepted records given up: refused by the server as invalid, or
     /// undeliverable at shutdown.
     pub lost: u64,
+    /// Records written to the on-disk spool.
+    pub spooled: u64,
+    /// Records read back from the spool and delivered.
+    pub restored: u64,
     /// Calls refused before queueing: invalid input, or the client closed.
     pub invalid: u64,
 }

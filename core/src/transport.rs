@@ -23,7 +23,8 @@ pub struct Endpoint {
 /// `idempotency_key` is stable for the life of the batch: every retry of the
 /// same batch carries the same key, so a server that honours it stores the
 /// batch once even when a response was lost.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "camelCase")]
 pub struct Batch {
     /// The records, in the order they were logged.
     pub records: Vec<LogRecord>,

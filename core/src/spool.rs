@@ -1,0 +1,140 @@
+//! The optional on-disk spool: batches that could not be delivered are
+//! written here crash-safely and sent first at the next start.
+
+use std::fs::{self, File};
+use std::io::{self, Write};
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Mutex;
+
+use crate::{now_millis, Batch};
+
+const EXTENSION: &str = "batch.json";
+
+/// Where and how much to spool.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SpoolConfig {
+    /// The directory of the spool files (created if missing).
+    pub dir: PathBuf,
+    /// Most bytes the spool may hold; batches beyond are refused (and counted).
+    pub max_bytes: u64,
+}
+
+/// Why a batch could not be spooled.
+#[derive(Debug)]
+pub(crate) enum SpoolError {
+    Full { needed: u64, free: u64 },
+    Io(io::Error),
+}
+
+impl std::fmt::Display for SpoolError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            SpoolError::Full { needed, free } => {
+                write!(f, "spool full: {needed} bytes needed, {free} free")
+            }
+            SpoolError::Io(e) => write!(f, "spool write failed: {e}"),
+        }
+    }
+}
+
+pub(crate) struct Spool {
+    dir: PathBuf,
+    max_bytes: u64,
+    used: Mutex<u64>,
+    seq: AtomicU64,
+}
+
+impl Spool {
+    pub(crate) fn open(config: &SpoolConfig) -> io::Result<Spool> {
+        fs::create_dir_all(&config.dir)?;
+        let spool = Spool {
+            dir: config.dir.clone(),
+            max_bytes: config.max_bytes,
+            used: Mutex::new(0),
+            seq: AtomicU64::new(0),
+        };
+        let used = spool
+            .files()?
+            .iter()
+            .filter_map(|p| fs::metadata(p).ok())
+            .map(|m| m.len())
+            .sum();
+        *spool.used.lock().unwrap_or_else(|e| e.into_inner()) = used;
+        Ok(spool)
+    }
+
+    /// Spool files, oldest first (names start with the time they were written).
+    pub(crate) fn files(&self) -> io::Result<Vec<PathBuf>> {
+        let mut files: Vec<PathBuf> = fs::read_dir(&self.dir)?
+            .filter_map(|e| e.ok().map(|e| e.path()))
+            .filter(|p| {
+                p.file_name()
+                    .and_then(|n| n.to_str())
+                    .is_some_and(|n| n.ends_with(EXTENSION))
+            })
+            .collect();
+        files.sort();
+        Ok(files)
+    }
+
+    /// Writes a batch: temporary file, fsync, rename, fsync of the directory,
+    /// so a crash leaves either the whole file or none.
+    pub(crate) fn write(&self, batch: &Batch) -> Result<(), SpoolError> {
+        let body = serde_json::to_vec(batch).map_err(|e| SpoolError::Io(e.into()))?;
+        let mut used = self.used.lock().unwrap_or_else(|e| e.into_inner());
+        let needed = body.len() as u64;
+        if *used + needed > self.max_bytes {
+            return Err(SpoolError::Full {
+                needed,
+                free: self.max_bytes.saturating_sub(*used),
+            });
+        }
+        let name = format!(
+            "{:013}-{:06}-{}.{EXTENSION}",
+            now_millis().max(0),
+            self.seq.fetch_add(1, Ordering::Relaxed),
+            batch.idempotency_key
+        );
+        let tmp = self.dir.join(format!("{name}.tmp"));
+        let write = || -> io::Result<()> {
+            let mut file = File::create(&tmp)?;
+            file.write_all(&body)?;
+            file.sync_all()?;
+            fs::rename(&tmp, self.dir.join(&name))?;
+            File::open(&self.dir)?.sync_all()
+        };
+        write().map_err(|e| {
+            let _ = fs::remove_file(&tmp);
+            SpoolError::Io(e)
+        })?;
+        *used += needed;
+        Ok(())
+    }
+
+    /// Reads a spool file; `Err` for a corrupt or truncated one.
+    pub(crate) fn read(&self, path: &Path) -> Result<Batch, String> {
+        let bytes = fs::read(path).map_err(|e| e.to_string())?;
+        serde_json::from_slice(&bytes).map_err(|e| e.to_string())
+    }
+
+    /// Deletes a delivered file.
+    pub(crate) fn remove(&self, path: &Path) {
+        let len = fs::metadata(path).map(|m| m.len()).unwrap_or(0);
+        if fs::remove_file(path).is_ok() {
+            let mut used = self.used.lock().unwrap_or_else(|e| e.into_inner());
+            *used = used.saturating_sub(len);
+        }
+    }
+
+    /// Moves a corrupt file aside (`.corrupt`), out of the way of later starts.
+    pub(crate) fn set_aside(&self, path: &Path) -> PathBuf {
+        let aside = path.with_extension("corrupt");
+        let len = fs::metadata(path).map(|m| m.len()).unwrap_or(0);
+        if fs::rename(path, &aside).is_ok() {
+            let mut used = self.used.lock().unwrap_or_else(|e| e.into_inner());
+            *used = used.saturating_sub(len);
+        }
+        aside
+    }
+}
