@@ -246,9 +246,14 @@ impl Pipeline {
         let (tx, rx) = oneshot::channel();
         let deadline = {
             let mut st = self.lock();
+            // The worker stops retrying a little before the caller stops
+            // waiting, so that its last outcome is recorded within the timeout.
+            let timeout = self.config.shutdown_timeout;
+            let grace = (timeout / 10).min(Duration::from_millis(100));
             let deadline = *st
                 .closing
-                .get_or_insert_with(|| Instant::now() + self.config.shutdown_timeout);
+                .get_or_insert_with(|| Instant::now() + timeout - grace)
+                + grace;
             if st.worker_done {
                 let _ = tx.send(());
             } else {
@@ -258,8 +263,6 @@ impl Pipeline {
         };
         self.wake.notify_one();
         async move {
-            // Grace for the worker to record its last outcome after the deadline.
-            let deadline = deadline + Duration::from_millis(50);
             let done = pin!(rx);
             let timer = pin!(futures_timer::Delay::new(
                 deadline.saturating_duration_since(Instant::now())
@@ -275,8 +278,7 @@ impl Pipeline {
                 let queued: Vec<LogRecord> = st.queue.drain(..).collect();
                 st.resolved = st.entered;
                 drop(st);
-                let (spooled, _) =
-                    self.spill(held.into_iter().chain(self.batches(queued)).collect());
+                let (spooled, _) = self.spill(held, queued);
                 let mut st = self.lock();
                 st.spooled += spooled;
                 let lost = pending - spooled;
@@ -384,26 +386,29 @@ impl Pipeline {
     }
 
     /// Cuts records into stamped batches of the configured size.
-    fn batches(&self, mut records: Vec<LogRecord>) -> Vec<Batch> {
+    fn batches(&self, records: Vec<LogRecord>) -> Vec<Batch> {
+        let mut records = records.into_iter().peekable();
         let mut batches = Vec::new();
-        while !records.is_empty() {
-            let rest = records.split_off(records.len().min(self.config.batch_size));
-            batches.push(self.batch(std::mem::replace(&mut records, rest)));
+        while records.peek().is_some() {
+            batches.push(self.batch(records.by_ref().take(self.config.batch_size).collect()));
         }
         batches
     }
 
-    /// Writes batches to the spool; returns the records written and the
-    /// records refused (reported). Without a spool, nothing is written.
-    fn spill(&self, batches: Vec<Batch>) -> (u64, u64) {
+    /// Writes a batch and queued records (in batches) to the spool; returns
+    /// the records written and the records refused (reported). Without a
+    /// spool, nothing is written.
+    fn spill(&self, first: Option<Batch>, queued: Vec<LogRecord>) -> (u64, u64) {
         let Some(spool) = &self.spool else {
-            return (0, batches.iter().map(|b| b.records.len() as u64).sum());
+            let n = first.map_or(0, |b| b.records.len()) + queued.len();
+            return (0, n as u64);
         };
+        let batches = first.into_iter().chain(self.batches(queued));
         let (mut written, mut refused) = (0, 0);
         let mut last_error = None;
-        for batch in &batches {
+        for batch in batches {
             let n = batch.records.len() as u64;
-            match spool.write(batch) {
+            match spool.write(&batch) {
                 Ok(()) => written += n,
                 Err(e) => {
                     refused += n;
@@ -427,7 +432,7 @@ impl Pipeline {
         let n = queued.len() as u64;
         st.in_overflow_burst = false;
         drop(st);
-        let (spooled, refused) = self.spill(self.batches(queued));
+        let (spooled, refused) = self.spill(None, queued);
         let mut st = self.lock();
         st.spooled += spooled;
         st.dropped += refused;
@@ -614,8 +619,7 @@ impl Pipeline {
             let queued: Vec<LogRecord> = st.queue.drain(..).collect();
             let total = n + queued.len() as u64;
             drop(st);
-            let (spooled, lost) =
-                self.spill(std::iter::once(batch).chain(self.batches(queued)).collect());
+            let (spooled, lost) = self.spill(Some(batch), queued);
             st = self.lock();
             st.spooled += spooled;
             st.lost += lost;
