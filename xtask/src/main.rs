@@ -1,1 +1,97 @@
-fn main() {}
+//! `cargo xtask <command>`: the project's automation, in Rust.
+#![forbid(unsafe_code)]
+
+use std::process::ExitCode;
+
+use xtask::{bench, ci, release, repo_root};
+
+const USAGE: &str = "\
+usage: cargo xtask <command>
+
+commands:
+  ci [--list] [--skip-demo]     run what .ci/run runs (fmt, clippy, tests, docs,
+                                smoke runs, demo); --list only prints the steps
+  bench [--quick] [-p <crate>]  run the criterion benches, write BENCHMARKS.md
+  release <version> [--offline] bump every crate to <version>, check CHANGELOG.md,
+                                package the publishable crates, commit, tag v<version>
+";
+
+fn main() -> ExitCode {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    match dispatch(&args) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn dispatch(args: &[String]) -> Result<(), String> {
+    let root = repo_root();
+    let (command, rest) = match args.split_first() {
+        Some((c, rest)) => (c.as_str(), rest),
+        None => return Err(format!("no command\n\n{USAGE}")),
+    };
+    match command {
+        "ci" => {
+            let mut options = ci::Options::default();
+            for a in rest {
+                match a.as_str() {
+                    "--list" => options.list = true,
+                    "--skip-demo" => options.skip_demo = true,
+                    other => return Err(unknown(other)),
+                }
+            }
+            ci::run(&root, options)
+        }
+        "bench" => {
+            let mut options = bench::Options::default();
+            let mut it = rest.iter();
+            while let Some(a) = it.next() {
+                match a.as_str() {
+                    "--quick" => options.quick = true,
+                    "-p" | "--package" => match it.next() {
+                        Some(p) => options.packages.push(p.clone()),
+                        None => return Err(format!("{a} needs a crate name")),
+                    },
+                    other => return Err(unknown(other)),
+                }
+            }
+            bench::run(&root, &options).map(|_| ())
+        }
+        "release" => {
+            let mut options = release::Options::default();
+            let mut version = None;
+            for a in rest {
+                match a.as_str() {
+                    "--offline" => options.offline = true,
+                    flag if flag.starts_with('-') => return Err(unknown(flag)),
+                    v if version.is_none() => version = Some(v),
+                    other => return Err(unknown(other)),
+                }
+            }
+            let version = version.ok_or(format!("release needs a version\n\n{USAGE}"))?;
+            let outcome = release::run(&root, version, &options)?;
+            println!(
+                "released {}: packaged {}",
+                outcome.tag,
+                if outcome.packaged.is_empty() {
+                    "nothing".to_owned()
+                } else {
+                    outcome.packaged.join(", ")
+                }
+            );
+            Ok(())
+        }
+        "help" | "--help" | "-h" => {
+            print!("{USAGE}");
+            Ok(())
+        }
+        other => Err(format!("unknown command `{other}`\n\n{USAGE}")),
+    }
+}
+
+fn unknown(arg: &str) -> String {
+    format!("unexpected argument `{arg}`\n\n{USAGE}")
+}

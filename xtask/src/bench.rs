@@ -1,0 +1,416 @@
+//! `cargo xtask bench`: runs every crate's criterion benches and writes one
+//! summary table, with each bench's ratio to the baseline measured in the
+//! same run, to `BENCHMARKS.md`.
+
+use std::fmt::Write as _;
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::time::SystemTime;
+
+use crate::cmd;
+use crate::json::{self, Json};
+
+/// The summary file, at the repository root.
+pub const SUMMARY_FILE: &str = "BENCHMARKS.md";
+
+/// Criterion options of `--quick`: short warm-up and measurement.
+pub const QUICK_ARGS: &[&str] = &["--warm-up-time", "1", "--measurement-time", "2"];
+
+/// What `bench` runs.
+#[derive(Clone, Debug, Default)]
+pub struct Options {
+    /// Short warm-up and measurement times.
+    pub quick: bool,
+    /// Only these packages (all of the workspace when empty).
+    pub packages: Vec<String>,
+}
+
+/// One measured bench.
+#[derive(Clone, Debug, PartialEq)]
+pub struct BenchResult {
+    /// The criterion group (`caller`).
+    pub group: String,
+    /// The bench id within its group (`info_message`, `batch/1000`).
+    pub id: String,
+    /// Median time per iteration, in nanoseconds.
+    pub median_ns: f64,
+}
+
+impl BenchResult {
+    /// Whether this bench is a baseline of its group.
+    pub fn is_baseline(&self) -> bool {
+        self.id.contains("baseline")
+    }
+}
+
+/// The machine the numbers come from.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Machine {
+    /// CPU model.
+    pub cpu: String,
+    /// Logical cores available to the process.
+    pub cores: usize,
+    /// `rustc --version`.
+    pub rustc: String,
+    /// The commit measured.
+    pub commit: String,
+}
+
+/// Runs the benches, then writes the summary of this run.
+pub fn run(root: &Path, options: &Options) -> Result<PathBuf, String> {
+    let criterion_dir = target_dir(root).join("criterion");
+    // Only files written from now on belong to this run: earlier runs and
+    // benches removed since may have left theirs.
+    let started = SystemTime::now();
+    let mut c = cmd::cargo();
+    c.current_dir(root).arg("bench");
+    if options.packages.is_empty() {
+        c.arg("--workspace");
+    } else {
+        for p in &options.packages {
+            c.args(["-p", p]);
+        }
+    }
+    // Bench targets only: libtest (unit tests built in bench mode) would
+    // reject criterion's options.
+    c.arg("--benches");
+    if options.quick {
+        c.arg("--").args(QUICK_ARGS);
+    }
+    cmd::run(&mut c)?;
+
+    let results = collect(&criterion_dir, Some(started))?;
+    if results.is_empty() {
+        return Err(format!(
+            "no criterion results were written under {}",
+            criterion_dir.display()
+        ));
+    }
+    let path = root.join(SUMMARY_FILE);
+    let text = render(&results, &machine(root), options.quick);
+    fs::write(&path, text).map_err(|e| format!("cannot write {}: {e}", path.display()))?;
+    eprintln!("wrote {} ({} benches)", path.display(), results.len());
+    Ok(path)
+}
+
+/// `$CARGO_TARGET_DIR`, or `target` under the workspace root.
+pub fn target_dir(root: &Path) -> PathBuf {
+    match std::env::var_os("CARGO_TARGET_DIR") {
+        Some(dir) => root.join(dir),
+        None => root.join("target"),
+    }
+}
+
+/// Reads `<group>/<bench…>/new/estimates.json` under `criterion_dir`,
+/// keeping files modified at or after `since`. Sorted by group, then id.
+pub fn collect(
+    criterion_dir: &Path,
+    since: Option<SystemTime>,
+) -> Result<Vec<BenchResult>, String> {
+    let mut results = Vec::new();
+    if criterion_dir.is_dir() {
+        walk(criterion_dir, criterion_dir, since, &mut results)?;
+    }
+    results.sort_by(|a, b| (&a.group, &a.id).cmp(&(&b.group, &b.id)));
+    Ok(results)
+}
+
+fn walk(
+    base: &Path,
+    dir: &Path,
+    since: Option<SystemTime>,
+    out: &mut Vec<BenchResult>,
+) -> Result<(), String> {
+    let entries = fs::read_dir(dir).map_err(|e| format!("cannot list {}: {e}", dir.display()))?;
+    for entry in entries.flatten() {
+        let path = entry.path();
+        if !path.is_dir() {
+            continue;
+        }
+        let name = entry.file_name();
+        // `report` holds HTML; `base` and `change` are older runs' data.
+        if name == "report" || name == "base" || name == "change" {
+            continue;
+        }
+        if name == "new" {
+            if let Some(result) = read_bench(base, &path, since)? {
+                out.push(result);
+            }
+            continue;
+        }
+        walk(base, &path, since, out)?;
+    }
+    Ok(())
+}
+
+fn read_bench(
+    base: &Path,
+    new_dir: &Path,
+    since: Option<SystemTime>,
+) -> Result<Option<BenchResult>, String> {
+    let estimates = new_dir.join("estimates.json");
+    let Ok(meta) = fs::metadata(&estimates) else {
+        return Ok(None);
+    };
+    if let (Some(since), Ok(modified)) = (since, meta.modified()) {
+        if modified < since {
+            return Ok(None);
+        }
+    }
+    let read = |p: &Path| fs::read_to_string(p).map_err(|e| format!("{}: {e}", p.display()));
+    let parsed =
+        json::parse(&read(&estimates)?).map_err(|e| format!("{}: {e}", estimates.display()))?;
+    let median_ns = parsed
+        .get("median")
+        .and_then(|m| m.get("point_estimate"))
+        .and_then(Json::as_f64)
+        .ok_or_else(|| format!("{}: no median.point_estimate", estimates.display()))?;
+
+    // The directory names are criterion's sanitized ids; benchmark.json
+    // has the real ones when present.
+    let relative = new_dir
+        .parent()
+        .and_then(|bench| bench.strip_prefix(base).ok())
+        .map(|p| {
+            p.components()
+                .map(|c| c.as_os_str().to_string_lossy().into_owned())
+                .collect::<Vec<_>>()
+        })
+        .unwrap_or_default();
+    let (mut group, mut id) = match relative.split_first() {
+        Some((group, rest)) if !rest.is_empty() => (group.clone(), rest.join("/")),
+        Some((group, _)) => (group.clone(), group.clone()),
+        None => return Ok(None),
+    };
+    if let Ok(text) = fs::read_to_string(new_dir.join("benchmark.json")) {
+        if let Ok(meta) = json::parse(&text) {
+            if let Some(g) = meta.get("group_id").and_then(Json::as_str) {
+                group = g.to_owned();
+            }
+            let function = meta.get("function_id").and_then(Json::as_str);
+            let value = meta.get("value_str").and_then(Json::as_str);
+            match (function, value) {
+                (Some(f), Some(v)) => id = format!("{f}/{v}"),
+                (Some(f), None) => id = f.to_owned(),
+                (None, Some(v)) => id = v.to_owned(),
+                (None, None) => {}
+            }
+        }
+    }
+    Ok(Some(BenchResult {
+        group,
+        id,
+        median_ns,
+    }))
+}
+
+/// The ratio of each bench to the baseline of its group (the first, by id,
+/// when a group has several); `None` without a baseline.
+pub fn ratios(results: &[BenchResult]) -> Vec<Option<f64>> {
+    results
+        .iter()
+        .map(|r| {
+            let baseline = results
+                .iter()
+                .filter(|b| b.group == r.group && b.is_baseline())
+                .min_by(|a, b| a.id.cmp(&b.id))?;
+            (baseline.median_ns > 0.0).then(|| r.median_ns / baseline.median_ns)
+        })
+        .collect()
+}
+
+/// The Markdown summary.
+pub fn render(results: &[BenchResult], machine: &Machine, quick: bool) -> String {
+    let mut s = String::new();
+    let _ = writeln!(s, "# Benchmarks\n");
+    let _ = writeln!(
+        s,
+        "Written by `cargo xtask bench{}`; do not edit by hand. Medians of one run; \
+         each ratio compares a bench to the baseline (an id containing `baseline`) \
+         of its group, measured in the same run on the same machine, so ratios \
+         travel between machines better than times do.\n",
+        if quick { " --quick" } else { "" }
+    );
+    let _ = writeln!(
+        s,
+        "- CPU: {} ({} logical cores)",
+        machine.cpu, machine.cores
+    );
+    let _ = writeln!(s, "- Toolchain: {}", machine.rustc);
+    let _ = writeln!(s, "- Commit: {}", machine.commit);
+    if quick {
+        let _ = writeln!(s, "- Quick run: `{}`", QUICK_ARGS.join(" "));
+    }
+    let _ = writeln!(s, "\n| group | bench | median | vs baseline |");
+    let _ = writeln!(s, "|---|---|---:|---:|");
+    for (r, ratio) in results.iter().zip(ratios(results)) {
+        let ratio = match ratio {
+            _ if r.is_baseline() => "baseline".to_owned(),
+            Some(x) => format!("{x:.2}×"),
+            None => "–".to_owned(),
+        };
+        let _ = writeln!(
+            s,
+            "| {} | {} | {} | {} |",
+            r.group,
+            r.id,
+            human_time(r.median_ns),
+            ratio
+        );
+    }
+    s
+}
+
+/// `1234.5` ns -> `1.23 µs`.
+pub fn human_time(ns: f64) -> String {
+    let (value, unit) = if ns >= 1e9 {
+        (ns / 1e9, "s")
+    } else if ns >= 1e6 {
+        (ns / 1e6, "ms")
+    } else if ns >= 1e3 {
+        (ns / 1e3, "µs")
+    } else {
+        (ns, "ns")
+    };
+    format!("{value:.2} {unit}")
+}
+
+/// Describes this machine; unknown parts say so rather than fail.
+pub fn machine(root: &Path) -> Machine {
+    let cpu = fs::read_to_string("/proc/cpuinfo")
+        .ok()
+        .and_then(|info| {
+            info.lines()
+                .find(|l| l.starts_with("model name") || l.starts_with("Model"))
+                .and_then(|l| l.split_once(':'))
+                .map(|(_, v)| v.trim().to_owned())
+        })
+        .or_else(|| {
+            let mut c = std::process::Command::new("sysctl");
+            c.args(["-n", "machdep.cpu.brand_string"]);
+            cmd::output(&mut c).ok().map(|s| s.trim().to_owned())
+        })
+        .filter(|s| !s.is_empty())
+        .unwrap_or_else(|| "unknown".to_owned());
+    let cores = std::thread::available_parallelism().map_or(0, |n| n.get());
+    let rustc = cmd::output(std::process::Command::new("rustc").arg("--version"))
+        .map(|s| s.trim().to_owned())
+        .unwrap_or_else(|_| "unknown".to_owned());
+    let commit = cmd::output(cmd::git(root).args(["rev-parse", "--short", "HEAD"]))
+        .map(|s| s.trim().to_owned())
+        .unwrap_or_else(|_| "unknown".to_owned());
+    Machine {
+        cpu,
+        cores,
+        rustc,
+        commit,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn temp_dir(name: &str) -> PathBuf {
+        let dir = std::env::temp_dir().join(format!("xtask-bench-{name}-{}", std::process::id()));
+        let _ = fs::remove_dir_all(&dir);
+        fs::create_dir_all(&dir).unwrap();
+        dir
+    }
+
+    fn write_estimate(base: &Path, bench: &str, median: f64, meta: Option<&str>) {
+        let dir = base.join(bench).join("new");
+        fs::create_dir_all(&dir).unwrap();
+        let estimates = format!(
+            r#"{{"mean":{{"point_estimate":{}}},"median":{{"confidence_interval":{{"lower_bound":1,"upper_bound":2}},"point_estimate":{median}}},"median_abs_dev":{{"point_estimate":0.5}}}}"#,
+            median * 1.1
+        );
+        fs::write(dir.join("estimates.json"), estimates).unwrap();
+        if let Some(meta) = meta {
+            fs::write(dir.join("benchmark.json"), meta).unwrap();
+        }
+    }
+
+    #[test]
+    fn a_fake_criterion_tree_becomes_a_table_with_same_run_ratios() {
+        let dir = temp_dir("tree");
+        write_estimate(&dir, "caller/baseline_mpsc_send", 50.0, None);
+        write_estimate(&dir, "caller/info_message", 125.0, None);
+        write_estimate(
+            &dir,
+            "serialize/batch_1000",
+            2_000_000.0,
+            Some(r#"{"group_id":"serialize","function_id":"batch","value_str":"1000"}"#),
+        );
+        write_estimate(
+            &dir,
+            "serialize/baseline_serde_json_values",
+            1_000_000.0,
+            None,
+        );
+        write_estimate(&dir, "lonely/alone", 10.0, None);
+        // Not this run's data, not a result.
+        fs::create_dir_all(dir.join("caller/info_message/base")).unwrap();
+        fs::write(
+            dir.join("caller/info_message/base/estimates.json"),
+            r#"{"median":{"point_estimate":1}}"#,
+        )
+        .unwrap();
+        fs::create_dir_all(dir.join("caller/report")).unwrap();
+
+        let results = collect(&dir, None).unwrap();
+        let ids: Vec<_> = results
+            .iter()
+            .map(|r| format!("{}/{}", r.group, r.id))
+            .collect();
+        assert_eq!(
+            ids,
+            [
+                "caller/baseline_mpsc_send",
+                "caller/info_message",
+                "lonely/alone",
+                "serialize/baseline_serde_json_values",
+                "serialize/batch/1000",
+            ]
+        );
+        assert_eq!(
+            ratios(&results),
+            [Some(1.0), Some(2.5), None, Some(1.0), Some(2.0)]
+        );
+
+        let machine = Machine {
+            cpu: "Test CPU".into(),
+            cores: 2,
+            rustc: "rustc 1.0".into(),
+            commit: "abc1234".into(),
+        };
+        let table = render(&results, &machine, true);
+        assert!(table.contains("- CPU: Test CPU (2 logical cores)"));
+        assert!(table.contains("| caller | info_message | 125.00 ns | 2.50× |"));
+        assert!(table.contains("| caller | baseline_mpsc_send | 50.00 ns | baseline |"));
+        assert!(table.contains("| serialize | batch/1000 | 2.00 ms | 2.00× |"));
+        assert!(table.contains("| lonely | alone | 10.00 ns | – |"));
+        assert!(table.contains("--warm-up-time 1 --measurement-time 2"));
+        let _ = fs::remove_dir_all(&dir);
+    }
+
+    #[test]
+    fn older_files_and_broken_trees_do_not_panic() {
+        let dir = temp_dir("old");
+        write_estimate(&dir, "g/old", 1.0, None);
+        let later = SystemTime::now() + std::time::Duration::from_secs(3600);
+        assert!(collect(&dir, Some(later)).unwrap().is_empty());
+        assert!(collect(&dir.join("missing"), None).unwrap().is_empty());
+        fs::write(dir.join("g/old/new/estimates.json"), "{not json").unwrap();
+        assert!(collect(&dir, None).is_err());
+        let _ = fs::remove_dir_all(&dir);
+    }
+
+    #[test]
+    fn times_are_human() {
+        assert_eq!(human_time(12.345), "12.35 ns");
+        assert_eq!(human_time(1_234.5), "1.23 µs");
+        assert_eq!(human_time(2_500_000.0), "2.50 ms");
+        assert_eq!(human_time(3e9), "3.00 s");
+    }
+}

@@ -1,0 +1,161 @@
+//! `cargo xtask ci`: the checks `.ci/run` runs, in the same order.
+
+use std::path::Path;
+
+use crate::cmd;
+
+/// One command of the CI run.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Step {
+    /// What the step checks, as printed in the log.
+    pub name: &'static str,
+    /// `cargo` arguments.
+    pub args: &'static [&'static str],
+    /// Extra environment.
+    pub env: &'static [(&'static str, &'static str)],
+}
+
+/// The checks, mirroring `.ci/run` (keep the two in sync).
+pub const CHECKS: &[Step] = &[
+    Step {
+        name: "fmt",
+        args: &["fmt", "--all", "--check"],
+        env: &[],
+    },
+    Step {
+        name: "clippy (workspace)",
+        args: &[
+            "clippy",
+            "--workspace",
+            "--all-targets",
+            "--locked",
+            "--",
+            "-D",
+            "warnings",
+        ],
+        env: &[],
+    },
+    Step {
+        name: "clippy (timber-core, all features)",
+        args: &[
+            "clippy",
+            "-p",
+            "timber-core",
+            "--all-targets",
+            "--all-features",
+            "--locked",
+            "--",
+            "-D",
+            "warnings",
+        ],
+        env: &[],
+    },
+    Step {
+        name: "tests (workspace)",
+        args: &["test", "--workspace", "--locked"],
+        env: &[],
+    },
+    Step {
+        name: "tests (timber-core, all features)",
+        args: &["test", "-p", "timber-core", "--all-features", "--locked"],
+        env: &[],
+    },
+    Step {
+        name: "docs",
+        args: &[
+            "doc",
+            "--workspace",
+            "--no-deps",
+            "--all-features",
+            "--locked",
+        ],
+        env: &[("RUSTDOCFLAGS", "-D warnings")],
+    },
+];
+
+/// Bounded fuzz and soak smoke runs, run after the checks.
+///
+/// Register a smoke step here when you add one (a short, bounded run of a
+/// fuzz target or soak test; seconds, not minutes), for example
+/// `Step { name: "soak smoke", args: &["run", "-p", "..", "--", "--secs", "20"], env: &[] }`.
+/// Today there are none.
+pub const SMOKE_STEPS: &[Step] = &[];
+
+/// The demo, `.ci/run`'s last step (the README's first command).
+pub const DEMO: Step = Step {
+    name: "demo",
+    args: &["run", "--release", "--locked", "-p", "timber-demo"],
+    env: &[],
+};
+
+/// What `ci` runs.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Options {
+    /// Print the steps instead of running them.
+    pub list: bool,
+    /// Leave out the demo run.
+    pub skip_demo: bool,
+}
+
+/// Every step, in order.
+pub fn steps(options: Options) -> Vec<Step> {
+    let mut steps: Vec<Step> = CHECKS.iter().chain(SMOKE_STEPS).copied().collect();
+    if !options.skip_demo {
+        steps.push(DEMO);
+    }
+    steps
+}
+
+/// Runs the steps in `root`, stopping at the first failure.
+pub fn run(root: &Path, options: Options) -> Result<(), String> {
+    let steps = steps(options);
+    for step in &steps {
+        let mut c = cmd::cargo();
+        c.current_dir(root)
+            .args(step.args)
+            .envs(step.env.iter().copied());
+        if options.list {
+            println!("{:<40} {}", step.name, cmd::describe(&c));
+            continue;
+        }
+        eprintln!("== {}", step.name);
+        cmd::run(&mut c).map_err(|e| format!("ci step `{}`: {e}", step.name))?;
+    }
+    if !options.list {
+        eprintln!("CI passed ({} steps)", steps.len());
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_steps_cover_what_ci_requires_in_order() {
+        let all = steps(Options::default());
+        let names: Vec<_> = all.iter().map(|s| s.name).collect();
+        assert_eq!(names.first(), Some(&"fmt"));
+        assert_eq!(names.last(), Some(&"demo"));
+        let has = |args: &[&str]| all.iter().any(|s| s.args == args);
+        assert!(has(&["test", "--workspace", "--locked"]));
+        assert!(has(&[
+            "test",
+            "-p",
+            "timber-core",
+            "--all-features",
+            "--locked"
+        ]));
+        let doc = all.iter().find(|s| s.name == "docs").unwrap();
+        assert_eq!(doc.env, &[("RUSTDOCFLAGS", "-D warnings")]);
+        assert!(all
+            .iter()
+            .filter(|s| s.args[0] == "clippy")
+            .all(|s| s.args.ends_with(&["-D", "warnings"])));
+        let without_demo = steps(Options {
+            skip_demo: true,
+            ..Options::default()
+        });
+        assert_eq!(without_demo.len(), all.len() - 1);
+    }
+}
