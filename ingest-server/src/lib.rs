@@ -1,1 +1,45 @@
-//! Work in progress.
+//! # timber-ingest-server
+//!
+//! A small, real server for the Timberlogs ingest protocol, for tests,
+//! benches and the demo. It listens on 127.0.0.1 only, over HTTP or HTTPS
+//! (HTTP/2 or HTTP/1.1 by ALPN), and implements the three endpoints:
+//!
+//! - `POST /v1/logs` with `{"logs":[...]}`: checks the API key, validates
+//!   every record against the protocol's limits (400 with the reason), and
+//!   stores each batch once per `Idempotency-Key`;
+//! - `POST /v1/flows` with `{"name":..}`: answers `{name}-{8 chars}` ids;
+//! - `POST /v1/logs?format=..`: stores raw bodies in any of the six formats,
+//!   checking the `Content-Type` and the query options.
+//!
+//! It keeps what it received in memory and, optionally, appends it as JSONL
+//! to a file, and it can be told to misbehave ([`Misbehave`]).
+//!
+//! ```
+//! use std::time::Duration;
+//! use timber_ingest_server::{IngestServer, Misbehave, ServerConfig, TlsIdentity};
+//!
+//! let server = IngestServer::start(
+//!     ServerConfig::new("tb_test_local").tls(TlsIdentity::generate()?),
+//! )?;
+//! assert!(server.url().starts_with("https://127.0.0.1:"));
+//! let _ca_to_trust = server.ca_pem().unwrap();
+//!
+//! server.misbehave(Misbehave::status(503).retry_after("1").times(2));
+//! assert!(server.wait_until(Duration::ZERO, |s| s.records == 0));
+//! # Ok::<(), std::io::Error>(())
+//! ```
+#![forbid(unsafe_code)]
+#![warn(missing_docs)]
+
+mod config;
+mod handler;
+mod misbehave;
+mod server;
+mod store;
+mod tls;
+
+pub use config::ServerConfig;
+pub use misbehave::Misbehave;
+pub use server::IngestServer;
+pub use store::{CreatedFlow, RawIngestion, RequestInfo, Summary};
+pub use tls::TlsIdentity;

@@ -1,1 +1,31 @@
-//! Work in progress.
+//! # timber-transport-hyper
+//!
+//! The HTTPS transport of the Timberlogs SDK: it implements the
+//! [`timber_core::Transport`] port with hyper 1 and rustls (ring provider).
+//!
+//! - connection pooling and keep-alive; HTTP/2 when the server offers it
+//!   through ALPN, HTTP/1.1 otherwise;
+//! - trusts the webpki roots by default, the platform's roots with the
+//!   `native-roots` feature, and any CA you add (PEM). Certificates are always
+//!   verified: there is no switch that turns verification off;
+//! - refuses plain `http://` unless [`HyperTransportBuilder::allow_http`];
+//! - maps outcomes to [`TransportError`](timber_core::TransportError): 2xx
+//!   success; 408, 429, 5xx, connection failures and timeouts retryable
+//!   (with `Retry-After` as the hint); other 4xx and certificate failures
+//!   permanent. The API key never appears in an error or a `Debug` output;
+//! - optional gzip request bodies;
+//! - usable from sync code and from any async runtime: the I/O runs on a
+//!   small tokio runtime the transport owns.
+//!
+//! See [`HyperTransport`] for an example against the local ingest server.
+#![forbid(unsafe_code)]
+#![warn(missing_docs)]
+
+mod builder;
+mod errors;
+mod runtime;
+mod tls;
+mod transport;
+
+pub use builder::{BuildError, HyperTransportBuilder};
+pub use transport::HyperTransport;

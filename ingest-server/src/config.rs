@@ -1,0 +1,100 @@
+//! What the server accepts and where it keeps what it received.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use timber_core::ApiKey;
+
+use crate::TlsIdentity;
+
+/// Settings of an [`IngestServer`](crate::IngestServer).
+///
+/// ```
+/// use timber_ingest_server::{ServerConfig, TlsIdentity};
+/// let config = ServerConfig::new("tb_test_local")
+///     .tls(TlsIdentity::generate()?)
+///     .jsonl("/tmp/received.jsonl");
+/// assert!(!format!("{config:?}").contains("tb_test_local"));
+/// # Ok::<(), std::io::Error>(())
+/// ```
+#[derive(Clone, Debug)]
+pub struct ServerConfig {
+    pub(crate) api_keys: Vec<ApiKey>,
+    pub(crate) tls: Option<TlsIdentity>,
+    pub(crate) port: u16,
+    pub(crate) jsonl: Option<PathBuf>,
+    pub(crate) keep_records: usize,
+    pub(crate) max_body_bytes: usize,
+    pub(crate) worker_threads: usize,
+    pub(crate) idempotency_window: usize,
+    pub(crate) request_log: usize,
+    pub(crate) header_timeout: Duration,
+}
+
+impl ServerConfig {
+    /// Plain HTTP on a free loopback port, accepting one API key.
+    pub fn new(api_key: impl Into<String>) -> Self {
+        ServerConfig {
+            api_keys: vec![ApiKey::new(api_key)],
+            tls: None,
+            port: 0,
+            jsonl: None,
+            keep_records: 1_000_000,
+            max_body_bytes: 16 << 20,
+            worker_threads: 1,
+            idempotency_window: 10_000,
+            request_log: 10_000,
+            header_timeout: Duration::from_secs(30),
+        }
+    }
+
+    /// Accepts one more API key.
+    pub fn api_key(mut self, api_key: impl Into<String>) -> Self {
+        self.api_keys.push(ApiKey::new(api_key));
+        self
+    }
+
+    /// Serves HTTPS (HTTP/2 or HTTP/1.1 by ALPN) with this identity.
+    pub fn tls(mut self, identity: TlsIdentity) -> Self {
+        self.tls = Some(identity);
+        self
+    }
+
+    /// Listens on this loopback port (default 0: any free port).
+    pub fn port(mut self, port: u16) -> Self {
+        self.port = port;
+        self
+    }
+
+    /// Also appends every accepted record, raw body and flow to this file,
+    /// one JSON object per line.
+    pub fn jsonl(mut self, path: impl Into<PathBuf>) -> Self {
+        self.jsonl = Some(path.into());
+        self
+    }
+
+    /// Keeps at most this many records in memory (default 1,000,000); the
+    /// counters go on counting past it. Benches set 0.
+    pub fn keep_records(mut self, n: usize) -> Self {
+        self.keep_records = n;
+        self
+    }
+
+    /// Largest request body, after gzip decoding (default 16 MiB); larger is 413.
+    pub fn max_body_bytes(mut self, n: usize) -> Self {
+        self.max_body_bytes = n;
+        self
+    }
+
+    /// Threads of the server's runtime (default 1).
+    pub fn worker_threads(mut self, n: usize) -> Self {
+        self.worker_threads = n.max(1);
+        self
+    }
+
+    /// How many recent idempotency keys are remembered (default 10,000).
+    pub fn idempotency_window(mut self, n: usize) -> Self {
+        self.idempotency_window = n;
+        self
+    }
+}

@@ -1,0 +1,391 @@
+//! The three endpoints of the protocol.
+
+use std::io::Read;
+use std::sync::Arc;
+
+use bytes::Bytes;
+use http_body_util::{BodyExt, Full, Limited};
+use hyper::body::Incoming;
+use hyper::header::{HeaderMap, HeaderValue, CONTENT_ENCODING, CONTENT_TYPE, RETRY_AFTER};
+use hyper::{Method, Request, Response, StatusCode};
+use serde::Deserialize;
+use serde_json::json;
+use timber_core::{validate, IngestRawOptions, LogRecord, RawFormat};
+
+use crate::misbehave::{Action, Faults};
+use crate::store::{CreatedFlow, RawIngestion, RequestInfo, Store};
+use crate::ServerConfig;
+
+/// Longest flow name: the id `{name}-{8 chars}` must fit the 50-character limit.
+const MAX_FLOW_NAME: usize = 50 - 9;
+
+pub(crate) struct Shared {
+    pub(crate) config: ServerConfig,
+    pub(crate) store: Store,
+    pub(crate) faults: Faults,
+}
+
+/// Returned to hyper to make it drop the connection without an answer.
+#[derive(Debug)]
+pub(crate) struct HangUp;
+
+impl std::fmt::Display for HangUp {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("connection closed on purpose")
+    }
+}
+
+impl std::error::Error for HangUp {}
+
+type Answer = Response<Full<Bytes>>;
+
+/// A refusal: status and reason.
+struct Refusal(StatusCode, String);
+
+impl Refusal {
+    fn new(status: StatusCode, reason: impl Into<String>) -> Self {
+        Refusal(status, reason.into())
+    }
+}
+
+pub(crate) async fn handle(shared: Arc<Shared>, req: Request<Incoming>) -> Result<Answer, HangUp> {
+    let mut info = request_info(&req);
+    let gzip = is_gzip(req.headers());
+    let mut fault = false;
+    let answer = match shared.faults.take(req.uri().path()) {
+        Some(Action::Close) => {
+            shared.store.note_request(info, gzip, true);
+            return Err(HangUp);
+        }
+        Some(Action::Status {
+            status,
+            retry_after,
+        }) => {
+            fault = true;
+            let status = StatusCode::from_u16(status).unwrap_or(StatusCode::SERVICE_UNAVAILABLE);
+            let mut answer = json_answer(status, &json!({"error": "injected failure"}));
+            if let Some(v) = retry_after.and_then(|v| HeaderValue::from_str(&v).ok()) {
+                answer.headers_mut().insert(RETRY_AFTER, v);
+            }
+            Ok(answer)
+        }
+        Some(Action::Delay(d)) => {
+            fault = true;
+            tokio::time::sleep(d).await;
+            route(&shared, req, &mut info).await
+        }
+        None => route(&shared, req, &mut info).await,
+    };
+    let answer = answer.unwrap_or_else(|Refusal(status, reason)| {
+        let answer = json_answer(status, &json!({"error": reason}));
+        info.reason = Some(reason);
+        answer
+    });
+    info.status = Some(answer.status().as_u16());
+    shared.store.note_request(info, gzip, fault);
+    Ok(answer)
+}
+
+async fn route(
+    shared: &Shared,
+    req: Request<Incoming>,
+    info: &mut RequestInfo,
+) -> Result<Answer, Refusal> {
+    let path = req.uri().path();
+    if path != "/v1/logs" && path != "/v1/flows" {
+        return Err(Refusal::new(StatusCode::NOT_FOUND, "no such endpoint"));
+    }
+    if req.method() != Method::POST {
+        return Err(Refusal::new(
+            StatusCode::METHOD_NOT_ALLOWED,
+            "only POST is allowed",
+        ));
+    }
+    let key = req.headers().get("x-api-key").map(HeaderValue::as_bytes);
+    info.authorized = key.is_some_and(|k| {
+        shared
+            .config
+            .api_keys
+            .iter()
+            .any(|a| a.expose().as_bytes() == k)
+    });
+    if !info.authorized {
+        let reason = if key.is_none() {
+            "missing X-API-Key header"
+        } else {
+            "invalid API key"
+        };
+        return Err(Refusal::new(StatusCode::UNAUTHORIZED, reason));
+    }
+    let is_flows = path == "/v1/flows";
+    let query = req.uri().query().map(str::to_owned);
+    let (parts, body) = req.into_parts();
+    let (body, wire_bytes) = read_body(&parts.headers, body, shared.config.max_body_bytes).await?;
+    if is_flows {
+        return create_flow(shared, &body);
+    }
+    let format = query
+        .as_deref()
+        .and_then(|q| query_pairs(q).find(|(k, _)| k == "format"));
+    match format {
+        Some((_, format)) => ingest_raw(
+            shared,
+            &parts.headers,
+            &format,
+            query.as_deref().unwrap_or(""),
+            body,
+            wire_bytes,
+        ),
+        None => ingest_batch(shared, &parts.headers, &body, wire_bytes),
+    }
+}
+
+fn ingest_batch(
+    shared: &Shared,
+    headers: &HeaderMap,
+    body: &[u8],
+    wire_bytes: usize,
+) -> Result<Answer, Refusal> {
+    expect_content_type(headers, "application/json")?;
+    #[derive(Deserialize)]
+    struct Body {
+        logs: Vec<LogRecord>,
+    }
+    let parsed: Body = serde_json::from_slice(body)
+        .map_err(|e| Refusal::new(StatusCode::BAD_REQUEST, format!("invalid body: {e}")))?;
+    for (i, record) in parsed.logs.iter().enumerate() {
+        validate(record)
+            .map_err(|e| Refusal::new(StatusCode::BAD_REQUEST, format!("logs[{i}]: {e}")))?;
+    }
+    let count = parsed.logs.len();
+    let key = headers.get("idempotency-key").and_then(|v| v.to_str().ok());
+    let stored = shared.store.add_batch(parsed.logs, key, wire_bytes);
+    let mut answer = json!({"success": true, "count": count});
+    if !stored {
+        answer["duplicate"] = json!(true);
+    }
+    Ok(json_answer(StatusCode::OK, &answer))
+}
+
+fn ingest_raw(
+    shared: &Shared,
+    headers: &HeaderMap,
+    format: &str,
+    query: &str,
+    body: Vec<u8>,
+    wire_bytes: usize,
+) -> Result<Answer, Refusal> {
+    let bad = |reason: String| Refusal::new(StatusCode::BAD_REQUEST, reason);
+    let format: RawFormat = format.parse().map_err(|e| bad(format!("{e}")))?;
+    let content_type = expect_content_type(headers, format.content_type())?;
+    let mut options = IngestRawOptions::new();
+    for (name, value) in query_pairs(query) {
+        match name.as_str() {
+            "source" if value.is_empty() || value.chars().count() > 100 => {
+                return Err(bad("source must be 1 to 100 characters".into()))
+            }
+            "source" => options.source = Some(value),
+            "environment" => {
+                options.environment = Some(value.parse().map_err(|e| bad(format!("{e}")))?)
+            }
+            "level" => options.level = Some(value.parse().map_err(|e| bad(format!("{e}")))?),
+            "dataset" if value.chars().count() > 50 => {
+                return Err(bad("dataset must be at most 50 characters".into()))
+            }
+            "dataset" => options.dataset = Some(value),
+            _ => {}
+        }
+    }
+    let body = String::from_utf8(body).map_err(|_| bad("the body is not UTF-8".into()))?;
+    if body.trim().is_empty() {
+        return Err(bad("the body is empty".into()));
+    }
+    let bytes = body.len();
+    shared.store.add_raw(
+        RawIngestion {
+            format,
+            content_type,
+            query: query.to_owned(),
+            options,
+            body,
+        },
+        wire_bytes,
+    );
+    Ok(json_answer(
+        StatusCode::OK,
+        &json!({"success": true, "format": format.as_str(), "bytes": bytes}),
+    ))
+}
+
+fn create_flow(shared: &Shared, body: &[u8]) -> Result<Answer, Refusal> {
+    #[derive(Deserialize)]
+    struct Body {
+        name: String,
+    }
+    let parsed: Body = serde_json::from_slice(body)
+        .map_err(|e| Refusal::new(StatusCode::BAD_REQUEST, format!("invalid body: {e}")))?;
+    let n = parsed.name.chars().count();
+    if n == 0 || n > MAX_FLOW_NAME {
+        return Err(Refusal::new(
+            StatusCode::BAD_REQUEST,
+            format!("name must be 1 to {MAX_FLOW_NAME} characters, got {n}"),
+        ));
+    }
+    let mut id = parsed.name.clone();
+    id.push('-');
+    for _ in 0..8 {
+        const CHARS: &[u8] = b"abcdefghijklmnopqrstuvwxyz0123456789";
+        id.push(CHARS[fastrand::usize(..CHARS.len())] as char);
+    }
+    let answer = json!({"flowId": id, "name": parsed.name});
+    shared.store.add_flow(CreatedFlow {
+        id,
+        name: parsed.name,
+    });
+    Ok(json_answer(StatusCode::OK, &answer))
+}
+
+/// The body, gzip-decoded when it says so, within `max` bytes either way;
+/// also the number of bytes that came over the wire.
+async fn read_body(
+    headers: &HeaderMap,
+    body: Incoming,
+    max: usize,
+) -> Result<(Vec<u8>, usize), Refusal> {
+    let too_large = || {
+        Refusal::new(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            format!("the body exceeds {max} bytes"),
+        )
+    };
+    let wire = Limited::new(body, max)
+        .collect()
+        .await
+        .map_err(|e| {
+            if e.is::<http_body_util::LengthLimitError>() {
+                too_large()
+            } else {
+                Refusal::new(
+                    StatusCode::BAD_REQUEST,
+                    format!("cannot read the body: {e}"),
+                )
+            }
+        })?
+        .to_bytes();
+    let wire_bytes = wire.len();
+    if !is_gzip(headers) {
+        return Ok((wire.into(), wire_bytes));
+    }
+    let mut decoded = Vec::new();
+    flate2::read::GzDecoder::new(&wire[..])
+        .take(max as u64 + 1)
+        .read_to_end(&mut decoded)
+        .map_err(|e| Refusal::new(StatusCode::BAD_REQUEST, format!("invalid gzip body: {e}")))?;
+    if decoded.len() > max {
+        return Err(too_large());
+    }
+    Ok((decoded, wire_bytes))
+}
+
+fn is_gzip(headers: &HeaderMap) -> bool {
+    headers
+        .get(CONTENT_ENCODING)
+        .is_some_and(|v| v.as_bytes().eq_ignore_ascii_case(b"gzip"))
+}
+
+/// The request's Content-Type, if its media type is `expected`; 415 otherwise.
+fn expect_content_type(headers: &HeaderMap, expected: &str) -> Result<String, Refusal> {
+    let value = headers
+        .get(CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
+    let media = value.split(';').next().unwrap_or("").trim();
+    if media.eq_ignore_ascii_case(expected) {
+        Ok(value.to_owned())
+    } else {
+        Err(Refusal::new(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            format!("Content-Type must be {expected}, got {value:?}"),
+        ))
+    }
+}
+
+fn json_answer(status: StatusCode, body: &serde_json::Value) -> Answer {
+    let mut answer = Response::new(Full::new(Bytes::from(body.to_string())));
+    *answer.status_mut() = status;
+    answer
+        .headers_mut()
+        .insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
+    answer
+}
+
+fn request_info(req: &Request<Incoming>) -> RequestInfo {
+    let header = |name| {
+        req.headers()
+            .get(name)
+            .and_then(|v: &HeaderValue| v.to_str().ok())
+            .map(str::to_owned)
+    };
+    RequestInfo {
+        method: req.method().to_string(),
+        path: req.uri().path().to_owned(),
+        query: req.uri().query().map(str::to_owned),
+        version: format!("{:?}", req.version()),
+        content_type: header(CONTENT_TYPE),
+        content_encoding: header(CONTENT_ENCODING),
+        idempotency_key: header(hyper::header::HeaderName::from_static("idempotency-key")),
+        authorized: false,
+        status: None,
+        reason: None,
+    }
+}
+
+/// `name=value` pairs of a query string, percent-decoded (`+` is a space).
+fn query_pairs(query: &str) -> impl Iterator<Item = (String, String)> + '_ {
+    query.split('&').filter(|p| !p.is_empty()).map(|pair| {
+        let (k, v) = pair.split_once('=').unwrap_or((pair, ""));
+        (percent_decode(k), percent_decode(v))
+    })
+}
+
+fn percent_decode(s: &str) -> String {
+    let bytes = s.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        let hex = |b: u8| (b as char).to_digit(16);
+        match bytes[i] {
+            b'%' if i + 2 < bytes.len() => match (hex(bytes[i + 1]), hex(bytes[i + 2])) {
+                (Some(h), Some(l)) => {
+                    out.push((h * 16 + l) as u8);
+                    i += 3;
+                    continue;
+                }
+                _ => out.push(b'%'),
+            },
+            b'+' => out.push(b' '),
+            b => out.push(b),
+        }
+        i += 1;
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn decodes_queries() {
+        let pairs: Vec<_> = query_pairs("format=csv&source=my%20app&dataset=a+b&x=%zz%4").collect();
+        assert_eq!(
+            pairs,
+            vec![
+                ("format".into(), "csv".into()),
+                ("source".into(), "my app".into()),
+                ("dataset".into(), "a b".into()),
+                ("x".into(), "%zz%4".into()),
+            ]
+        );
+    }
+}

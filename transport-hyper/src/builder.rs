@@ -1,0 +1,213 @@
+//! Settings of the transport and its construction.
+
+use std::fmt;
+use std::sync::Arc;
+use std::time::Duration;
+
+use hyper_util::client::legacy::connect::HttpConnector;
+use hyper_util::rt::{TokioExecutor, TokioTimer};
+
+use crate::runtime::OwnedRuntime;
+use crate::tls::Trust;
+use crate::transport::Inner;
+use crate::HyperTransport;
+
+/// Why a transport could not be built.
+#[derive(Debug)]
+#[non_exhaustive]
+pub enum BuildError {
+    /// A custom CA could not be read.
+    Certificate(String),
+    /// No root certificate is trusted at all.
+    NoTrustedRoots,
+    /// rustls refused the settings.
+    Tls(String),
+    /// The transport's runtime could not start.
+    Runtime(std::io::Error),
+}
+
+impl fmt::Display for BuildError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            BuildError::Certificate(e) => write!(f, "invalid CA certificate: {e}"),
+            BuildError::NoTrustedRoots => f.write_str("no trusted root certificate"),
+            BuildError::Tls(e) => write!(f, "TLS settings refused: {e}"),
+            BuildError::Runtime(e) => write!(f, "cannot start the transport runtime: {e}"),
+        }
+    }
+}
+
+impl std::error::Error for BuildError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            BuildError::Runtime(e) => Some(e),
+            _ => None,
+        }
+    }
+}
+
+/// Configures a [`HyperTransport`].
+///
+/// ```
+/// use std::time::Duration;
+/// use timber_transport_hyper::HyperTransport;
+/// let transport = HyperTransport::builder()
+///     .connect_timeout(Duration::from_secs(5))
+///     .request_timeout(Duration::from_secs(20))
+///     .gzip_min_bytes(64 * 1024)
+///     .build()?;
+/// # drop(transport);
+/// # Ok::<(), timber_transport_hyper::BuildError>(())
+/// ```
+#[derive(Clone, Debug)]
+#[must_use]
+pub struct HyperTransportBuilder {
+    pub(crate) trust: Trust,
+    pub(crate) allow_http: bool,
+    pub(crate) connect_timeout: Duration,
+    pub(crate) request_timeout: Duration,
+    pub(crate) pool_idle_timeout: Duration,
+    pub(crate) pool_max_idle_per_host: usize,
+    pub(crate) http2: bool,
+    pub(crate) gzip_min_bytes: Option<usize>,
+    pub(crate) worker_threads: usize,
+    pending_error: Option<String>,
+}
+
+impl Default for HyperTransportBuilder {
+    fn default() -> Self {
+        HyperTransportBuilder {
+            trust: Trust::default(),
+            allow_http: false,
+            connect_timeout: Duration::from_secs(10),
+            request_timeout: Duration::from_secs(30),
+            pool_idle_timeout: Duration::from_secs(90),
+            pool_max_idle_per_host: 8,
+            http2: true,
+            gzip_min_bytes: None,
+            worker_threads: 1,
+            pending_error: None,
+        }
+    }
+}
+
+impl HyperTransportBuilder {
+    /// Also trusts the CA certificate(s) of this PEM text, for private
+    /// deployments and tests. An unreadable PEM fails [`build`](Self::build).
+    pub fn add_root_certificate_pem(mut self, pem: impl AsRef<[u8]>) -> Self {
+        if let Err(e) = self.trust.add_pem(pem.as_ref()) {
+            self.pending_error.get_or_insert(e.to_string());
+        }
+        self
+    }
+
+    /// Whether the webpki (Mozilla) roots are trusted (default: yes). Turn
+    /// off to trust only the CAs you add.
+    pub fn webpki_roots(mut self, trust: bool) -> Self {
+        self.trust.no_webpki_roots = !trust;
+        self
+    }
+
+    /// Also trusts the operating system's certificate store.
+    #[cfg(feature = "native-roots")]
+    pub fn native_roots(mut self, trust: bool) -> Self {
+        self.trust.native_roots = trust;
+        self
+    }
+
+    /// Allows plain `http://` base URLs (default: refused, since the API key
+    /// would travel in clear). For tests and local servers.
+    pub fn allow_http(mut self, allow: bool) -> Self {
+        self.allow_http = allow;
+        self
+    }
+
+    /// Longest wait for a TCP connection (default 10 s).
+    pub fn connect_timeout(mut self, timeout: Duration) -> Self {
+        self.connect_timeout = timeout;
+        self
+    }
+
+    /// Longest time for a whole request, from connecting to the last byte of
+    /// the answer (default 30 s).
+    pub fn request_timeout(mut self, timeout: Duration) -> Self {
+        self.request_timeout = timeout;
+        self
+    }
+
+    /// How long an idle pooled connection is kept (default 90 s).
+    pub fn pool_idle_timeout(mut self, timeout: Duration) -> Self {
+        self.pool_idle_timeout = timeout;
+        self
+    }
+
+    /// Most idle connections kept per host (default 8).
+    pub fn pool_max_idle_per_host(mut self, n: usize) -> Self {
+        self.pool_max_idle_per_host = n;
+        self
+    }
+
+    /// Whether HTTP/2 is offered through ALPN (default: yes; HTTP/1.1 is
+    /// used when the server does not pick h2, and always over plain HTTP).
+    pub fn http2(mut self, offer: bool) -> Self {
+        self.http2 = offer;
+        self
+    }
+
+    /// Gzip request bodies of at least this many bytes (default: never).
+    pub fn gzip_min_bytes(mut self, min_bytes: usize) -> Self {
+        self.gzip_min_bytes = Some(min_bytes);
+        self
+    }
+
+    /// Threads of the transport's own runtime (default 1).
+    pub fn worker_threads(mut self, n: usize) -> Self {
+        self.worker_threads = n.max(1);
+        self
+    }
+
+    /// Builds the transport and starts its runtime.
+    pub fn build(self) -> Result<HyperTransport, BuildError> {
+        if let Some(e) = self.pending_error {
+            return Err(BuildError::Certificate(e));
+        }
+        let tls = self.trust.client_config()?;
+        let mut http = HttpConnector::new();
+        http.enforce_http(false);
+        http.set_connect_timeout(Some(self.connect_timeout));
+        http.set_nodelay(true);
+        http.set_keepalive(Some(Duration::from_secs(60)));
+        let https = hyper_rustls::HttpsConnectorBuilder::new()
+            .with_tls_config(tls)
+            .https_or_http();
+        let connector = if self.http2 {
+            https.enable_http1().enable_http2().wrap_connector(http)
+        } else {
+            https.enable_http1().wrap_connector(http)
+        };
+        let client = hyper_util::client::legacy::Client::builder(TokioExecutor::new())
+            .pool_timer(TokioTimer::new())
+            .timer(TokioTimer::new())
+            .pool_idle_timeout(self.pool_idle_timeout)
+            .pool_max_idle_per_host(self.pool_max_idle_per_host)
+            .build(connector);
+        let runtime = OwnedRuntime::start(self.worker_threads).map_err(BuildError::Runtime)?;
+        Ok(HyperTransport {
+            inner: Arc::new(Inner {
+                client,
+                runtime,
+                allow_http: self.allow_http,
+                request_timeout: self.request_timeout,
+                gzip_min_bytes: self.gzip_min_bytes,
+                settings: format!(
+                    "connect_timeout={:?}, request_timeout={:?}, http2={}, gzip_min_bytes={:?}, allow_http={}",
+                    self.connect_timeout,
+                    self.request_timeout,
+                    self.http2,
+                    self.gzip_min_bytes,
+                    self.allow_http
+                ),
+            }),
+        })
+    }
+}

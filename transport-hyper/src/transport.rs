@@ -1,0 +1,254 @@
+//! `HyperTransport`: the port implemented over HTTPS.
+
+use std::fmt;
+use std::io::Write;
+use std::sync::Arc;
+use std::time::Duration;
+
+use bytes::Bytes;
+use http_body_util::{BodyExt, Full, Limited};
+use hyper::header::{HeaderValue, CONTENT_ENCODING, CONTENT_TYPE, RETRY_AFTER, USER_AGENT};
+use hyper::{Request, Uri};
+use hyper_rustls::HttpsConnector;
+use hyper_util::client::legacy::connect::HttpConnector;
+use timber_core::{async_trait, Batch, Endpoint, RawRequest, Transport, TransportError};
+
+use crate::errors;
+use crate::runtime::OwnedRuntime;
+use crate::HyperTransportBuilder;
+
+/// Most bytes of an answer read (flow ids and error reasons are short).
+const MAX_ANSWER_BYTES: usize = 64 * 1024;
+
+const AGENT: &str = concat!("timber-rs/", env!("CARGO_PKG_VERSION"));
+
+type HttpClient = hyper_util::client::legacy::Client<HttpsConnector<HttpConnector>, Full<Bytes>>;
+
+/// The HTTPS transport: hyper 1 over rustls (ring), pooled keep-alive
+/// connections, HTTP/2 when the server offers it through ALPN.
+///
+/// Cheap to clone (clones share the pool and the runtime). Its futures can be
+/// polled by any executor, or by none (`block_on`): the I/O runs on a small
+/// runtime the transport owns.
+///
+/// ```
+/// use timber_core::Client;
+/// use timber_ingest_server::{IngestServer, ServerConfig, TlsIdentity};
+/// use timber_transport_hyper::HyperTransport;
+///
+/// let server = IngestServer::start(
+///     ServerConfig::new("tb_test_doc").tls(TlsIdentity::generate()?),
+/// )?;
+/// let transport = HyperTransport::builder()
+///     .add_root_certificate_pem(server.ca_pem().unwrap())
+///     .build()?;
+/// let client = Client::builder()
+///     .source("doc-example")
+///     .api_key("tb_test_doc")
+///     .base_url(server.url())
+///     .transport(transport)
+///     .build()?;
+/// client.info("hello over HTTPS", (), None);
+/// client.disconnect()?;
+/// assert_eq!(server.records()[0].message, "hello over HTTPS");
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+#[derive(Clone)]
+pub struct HyperTransport {
+    pub(crate) inner: Arc<Inner>,
+}
+
+pub(crate) struct Inner {
+    pub(crate) client: HttpClient,
+    pub(crate) runtime: OwnedRuntime,
+    pub(crate) allow_http: bool,
+    pub(crate) request_timeout: Duration,
+    pub(crate) gzip_min_bytes: Option<usize>,
+    pub(crate) settings: String,
+}
+
+impl fmt::Debug for HyperTransport {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "HyperTransport {{ {} }}", self.inner.settings)
+    }
+}
+
+/// What the transport sends: path, body and its headers.
+struct Post<'a> {
+    path_and_query: String,
+    content_type: &'static str,
+    body: Vec<u8>,
+    idempotency_key: Option<&'a str>,
+}
+
+/// An answer: status, `Retry-After`, body.
+struct Answer {
+    status: u16,
+    retry_after: Option<String>,
+    body: Bytes,
+}
+
+impl HyperTransport {
+    /// A transport with the default settings (webpki roots, HTTPS only).
+    pub fn new() -> Result<Self, crate::BuildError> {
+        Self::builder().build()
+    }
+
+    /// Starts configuring a transport.
+    pub fn builder() -> HyperTransportBuilder {
+        HyperTransportBuilder::default()
+    }
+
+    /// Sends one POST and returns the 2xx answer's body, or the error.
+    async fn post(&self, endpoint: &Endpoint, post: Post<'_>) -> Result<Bytes, TransportError> {
+        let url = format!("{}{}", endpoint.base_url, post.path_and_query);
+        let uri: Uri = url
+            .parse()
+            .map_err(|e| TransportError::permanent(format!("invalid URL {url:?}: {e}")))?;
+        match uri.scheme_str() {
+            Some("https") => {}
+            Some("http") if self.inner.allow_http => {}
+            Some("http") => {
+                return Err(TransportError::permanent(format!(
+                    "refusing plain http:// to {}: the API key would travel in clear \
+                     (use https://, or allow_http(true) for local tests)",
+                    uri.authority().map_or("", |a| a.as_str())
+                )))
+            }
+            _ => {
+                return Err(TransportError::permanent(format!(
+                    "unsupported URL scheme in {url:?}"
+                )))
+            }
+        }
+        let authority = uri.authority().map_or_else(String::new, |a| a.to_string());
+        let mut key = HeaderValue::from_str(endpoint.api_key.expose()).map_err(|_| {
+            TransportError::permanent("the API key has characters not allowed in an HTTP header")
+        })?;
+        key.set_sensitive(true);
+
+        let mut request = Request::post(uri)
+            .header(CONTENT_TYPE, post.content_type)
+            .header(USER_AGENT, AGENT)
+            .header("x-api-key", key);
+        if let Some(idempotency) = post.idempotency_key {
+            request = request.header("idempotency-key", idempotency);
+        }
+        let mut body = post.body;
+        if self
+            .inner
+            .gzip_min_bytes
+            .is_some_and(|min| body.len() >= min)
+        {
+            body = gzip(&body);
+            request = request.header(CONTENT_ENCODING, "gzip");
+        }
+        let request = request
+            .body(Full::new(Bytes::from(body)))
+            .map_err(|e| TransportError::permanent(format!("cannot build the request: {e}")))?;
+
+        let client = self.inner.client.clone();
+        let timeout = self.inner.request_timeout;
+        let exchange = async move {
+            let answer = client.request(request).await?;
+            let status = answer.status().as_u16();
+            let retry_after = answer
+                .headers()
+                .get(RETRY_AFTER)
+                .and_then(|v| v.to_str().ok())
+                .map(str::to_owned);
+            // Read the whole answer so the connection goes back to the pool.
+            let body = Limited::new(answer.into_body(), MAX_ANSWER_BYTES)
+                .collect()
+                .await
+                .map(|b| b.to_bytes())
+                .unwrap_or_default();
+            Ok::<_, hyper_util::client::legacy::Error>(Answer {
+                status,
+                retry_after,
+                body,
+            })
+        };
+        let outcome = self
+            .inner
+            .runtime
+            // The timer is created inside the task: it needs the runtime's clock.
+            .run(async move { tokio::time::timeout(timeout, exchange).await })
+            .await;
+        let answer = match outcome {
+            None => return Err(TransportError::retryable("the transport's runtime stopped")),
+            Some(Err(_elapsed)) => {
+                return Err(TransportError::retryable(format!(
+                    "request to {authority} timed out after {timeout:?}"
+                )))
+            }
+            Some(Ok(Err(e))) => return Err(errors::from_io(&e, &authority)),
+            Some(Ok(Ok(answer))) => answer,
+        };
+        if (200..300).contains(&answer.status) {
+            Ok(answer.body)
+        } else {
+            Err(errors::from_status(
+                answer.status,
+                answer.retry_after.as_deref(),
+                &answer.body,
+                &endpoint.api_key,
+            ))
+        }
+    }
+}
+
+fn gzip(body: &[u8]) -> Vec<u8> {
+    let mut encoder = flate2::write::GzEncoder::new(
+        Vec::with_capacity(body.len() / 4),
+        flate2::Compression::fast(),
+    );
+    // Writing into a Vec cannot fail.
+    let _ = encoder.write_all(body);
+    encoder.finish().unwrap_or_default()
+}
+
+#[async_trait]
+impl Transport for HyperTransport {
+    async fn send_batch(&self, endpoint: &Endpoint, batch: &Batch) -> Result<(), TransportError> {
+        let post = Post {
+            path_and_query: "/v1/logs".into(),
+            content_type: "application/json",
+            body: batch.to_body(),
+            idempotency_key: Some(&batch.idempotency_key),
+        };
+        self.post(endpoint, post).await.map(drop)
+    }
+
+    async fn create_flow(&self, endpoint: &Endpoint, name: &str) -> Result<String, TransportError> {
+        let post = Post {
+            path_and_query: "/v1/flows".into(),
+            content_type: "application/json",
+            body: serde_json::json!({ "name": name }).to_string().into_bytes(),
+            idempotency_key: None,
+        };
+        let body = self.post(endpoint, post).await?;
+        let answer: serde_json::Value = serde_json::from_slice(&body)
+            .map_err(|e| TransportError::permanent(format!("the flow answer is not JSON: {e}")))?;
+        match answer.get("flowId").and_then(|v| v.as_str()) {
+            Some(id) if !id.is_empty() => Ok(id.to_owned()),
+            _ => Err(TransportError::permanent(
+                "the flow answer has no flowId string",
+            )),
+        }
+    }
+
+    async fn ingest_raw(
+        &self,
+        endpoint: &Endpoint,
+        raw: RawRequest<'_>,
+    ) -> Result<(), TransportError> {
+        let post = Post {
+            path_and_query: format!("/v1/logs?{}", raw.options.query(raw.format)),
+            content_type: raw.format.content_type(),
+            body: raw.body.as_bytes().to_vec(),
+            idempotency_key: None,
+        };
+        self.post(endpoint, post).await.map(drop)
+    }
+}
