@@ -71,9 +71,9 @@ pub fn run(root: &Path, options: &Options) -> Result<PathBuf, String> {
             c.args(["-p", p]);
         }
     }
-    // Bench targets only: libtest (unit tests built in bench mode) would
-    // reject criterion's options.
-    c.arg("--benches");
+    // Bench targets only (`--benches` would include libs, whose libtest
+    // harness rejects criterion's options).
+    c.args(["--bench", "*"]);
     if options.quick {
         c.arg("--").args(QUICK_ARGS);
     }
