@@ -81,7 +81,7 @@ impl Column {
     /// Whether `r` has a value for this column.
     fn used_by(self, r: &LogRecord) -> bool {
         match self {
-            Column::Level | Column::Message => true,
+            Column::Level | Column::Message => true, // always written
             Column::Timestamp => r.timestamp.is_some(),
             Column::Source => r.source.is_some(),
             Column::Environment => r.environment.is_some(),
@@ -177,7 +177,9 @@ pub fn write<W: io::Write>(records: &[LogRecord], writer: &mut W) -> io::Result<
     let columns: Vec<(Column, &str)> = COLUMNS
         .iter()
         .copied()
-        .filter(|(c, _)| records.iter().any(|r| c.used_by(r)))
+        .filter(|(c, _)| {
+            matches!(c, Column::Level | Column::Message) || records.iter().any(|r| c.used_by(r))
+        })
         .collect();
     let mut out = csv::WriterBuilder::new()
         .terminator(csv::Terminator::Any(b'\n'))
