@@ -101,7 +101,7 @@ impl Faults {
         let mut faults = self.lock();
         let i = faults
             .iter()
-            .position(|f| f.path.as_deref().map_or(true, |p| p == path))?;
+            .position(|f| f.path.is_none() || f.path.as_deref() == Some(path))?;
         let fault = &mut faults[i];
         fault.times -= 1;
         let action = fault.action.clone();

@@ -190,6 +190,9 @@ impl HyperTransportBuilder {
             .timer(TokioTimer::new())
             .pool_idle_timeout(self.pool_idle_timeout)
             .pool_max_idle_per_host(self.pool_max_idle_per_host)
+            // Room for a whole answer stream without window-update round trips.
+            .http2_initial_stream_window_size(1 << 20)
+            .http2_initial_connection_window_size(2 << 20)
             .build(connector);
         let runtime = OwnedRuntime::start(self.worker_threads).map_err(BuildError::Runtime)?;
         Ok(HyperTransport {
