@@ -155,8 +155,8 @@ pub fn parse(input: &str, format: Format) -> Result<Vec<Record>, FormatError> {
 
 /// A [`RawValidator`](timber_core::RawValidator) for
 /// [`ClientBuilder::raw_validator`](timber_core::ClientBuilder::raw_validator):
-/// it parses the body and refuses it with the [`FormatError`]'s message
-/// (line and column included).
+/// it parses the body and refuses it with the fault's position and message,
+/// `line L, column C: ...` (the client's error already names the format).
 ///
 /// ```
 /// use timber_core::{Client, Error, RawFormat};
@@ -170,8 +170,13 @@ pub fn parse(input: &str, format: Format) -> Result<Vec<Record>, FormatError> {
 ///     .build()?;
 /// let err = client.ingest_raw("{\"level\":\"info\"", RawFormat::Jsonl, None).unwrap_err();
 /// assert!(matches!(err, Error::InvalidRawBody { .. }));
+/// assert_eq!(err.to_string(), "invalid jsonl body: line 1, column 15: EOF while parsing an object");
 /// # Ok::<(), Error>(())
 /// ```
 pub fn validator() -> timber_core::RawValidator {
-    Arc::new(|format, body| parse(body, format).map(|_| ()).map_err(|e| e.to_string()))
+    Arc::new(|format, body| {
+        parse(body, format)
+            .map(|_| ())
+            .map_err(|e| format!("line {}, column {}: {}", e.line, e.column, e.message))
+    })
 }
