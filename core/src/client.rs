@@ -343,8 +343,12 @@ impl Client {
                 reason: "the body is empty".into(),
             });
         }
-        if let Some(check) = &config.raw_validator {
-            check(format, body).map_err(|reason| Error::InvalidRawBody { format, reason })?;
+        if config.check_raw_bodies {
+            let verdict = match &config.raw_validator {
+                Some(check) => check(format, body),
+                None => p.transport().check_raw(format, body),
+            };
+            verdict.map_err(|reason| Error::InvalidRawBody { format, reason })?;
         }
         let mut options = options.into().unwrap_or_default();
         options

@@ -73,8 +73,10 @@ pub struct Config {
     pub shutdown_timeout: Duration,
     /// The error callback.
     pub on_error: OnError,
-    /// Checks raw bodies before sending, when set.
+    /// Checks raw bodies before sending, instead of the transport's check.
     pub raw_validator: Option<RawValidator>,
+    /// Whether raw bodies are checked before sending.
+    pub check_raw_bodies: bool,
     /// The on-disk spool, when enabled.
     pub spool: Option<SpoolConfig>,
 }
@@ -147,6 +149,7 @@ pub struct ClientBuilder {
     shutdown_timeout: Duration,
     on_error: Option<OnError>,
     raw_validator: Option<RawValidator>,
+    check_raw_bodies: bool,
     spool: Option<SpoolConfig>,
     transport: Option<Arc<dyn Transport>>,
 }
@@ -171,6 +174,7 @@ impl Default for ClientBuilder {
             shutdown_timeout: Duration::from_secs(5),
             on_error: None,
             raw_validator: None,
+            check_raw_bodies: true,
             spool: None,
             transport: None,
         }
@@ -246,9 +250,18 @@ impl ClientBuilder {
         self
     }
 
-    /// Checks raw bodies before sending (see `timber_format::validator`).
+    /// Checks raw bodies with this function instead of the transport's own
+    /// check (see `timber_format::validator`).
     pub fn raw_validator(mut self, validator: RawValidator) -> Self {
         self.raw_validator = Some(validator);
+        self
+    }
+
+    /// Whether `ingest_raw` checks a body before sending it (default: yes,
+    /// with [`raw_validator`](Self::raw_validator) or else
+    /// [`Transport::check_raw`]; the hyper transport parses every format).
+    pub fn check_raw_bodies(mut self, check: bool) -> Self {
+        self.check_raw_bodies = check;
         self
     }
 
@@ -364,6 +377,7 @@ impl ClientBuilder {
             shutdown_timeout: self.shutdown_timeout,
             on_error,
             raw_validator: self.raw_validator,
+            check_raw_bodies: self.check_raw_bodies,
             spool: self.spool,
         };
         Ok((config, transport))

@@ -226,6 +226,16 @@ pub trait Transport: Send + Sync + 'static {
         endpoint: &Endpoint,
         raw: RawRequest<'_>,
     ) -> Result<(), TransportError>;
+
+    /// Checks a raw body before it is sent, so that a malformed body is a
+    /// clear local error (with its position) instead of a server 400. The
+    /// default checks nothing; the hyper transport parses the body with
+    /// `timber-format`. The client skips it with
+    /// [`ClientBuilder::check_raw_bodies(false)`](crate::ClientBuilder::check_raw_bodies).
+    fn check_raw(&self, format: RawFormat, body: &str) -> Result<(), String> {
+        let _ = (format, body);
+        Ok(())
+    }
 }
 
 #[async_trait]
@@ -242,5 +252,8 @@ impl<T: Transport + ?Sized> Transport for Arc<T> {
         raw: RawRequest<'_>,
     ) -> Result<(), TransportError> {
         (**self).ingest_raw(endpoint, raw).await
+    }
+    fn check_raw(&self, format: RawFormat, body: &str) -> Result<(), String> {
+        (**self).check_raw(format, body)
     }
 }

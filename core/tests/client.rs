@@ -729,3 +729,70 @@ fn handles_are_send_sync_and_clone() {
     assert_traits::<timber_core::Flow>();
     assert_traits::<MockTransport>();
 }
+
+/// A transport that checks raw bodies, as the hyper transport does.
+struct Checking(MockTransport);
+
+#[timber_core::async_trait]
+impl timber_core::Transport for Checking {
+    async fn send_batch(
+        &self,
+        e: &timber_core::Endpoint,
+        b: &timber_core::Batch,
+    ) -> Result<(), timber_core::TransportError> {
+        self.0.send_batch(e, b).await
+    }
+    async fn create_flow(
+        &self,
+        e: &timber_core::Endpoint,
+        name: &str,
+    ) -> Result<String, timber_core::TransportError> {
+        self.0.create_flow(e, name).await
+    }
+    async fn ingest_raw(
+        &self,
+        e: &timber_core::Endpoint,
+        raw: timber_core::RawRequest<'_>,
+    ) -> Result<(), timber_core::TransportError> {
+        self.0.ingest_raw(e, raw).await
+    }
+    fn check_raw(&self, _: RawFormat, body: &str) -> Result<(), String> {
+        if body.starts_with('{') {
+            Ok(())
+        } else {
+            Err("line 1, column 1: expected an object".into())
+        }
+    }
+}
+
+#[test]
+fn raw_bodies_are_checked_by_the_transport_unless_opted_out() {
+    let mock = MockTransport::new();
+    let client = Client::builder()
+        .source("s")
+        .api_key("k")
+        .transport(Checking(mock.clone()))
+        .build()
+        .unwrap();
+    let err = client
+        .ingest_raw("not json", RawFormat::Jsonl, None)
+        .unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "invalid jsonl body: line 1, column 1: expected an object"
+    );
+    client.ingest_raw("{}", RawFormat::Jsonl, None).unwrap();
+
+    let unchecked = Client::builder()
+        .source("s")
+        .api_key("k")
+        .check_raw_bodies(false)
+        .transport(Checking(mock.clone()))
+        .build()
+        .unwrap();
+    unchecked
+        .ingest_raw("not json", RawFormat::Jsonl, None)
+        .unwrap();
+    let bodies: Vec<String> = mock.raw_ingestions().into_iter().map(|r| r.body).collect();
+    assert_eq!(bodies, ["{}", "not json"]);
+}
