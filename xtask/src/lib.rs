@@ -10,6 +10,7 @@ pub mod ci;
 pub mod cmd;
 pub mod json;
 pub mod release;
+pub mod soak;
 pub mod workspace;
 
 use std::path::PathBuf;

@@ -3,7 +3,7 @@
 
 use std::process::ExitCode;
 
-use xtask::{bench, ci, release, repo_root};
+use xtask::{bench, ci, release, repo_root, soak};
 
 const USAGE: &str = "\
 usage: cargo xtask <command>
@@ -14,6 +14,8 @@ commands:
   bench [--quick] [-p <crate>]  run the criterion benches, write BENCHMARKS.md
   release <version> [--offline] bump every crate to <version>, check CHANGELOG.md,
                                 package the publishable crates, commit, tag v<version>
+  soak [--minutes N]            run the HTTPS chaos suite for N minutes (default 10)
+                                in release and print its figures
 ";
 
 fn main() -> ExitCode {
@@ -83,6 +85,10 @@ fn dispatch(args: &[String]) -> Result<(), String> {
                 }
             );
             Ok(())
+        }
+        "soak" => {
+            let minutes = soak::parse_minutes(rest).map_err(|e| format!("{e}\n\n{USAGE}"))?;
+            soak::run(&root, minutes)
         }
         "help" | "--help" | "-h" => {
             print!("{USAGE}");
