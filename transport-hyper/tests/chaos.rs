@@ -629,7 +629,9 @@ fn start_server(identity: &TlsIdentity, port: u16) -> IngestServer {
             .tls(identity.clone())
             .port(port)
             .worker_threads(2)
-            .idempotency_window(100_000);
+            .idempotency_window(100_000)
+            // Every record is checked; restarts bound what one instance holds.
+            .keep_records(usize::MAX);
         match IngestServer::start(config) {
             Ok(server) => return server,
             Err(e) => last = Some(e),
