@@ -4,6 +4,14 @@
 //! batch, flow creation and raw ingestion, answers queries about what was
 //! logged, and fails on demand.
 //!
+//! It is one of the adapters of the core's `Transport` port (see the
+//! architecture diagram in `timber_core`):
+//!
+//! ```text
+//!   Client ── worker ──► dyn Transport ──► MockTransport (this crate: memory, faults)
+//!                                      └─► HyperTransport (timber-transport-hyper: HTTPS)
+//! ```
+//!
 //! An application test:
 //!
 //! ```
