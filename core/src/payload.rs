@@ -125,7 +125,15 @@ impl From<()> for ErrorPayload {
 
 impl From<Value> for ErrorPayload {
     fn from(v: Value) -> Self {
-        ErrorPayload::data(v)
+        // Already JSON: take it apart instead of serializing a copy.
+        match v {
+            Value::Null => ErrorPayload::None,
+            Value::Object(map) => ErrorPayload::Data(map),
+            other => ErrorPayload::Invalid(format!(
+                "data must be a JSON object, got {}",
+                json_kind(&other)
+            )),
+        }
     }
 }
 
