@@ -10,10 +10,11 @@ use hyper::header::{HeaderMap, HeaderValue, CONTENT_ENCODING, CONTENT_TYPE, RETR
 use hyper::{Method, Request, Response, StatusCode};
 use serde::Deserialize;
 use serde_json::json;
-use timber_core::{validate, IngestRawOptions, LogRecord, RawFormat};
+use timber_core::{IngestRawOptions, RawFormat};
 
 use crate::misbehave::{Action, Faults};
 use crate::store::{CreatedFlow, RawIngestion, RequestInfo, Store};
+use crate::wire;
 use crate::ServerConfig;
 
 /// Longest flow name: the id `{name}-{8 chars}` must fit the 50-character limit.
@@ -136,30 +137,22 @@ async fn route(
             body,
             wire_bytes,
         ),
-        None => ingest_batch(shared, &parts.headers, &body, wire_bytes),
+        None => ingest_batch(shared, &parts.headers, body, wire_bytes),
     }
 }
 
 fn ingest_batch(
     shared: &Shared,
     headers: &HeaderMap,
-    body: &[u8],
+    body: Bytes,
     wire_bytes: usize,
 ) -> Result<Answer, Refusal> {
     expect_content_type(headers, "application/json")?;
-    #[derive(Deserialize)]
-    struct Body {
-        logs: Vec<LogRecord>,
-    }
-    let parsed: Body = serde_json::from_slice(body)
-        .map_err(|e| Refusal::new(StatusCode::BAD_REQUEST, format!("invalid body: {e}")))?;
-    for (i, record) in parsed.logs.iter().enumerate() {
-        validate(record)
-            .map_err(|e| Refusal::new(StatusCode::BAD_REQUEST, format!("logs[{i}]: {e}")))?;
-    }
-    let count = parsed.logs.len();
+    let tally =
+        wire::check(&body).map_err(|reason| Refusal::new(StatusCode::BAD_REQUEST, reason))?;
+    let count = tally.records;
     let key = headers.get("idempotency-key").and_then(|v| v.to_str().ok());
-    let stored = shared.store.add_batch(parsed.logs, key, wire_bytes);
+    let stored = shared.store.add_batch(body, tally, key, wire_bytes);
     let mut answer = json!({"success": true, "count": count});
     if !stored {
         answer["duplicate"] = json!(true);
@@ -172,7 +165,7 @@ fn ingest_raw(
     headers: &HeaderMap,
     format: &str,
     query: &str,
-    body: Vec<u8>,
+    body: Bytes,
     wire_bytes: usize,
 ) -> Result<Answer, Refusal> {
     let bad = |reason: String| Refusal::new(StatusCode::BAD_REQUEST, reason);
@@ -196,7 +189,7 @@ fn ingest_raw(
             _ => {}
         }
     }
-    let body = String::from_utf8(body).map_err(|_| bad("the body is not UTF-8".into()))?;
+    let body = String::from_utf8(body.into()).map_err(|_| bad("the body is not UTF-8".into()))?;
     if body.trim().is_empty() {
         return Err(bad("the body is empty".into()));
     }
@@ -251,7 +244,7 @@ async fn read_body(
     headers: &HeaderMap,
     body: Incoming,
     max: usize,
-) -> Result<(Vec<u8>, usize), Refusal> {
+) -> Result<(Bytes, usize), Refusal> {
     let too_large = || {
         Refusal::new(
             StatusCode::PAYLOAD_TOO_LARGE,
@@ -274,7 +267,7 @@ async fn read_body(
         .to_bytes();
     let wire_bytes = wire.len();
     if !is_gzip(headers) {
-        return Ok((wire.into(), wire_bytes));
+        return Ok((wire, wire_bytes));
     }
     let mut decoded = Vec::new();
     flate2::read::GzDecoder::new(&wire[..])
@@ -284,7 +277,7 @@ async fn read_body(
     if decoded.len() > max {
         return Err(too_large());
     }
-    Ok((decoded, wire_bytes))
+    Ok((decoded.into(), wire_bytes))
 }
 
 fn is_gzip(headers: &HeaderMap) -> bool {

@@ -37,9 +37,25 @@ mod misbehave;
 mod server;
 mod store;
 mod tls;
+mod wire;
 
 pub use config::ServerConfig;
 pub use misbehave::Misbehave;
 pub use server::IngestServer;
 pub use store::{CreatedFlow, RawIngestion, RequestInfo, Summary};
 pub use tls::TlsIdentity;
+
+/// What the server does with a `POST /v1/logs` body before it answers:
+/// parse it and check every record against the protocol's limits. Returns
+/// the number of records, or the reason of the 400. For benches.
+///
+/// ```
+/// use timber_ingest_server::check_logs_body;
+/// assert_eq!(check_logs_body(br#"{"logs":[{"level":"info","message":"hi"}]}"#), Ok(1));
+/// assert!(check_logs_body(br#"{"logs":[{"level":"info","message":""}]}"#)
+///     .unwrap_err()
+///     .starts_with("logs[0]: message is too short"));
+/// ```
+pub fn check_logs_body(body: &[u8]) -> Result<u64, String> {
+    wire::check(body).map(|tally| tally.records)
+}

@@ -7,9 +7,12 @@ use std::path::{Path, PathBuf};
 use std::sync::{Condvar, Mutex, MutexGuard, PoisonError};
 use std::time::{Duration, Instant};
 
+use bytes::Bytes;
 use serde::Serialize;
 use serde_json::json;
 use timber_core::{IngestRawOptions, Level, LogRecord, RawFormat};
+
+use crate::wire::{parse_records, Tally};
 
 /// Counters of everything the server saw.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
@@ -110,7 +113,10 @@ pub(crate) struct Store {
 #[derive(Default)]
 struct State {
     summary: Summary,
-    records: Vec<LogRecord>,
+    /// Accepted batch bodies and how many of their records are kept
+    /// (`keep_records` counts records).
+    bodies: Vec<(Bytes, usize)>,
+    kept: usize,
     raw: Vec<RawIngestion>,
     flows: Vec<CreatedFlow>,
     requests: VecDeque<RequestInfo>,
@@ -151,9 +157,11 @@ impl Store {
     }
 
     /// Stores an accepted batch; false if its idempotency key was seen already.
+    /// The body is kept as received: records are built only when asked for.
     pub(crate) fn add_batch(
         &self,
-        records: Vec<LogRecord>,
+        body: Bytes,
+        tally: Tally,
         key: Option<&str>,
         wire_bytes: usize,
     ) -> bool {
@@ -175,24 +183,25 @@ impl Store {
             }
         }
         st.summary.batches += 1;
-        st.summary.records += records.len() as u64;
-        for r in &records {
-            *st.summary.by_level.entry(r.level).or_default() += 1;
-            if let Some(flow) = &r.flow_id {
-                *st.summary.by_flow.entry(flow.to_string()).or_default() += 1;
-            }
+        st.summary.records += tally.records;
+        for (level, n) in tally.by_level {
+            *st.summary.by_level.entry(level).or_default() += n;
         }
-        let room = self.keep_records.saturating_sub(st.records.len());
-        let lines = self.jsonl.is_some().then(|| {
-            records
-                .iter()
-                .map(|r| json!({"type": "log", "record": r}))
-                .collect::<Vec<_>>()
-        });
-        st.records.extend(records.into_iter().take(room));
+        for (flow, n) in tally.by_flow {
+            *st.summary.by_flow.entry(flow).or_default() += n;
+        }
+        let kept = (tally.records as usize).min(self.keep_records.saturating_sub(st.kept));
+        if kept > 0 {
+            st.kept += kept;
+            st.bodies.push((body.clone(), kept));
+        }
         drop(st);
         self.changed.notify_all();
-        if let Some(lines) = lines {
+        if self.jsonl.is_some() {
+            let lines: Vec<_> = materialize(&body)
+                .iter()
+                .map(|r| json!({"type": "log", "record": r}))
+                .collect();
             self.append(&lines);
         }
         true
@@ -274,7 +283,11 @@ impl Store {
     }
 
     pub(crate) fn records(&self) -> Vec<LogRecord> {
-        self.lock().records.clone()
+        let bodies = self.lock().bodies.clone();
+        bodies
+            .iter()
+            .flat_map(|(body, kept)| materialize(body).into_iter().take(*kept))
+            .collect()
     }
 
     pub(crate) fn raw(&self) -> Vec<RawIngestion> {
@@ -307,4 +320,9 @@ impl Store {
                 .0;
         }
     }
+}
+
+/// The records of a body the server accepted (so parsing cannot fail).
+fn materialize(body: &[u8]) -> Vec<LogRecord> {
+    parse_records(body).expect("an accepted body parses")
 }
