@@ -3,23 +3,52 @@
 //! JSON in memory.
 //!
 //! `CARGO_TARGET_DIR=... cargo bench -p timber-transport-hyper`
+//!
+//! Groups, cheapest first:
+//! - `serialize_in_memory`: `{"logs":[...]}` of the records the client sends;
+//! - `server_check_in_memory`: what the server does with such a body
+//!   (`parse_and_validate_full` is the full `LogRecord` parse it falls back on);
+//! - `transport_https_send_batch` (HTTP/2) and `transport_https1_send_batch`:
+//!   one batch at a time, as the client's worker sends, serialization included;
+//! - `client_https_end_to_end`: a real `Client` fed by a producer thread,
+//!   counting logs delivered to the server;
+//! - `transport_https_in_flight`: several batches at once, which the client
+//!   does not do (one batch in flight keeps batches in order).
 
+use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
-use serde_json::json;
+use serde::Serialize;
 use timber_core::{
     logs_body, ApiKey, Batch, Client, Endpoint, Environment, Level, LogOptions, LogRecord,
     Transport,
 };
-use timber_ingest_server::{IngestServer, ServerConfig, TlsIdentity};
+use timber_ingest_server::{check_logs_body, IngestServer, ServerConfig, TlsIdentity};
 use timber_transport_hyper::HyperTransport;
 
 const KEY: &str = "tb_test_bench";
 const SIZES: [usize; 3] = [10, 100, 1_000];
 
-/// A typical record: an HTTP access log with data, a tag and ids.
+/// The producer's data: a tiny struct, as an application would log it.
+#[derive(Serialize)]
+struct Access {
+    route: &'static str,
+    status: u16,
+    ms: u32,
+}
+
+fn access(i: usize) -> Access {
+    Access {
+        route: "/api/items",
+        status: 200,
+        ms: (i % 50) as u32,
+    }
+}
+
+/// What the client sends for `client.info("request completed", access(i),
+/// tags(["http"]))`: the same fields, stamped the same way.
 fn records(n: usize) -> Vec<LogRecord> {
     let source: Arc<str> = "bench-api".into();
     let version: Arc<str> = "1.4.2".into();
@@ -30,12 +59,12 @@ fn records(n: usize) -> Vec<LogRecord> {
             environment: Some(Environment::Production),
             version: Some(version.clone()),
             user_id: Some(user.clone()),
-            data: json!({"route": "/api/items", "status": 200, "ms": i % 50})
-                .as_object()
-                .cloned(),
+            data: serde_json::to_value(access(i))
+                .ok()
+                .and_then(|v| v.as_object().cloned()),
             tags: vec!["http".into()],
-            timestamp: Some(1_700_000_000_000 + i as i64),
-            ..LogRecord::new(Level::Info, format!("request {i} completed"))
+            timestamp: Some(timber_core::now_millis()),
+            ..LogRecord::new(Level::Info, "request completed")
         })
         .collect()
 }
@@ -49,20 +78,89 @@ fn server() -> IngestServer {
     IngestServer::start(config).expect("server")
 }
 
-fn transport(server: &IngestServer) -> HyperTransport {
+fn transport(server: &IngestServer, http2: bool) -> HyperTransport {
     HyperTransport::builder()
         .add_root_certificate_pem(server.ca_pem().unwrap_or_default())
+        .http2(http2)
         .build()
         .expect("transport")
 }
 
+fn load() -> String {
+    std::fs::read_to_string("/proc/loadavg")
+        .map(|l| l.split(' ').take(3).collect::<Vec<_>>().join(" "))
+        .unwrap_or_default()
+}
+
+/// CPU time (user + system, in clock ticks of 10 ms) of each of this
+/// process's threads: thread id -> (name, ticks).
+fn cpu_by_thread() -> BTreeMap<u32, (String, u64)> {
+    let mut threads = BTreeMap::new();
+    for entry in std::fs::read_dir("/proc/self/task")
+        .into_iter()
+        .flatten()
+        .flatten()
+    {
+        let Ok(stat) = std::fs::read_to_string(entry.path().join("stat")) else {
+            continue;
+        };
+        // `tid (name) state ...`: the name may hold spaces, the fields after
+        // it do not; utime and stime are the 12th and 13th after the name.
+        let (Some(open), Some(close)) = (stat.find('('), stat.rfind(')')) else {
+            continue;
+        };
+        let fields: Vec<&str> = stat[close + 2..].split(' ').collect();
+        let ticks = |i: usize| {
+            fields
+                .get(i)
+                .and_then(|f| f.parse::<u64>().ok())
+                .unwrap_or(0)
+        };
+        if let Ok(tid) = stat[..open].trim().parse() {
+            threads.insert(
+                tid,
+                (stat[open + 1..close].to_owned(), ticks(11) + ticks(12)),
+            );
+        }
+    }
+    threads
+}
+
+/// CPU nanoseconds per log, by thread name, between two snapshots.
+fn cpu_per_log(
+    before: &BTreeMap<u32, (String, u64)>,
+    after: &BTreeMap<u32, (String, u64)>,
+    logs: u64,
+) -> String {
+    let mut by_name: BTreeMap<&str, u64> = BTreeMap::new();
+    for (tid, (name, ticks)) in after {
+        let earlier = before.get(tid).map_or(0, |(_, t)| *t);
+        *by_name.entry(name.as_str()).or_default() += ticks - earlier;
+    }
+    let per_log = |ticks: u64| ticks as f64 * 1e7 / logs.max(1) as f64;
+    let total: u64 = by_name.values().sum();
+    let mut out: Vec<String> = by_name
+        .iter()
+        .filter(|(_, t)| **t > 0)
+        .map(|(name, t)| format!("{name} {:.0}", per_log(*t)))
+        .collect();
+    out.push(format!(
+        "total {:.0} ns (so at most {:.0}k logs/s on 2 cores)",
+        per_log(total),
+        2e6 / per_log(total).max(1.0)
+    ));
+    out.join(", ")
+}
+
 fn bench(c: &mut Criterion) {
     let server = server();
-    let transport = transport(&server);
+    let h2 = transport(&server, true);
+    let h1 = transport(&server, false);
     let endpoint = Endpoint {
         base_url: server.url(),
         api_key: ApiKey::new(KEY),
     };
+    eprintln!("load average at start: {}", load());
 
     for n in SIZES {
         let body = logs_body(&records(n));
@@ -83,107 +181,133 @@ fn bench(c: &mut Criterion) {
     }
     group.finish();
 
-    // What the server does with each batch body: parse it and check the limits.
-    let mut group = c.benchmark_group("parse_and_validate_in_memory");
+    let mut group = c.benchmark_group("server_check_in_memory");
     for n in SIZES {
-        #[derive(serde::Deserialize)]
-        struct Body {
-            logs: Vec<LogRecord>,
-        }
         let body = logs_body(&records(n));
         group.throughput(Throughput::Elements(n as u64));
         group.bench_with_input(BenchmarkId::from_parameter(n), &body, |b, body| {
-            b.iter(|| {
-                let parsed: Body = serde_json::from_slice(body).expect("valid JSON");
-                parsed.logs.iter().all(|r| timber_core::validate(r).is_ok())
-            })
+            b.iter(|| check_logs_body(body).expect("valid"))
         });
     }
     group.finish();
 
-    // One batch at a time, as the client's worker sends (serialization included).
-    let mut group = c.benchmark_group("transport_https_send_batch");
-    for n in SIZES {
-        let batch = Batch::new(records(n));
-        group.throughput(Throughput::Elements(n as u64));
-        group.bench_with_input(BenchmarkId::from_parameter(n), &batch, |b, batch| {
-            b.iter(|| {
-                futures::executor::block_on(transport.send_batch(&endpoint, batch))
-                    .expect("delivered")
-            })
-        });
-    }
+    let mut group = c.benchmark_group("parse_and_validate_full");
+    let n = 1_000;
+    let body = logs_body(&records(n));
+    group.throughput(Throughput::Elements(n as u64));
+    group.bench_function(BenchmarkId::from_parameter(n), |b| {
+        b.iter(|| {
+            #[derive(serde::Deserialize)]
+            struct Body {
+                logs: Vec<LogRecord>,
+            }
+            let parsed: Body = serde_json::from_slice(&body).expect("valid JSON");
+            parsed.logs.iter().all(|r| timber_core::validate(r).is_ok())
+        })
+    });
     group.finish();
 
-    // The whole client: log calls on this thread, delivery by the worker.
+    for (name, transport) in [
+        ("transport_https_send_batch", &h2),
+        ("transport_https1_send_batch", &h1),
+    ] {
+        let mut group = c.benchmark_group(name);
+        for n in SIZES {
+            let batch = Batch::new(records(n));
+            group.throughput(Throughput::Elements(n as u64));
+            group.bench_with_input(BenchmarkId::from_parameter(n), &batch, |b, batch| {
+                b.iter(|| {
+                    futures::executor::block_on(transport.send_batch(&endpoint, batch))
+                        .expect("delivered")
+                })
+            });
+        }
+        group.finish();
+    }
+    eprintln!("load average: {}", load());
+
+    // The whole client: a producer thread logs, the client's worker
+    // delivers; the time runs until the server has every record.
     let mut group = c.benchmark_group("client_https_end_to_end");
     for n in SIZES {
         let client = Client::builder()
             .source("bench-api")
             .api_key(KEY)
             .base_url(server.url())
+            .environment(Environment::Production)
             .batch_size(n)
-            .queue_capacity(200_000)
+            .queue_capacity(1_000_000)
             .flush_interval(Duration::from_secs(60))
             .user_id("user-4242")
             .version("1.4.2")
-            .transport(transport.clone())
+            .transport(h2.clone())
             .build()
             .expect("client");
         let mut calls = Duration::ZERO;
+        let mut slowest = Duration::ZERO;
         let mut logged = 0u64;
+        let cpu_before = cpu_by_thread();
         group.throughput(Throughput::Elements(n as u64));
         group.bench_function(BenchmarkId::from_parameter(n), |b| {
             b.iter_custom(|iters| {
+                let total = iters as usize * n;
                 let start = Instant::now();
-                let mut queued = 0;
-                for i in 0..iters as usize * n {
+                for i in 0..total {
                     let t = Instant::now();
-                    client.info(
-                        "request completed",
-                        json!({"route": "/api/items", "status": 200, "ms": i % 50}),
-                        LogOptions::tags(["http"]),
-                    );
-                    calls += t.elapsed();
-                    queued += 1;
-                    if queued == 100_000 {
+                    client.info("request completed", access(i), LogOptions::tags(["http"]));
+                    let took = t.elapsed();
+                    calls += took;
+                    slowest = slowest.max(took);
+                    // Bounds the queue; the worker has been sending all along.
+                    if i % 500_000 == 499_999 {
                         client.flush().expect("delivered");
-                        queued = 0;
                     }
                 }
                 client.flush().expect("delivered");
-                logged += iters * n as u64;
+                logged += total as u64;
                 start.elapsed()
             })
         });
+        let cpu = cpu_per_log(&cpu_before, &cpu_by_thread(), logged);
         let stats = client.stats();
+        if logged == 0 {
+            continue; // filtered out
+        }
         assert_eq!(stats.sent, stats.accepted, "every record delivered");
+        assert_eq!(stats.dropped, 0, "no record dropped");
         eprintln!(
-            "client batch {n}: {logged} logs, caller time per log call {:.0} ns (never waits for the network)",
-            calls.as_nanos() as f64 / logged.max(1) as f64
+            "client batch {n}: {logged} logs, caller time per log call {:.0} ns (slowest {:?}), load {}",
+            calls.as_nanos() as f64 / logged.max(1) as f64,
+            slowest,
+            load()
         );
+        eprintln!("client batch {n}: CPU per delivered log, by thread: {cpu}");
     }
     group.finish();
 
     // What the transport and server sustain with several batches in flight.
-    let mut group = c.benchmark_group("transport_https_4_in_flight");
+    let mut group = c.benchmark_group("transport_https_in_flight");
     let n = 1_000;
     let batch = Arc::new(Batch::new(records(n)));
-    group.throughput(Throughput::Elements(4 * n as u64));
-    group.bench_function(BenchmarkId::from_parameter(n), |b| {
-        b.iter(|| {
-            let sends = (0..4).map(|_| transport.send_batch(&endpoint, &batch));
-            for result in futures::executor::block_on(futures::future::join_all(sends)) {
-                result.expect("delivered");
-            }
-        })
-    });
+    for in_flight in [2, 4] {
+        group.throughput(Throughput::Elements((in_flight * n) as u64));
+        group.bench_function(BenchmarkId::new(n.to_string(), in_flight), |b| {
+            b.iter(|| {
+                let sends = (0..in_flight).map(|_| h2.send_batch(&endpoint, &batch));
+                for result in futures::executor::block_on(futures::future::join_all(sends)) {
+                    result.expect("delivered");
+                }
+            })
+        });
+    }
     group.finish();
 
     let summary = server.summary();
     eprintln!(
-        "server accepted {} records in {} batches",
-        summary.records, summary.batches
+        "server accepted {} records in {} batches; load average at the end: {}",
+        summary.records,
+        summary.batches,
+        load()
     );
 }
 

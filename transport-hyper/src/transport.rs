@@ -2,6 +2,7 @@
 
 use std::fmt;
 use std::io::Write;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -11,7 +12,7 @@ use hyper::header::{HeaderValue, CONTENT_ENCODING, CONTENT_TYPE, RETRY_AFTER, US
 use hyper::{Request, Uri};
 use hyper_rustls::HttpsConnector;
 use hyper_util::client::legacy::connect::HttpConnector;
-use timber_core::{async_trait, Batch, Endpoint, RawRequest, Transport, TransportError};
+use timber_core::{async_trait, Batch, Endpoint, LogRecord, RawRequest, Transport, TransportError};
 
 use crate::errors;
 use crate::runtime::OwnedRuntime;
@@ -65,6 +66,8 @@ pub(crate) struct Inner {
     pub(crate) request_timeout: Duration,
     pub(crate) gzip_min_bytes: Option<usize>,
     pub(crate) settings: String,
+    /// Bytes per record of the last batch body, plus a margin.
+    pub(crate) body_bytes_per_record: AtomicUsize,
 }
 
 impl fmt::Debug for HyperTransport {
@@ -97,6 +100,26 @@ impl HyperTransport {
     /// Starts configuring a transport.
     pub fn builder() -> HyperTransportBuilder {
         HyperTransportBuilder::default()
+    }
+
+    /// `{"logs":[...]}`, as `Batch::to_body` writes it, into a buffer sized
+    /// from the previous batches so that it is not grown (and copied) while
+    /// a big batch is written.
+    fn logs_body(&self, records: &[LogRecord]) -> Vec<u8> {
+        let per_record = self
+            .inner
+            .body_bytes_per_record
+            .load(Ordering::Relaxed)
+            .min(4096);
+        let mut body = Vec::with_capacity(16 + records.len() * per_record);
+        body.extend_from_slice(b"{\"logs\":");
+        // Owned strings, numbers and maps always serialize.
+        serde_json::to_writer(&mut body, records).expect("records serialize to JSON");
+        body.push(b'}');
+        if let Some(n) = (body.len() / records.len().max(1)).checked_add(16) {
+            self.inner.body_bytes_per_record.store(n, Ordering::Relaxed);
+        }
+        body
     }
 
     /// Sends one POST and returns the 2xx answer's body, or the error.
@@ -214,7 +237,7 @@ impl Transport for HyperTransport {
         let post = Post {
             path_and_query: "/v1/logs".into(),
             content_type: "application/json",
-            body: batch.to_body(),
+            body: self.logs_body(&batch.records),
             idempotency_key: Some(&batch.idempotency_key),
         };
         self.post(endpoint, post).await.map(drop)
