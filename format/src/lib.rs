@@ -174,9 +174,20 @@ pub fn parse(input: &str, format: Format) -> Result<Vec<Record>, FormatError> {
 /// # Ok::<(), Error>(())
 /// ```
 pub fn validator() -> timber_core::RawValidator {
-    Arc::new(|format, body| {
-        parse(body, format)
-            .map(|_| ())
-            .map_err(|e| format!("line {}, column {}: {}", e.line, e.column, e.message))
-    })
+    Arc::new(|format, body| check(body, format))
+}
+
+/// Whether `body` parses as `format`; the error is `line L, column C: what`.
+/// The hyper transport's `Transport::check_raw` uses it, so raw bodies are
+/// checked by default.
+///
+/// ```
+/// use timber_format::{check, Format};
+/// assert!(check("level,message\ninfo,ok", Format::Csv).is_ok());
+/// assert_eq!(check("[1", Format::Json).unwrap_err(), "line 1, column 2: invalid type: integer `1`, expected a log record object");
+/// ```
+pub fn check(body: &str, format: Format) -> Result<(), String> {
+    parse(body, format)
+        .map(|_| ())
+        .map_err(|e| format!("line {}, column {}: {}", e.line, e.column, e.message))
 }
