@@ -46,7 +46,7 @@ fn client() -> Client {
 }
 
 fn caller(c: &mut Criterion) {
-    let mut group = c.benchmark_group("caller");
+    let mut group = c.benchmark_group("core_caller");
     let source: Arc<str> = "bench".into();
     let version: Arc<str> = "1.0.0".into();
 
@@ -108,7 +108,7 @@ fn serialize(c: &mut Criterion) {
         .iter()
         .map(|r| serde_json::to_value(r).unwrap())
         .collect();
-    let mut group = c.benchmark_group("serialize");
+    let mut group = c.benchmark_group("core_serialize");
     group.throughput(Throughput::Bytes(bytes));
     group.bench_function("batch_1000", |b| b.iter(|| logs_body(black_box(&records))));
     // Baseline: serde_json writing the same records held as generic JSON values.

@@ -50,7 +50,7 @@ fn records() -> Vec<LogRecord> {
 fn benches(c: &mut Criterion) {
     let records = records();
 
-    let mut group = c.benchmark_group("serialize");
+    let mut group = c.benchmark_group("format_serialize");
     let array = serde_json::to_vec(&records).unwrap();
     group.throughput(Throughput::Bytes(array.len() as u64));
     group.bench_function("serde_json_array", |b| {
@@ -69,7 +69,7 @@ fn benches(c: &mut Criterion) {
         out
     };
     group.throughput(Throughput::Bytes(lines.len() as u64));
-    group.bench_function("serde_json_lines", |b| {
+    group.bench_function("baseline_serde_json_lines", |b| {
         b.iter(|| {
             let mut out = Vec::with_capacity(64 + records.len() * 160);
             for r in black_box(&records) {
@@ -92,7 +92,7 @@ fn benches(c: &mut Criterion) {
     }
     group.finish();
 
-    let mut group = c.benchmark_group("parse");
+    let mut group = c.benchmark_group("format_parse");
     let array = String::from_utf8(array).unwrap();
     group.throughput(Throughput::Bytes(array.len() as u64));
     group.bench_function("serde_json_array", |b| {
@@ -100,7 +100,7 @@ fn benches(c: &mut Criterion) {
     });
     let lines = String::from_utf8(lines).unwrap();
     group.throughput(Throughput::Bytes(lines.len() as u64));
-    group.bench_function("serde_json_lines", |b| {
+    group.bench_function("baseline_serde_json_lines", |b| {
         b.iter(|| {
             black_box(&lines)
                 .lines()

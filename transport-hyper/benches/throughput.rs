@@ -5,7 +5,7 @@
 //! `CARGO_TARGET_DIR=... cargo bench -p timber-transport-hyper`
 //!
 //! Groups, cheapest first:
-//! - `serialize_in_memory`: `{"logs":[...]}` of the records the client sends;
+//! - `baseline_serialize_in_memory`: `{"logs":[...]}` of the records the client sends;
 //! - `server_check_in_memory`: what the server does with such a body
 //!   (`parse_and_validate_full` is the full `LogRecord` parse it falls back on);
 //! - `transport_https_send_batch` (HTTP/2) and `transport_https1_send_batch`:
@@ -171,7 +171,7 @@ fn bench(c: &mut Criterion) {
         );
     }
 
-    let mut group = c.benchmark_group("serialize_in_memory");
+    let mut group = c.benchmark_group("baseline_serialize_in_memory");
     for n in SIZES {
         let batch = records(n);
         group.throughput(Throughput::Elements(n as u64));

@@ -37,9 +37,10 @@ pub struct BenchResult {
 }
 
 impl BenchResult {
-    /// Whether this bench is a baseline of its group.
+    /// Whether this bench is a baseline: its id, or its whole group's name,
+    /// contains `baseline`.
     pub fn is_baseline(&self) -> bool {
-        self.id.contains("baseline")
+        self.id.contains("baseline") || self.group.starts_with("baseline")
     }
 }
 
@@ -204,16 +205,23 @@ fn read_bench(
     }))
 }
 
-/// The ratio of each bench to the baseline of its group (the first, by id,
-/// when a group has several); `None` without a baseline.
+/// The ratio of each bench to its baseline: the baseline of its group (the
+/// first, by id, when a group has several), or else the bench of the same id
+/// in a `baseline…` group (parameterized benches such as batch sizes);
+/// `None` without a baseline.
 pub fn ratios(results: &[BenchResult]) -> Vec<Option<f64>> {
     results
         .iter()
         .map(|r| {
-            let baseline = results
+            let in_group = results
                 .iter()
                 .filter(|b| b.group == r.group && b.is_baseline())
-                .min_by(|a, b| a.id.cmp(&b.id))?;
+                .min_by(|a, b| a.id.cmp(&b.id));
+            let baseline = in_group.or_else(|| {
+                results
+                    .iter()
+                    .find(|b| b.group.starts_with("baseline") && b.id == r.id)
+            })?;
             (baseline.median_ns > 0.0).then(|| r.median_ns / baseline.median_ns)
         })
         .collect()
@@ -227,7 +235,7 @@ pub fn render(results: &[BenchResult], machine: &Machine, quick: bool) -> String
         s,
         "Written by `cargo xtask bench{}`; do not edit by hand. Medians of one run; \
          each ratio compares a bench to the baseline (an id containing `baseline`) \
-         of its group, measured in the same run on the same machine, so ratios \
+         of its group, or to the bench of the same id in a `baseline…` group, measured in the same run on the same machine, so ratios \
          travel between machines better than times do.\n",
         if quick { " --quick" } else { "" }
     );
@@ -349,6 +357,8 @@ mod tests {
             None,
         );
         write_estimate(&dir, "lonely/alone", 10.0, None);
+        write_estimate(&dir, "baseline_memory/10", 4.0, None);
+        write_estimate(&dir, "over_https/10", 40.0, None);
         // Not this run's data, not a result.
         fs::create_dir_all(dir.join("caller/info_message/base")).unwrap();
         fs::write(
@@ -366,16 +376,26 @@ mod tests {
         assert_eq!(
             ids,
             [
+                "baseline_memory/10",
                 "caller/baseline_mpsc_send",
                 "caller/info_message",
                 "lonely/alone",
+                "over_https/10",
                 "serialize/baseline_serde_json_values",
                 "serialize/batch/1000",
             ]
         );
         assert_eq!(
             ratios(&results),
-            [Some(1.0), Some(2.5), None, Some(1.0), Some(2.0)]
+            [
+                Some(1.0),
+                Some(1.0),
+                Some(2.5),
+                None,
+                Some(10.0),
+                Some(1.0),
+                Some(2.0)
+            ]
         );
 
         let machine = Machine {
