@@ -2,6 +2,13 @@
 //!
 //! The HTTPS transport of the Timberlogs SDK: it implements the
 //! [`timber_core::Transport`] port with hyper 1 and rustls (ring provider).
+//! It is the production adapter of that port (see the architecture diagram
+//! in `timber_core`): the client's worker hands it batches, it owns the
+//! network.
+//!
+//! ```text
+//!   Client ── worker ──► dyn Transport ──► HyperTransport ══ HTTPS ══► ingest service
+//! ```
 //!
 //! - connection pooling and keep-alive; HTTP/2 when the server offers it
 //!   through ALPN, HTTP/1.1 otherwise;
@@ -14,6 +21,9 @@
 //!   (with `Retry-After` as the hint); other 4xx and certificate failures
 //!   permanent. The API key never appears in an error or a `Debug` output;
 //! - optional gzip request bodies;
+//! - raw bodies parsed with `timber-format` before they are sent
+//!   ([`Transport::check_raw`](timber_core::Transport::check_raw)), so a
+//!   malformed one is a local error with its position;
 //! - usable from sync code and from any async runtime: the I/O runs on a
 //!   small tokio runtime the transport owns.
 //!
