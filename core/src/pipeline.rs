@@ -8,6 +8,7 @@
 
 use std::collections::VecDeque;
 use std::future::Future;
+use std::panic::{self, AssertUnwindSafe};
 use std::pin::pin;
 use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError};
@@ -127,8 +128,11 @@ impl Pipeline {
         self.state.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
+    /// Calls `on_error`; a panicking callback must not take the worker (and
+    /// with it every later delivery) down.
     pub(crate) fn report(&self, error: Error) {
-        (self.config.on_error)(&error);
+        let callback = &self.config.on_error;
+        let _ = panic::catch_unwind(AssertUnwindSafe(|| callback(&error)));
     }
 
     pub(crate) fn count_invalid(&self) {
@@ -531,8 +535,11 @@ impl Pipeline {
         let policy = &self.config.retry;
         let mut retry = 0;
         loop {
-            let result =
-                crate::block_on::block_on(self.transport.send_batch(&self.endpoint, batch));
+            // A panicking transport is a failed send, not a dead worker.
+            let send =
+                || crate::block_on::block_on(self.transport.send_batch(&self.endpoint, batch));
+            let result = panic::catch_unwind(AssertUnwindSafe(send))
+                .unwrap_or_else(|_| Err(TransportError::permanent("the transport panicked")));
             match result {
                 Ok(()) => return Ok(()),
                 Err(e) if e.is_retryable() && retry < policy.max_retries => {

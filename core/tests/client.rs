@@ -796,3 +796,55 @@ fn raw_bodies_are_checked_by_the_transport_unless_opted_out() {
     let bodies: Vec<String> = mock.raw_ingestions().into_iter().map(|r| r.body).collect();
     assert_eq!(bodies, ["{}", "not json"]);
 }
+
+/// Panics on its first send, then behaves.
+struct PanicsOnce(MockTransport, std::sync::atomic::AtomicBool);
+
+#[timber_core::async_trait]
+impl timber_core::Transport for PanicsOnce {
+    async fn send_batch(
+        &self,
+        e: &timber_core::Endpoint,
+        b: &timber_core::Batch,
+    ) -> Result<(), timber_core::TransportError> {
+        if !self.1.swap(true, std::sync::atomic::Ordering::SeqCst) {
+            panic!("a buggy transport");
+        }
+        self.0.send_batch(e, b).await
+    }
+    async fn create_flow(
+        &self,
+        e: &timber_core::Endpoint,
+        name: &str,
+    ) -> Result<String, timber_core::TransportError> {
+        self.0.create_flow(e, name).await
+    }
+    async fn ingest_raw(
+        &self,
+        e: &timber_core::Endpoint,
+        raw: timber_core::RawRequest<'_>,
+    ) -> Result<(), timber_core::TransportError> {
+        self.0.ingest_raw(e, raw).await
+    }
+}
+
+#[test]
+fn a_panicking_transport_or_callback_does_not_kill_the_worker() {
+    let mock = MockTransport::new();
+    let client = Client::builder()
+        .source("s")
+        .api_key("k")
+        .on_error(|e| panic!("a buggy callback: {e}"))
+        .transport(PanicsOnce(mock.clone(), Default::default()))
+        .build()
+        .unwrap();
+    client.info("kept through the panics", (), None);
+    assert!(
+        client.flush().is_err(),
+        "the panicked send failed the flush"
+    );
+    client.info("after", (), None);
+    client.flush().unwrap();
+    let messages: Vec<String> = mock.records().into_iter().map(|r| r.message).collect();
+    assert_eq!(messages, ["kept through the panics", "after"]);
+}
