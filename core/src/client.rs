@@ -1,15 +1,19 @@
 //! The client handle: the logging API callers use.
 
 use std::fmt;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::thread::{self, ThreadId};
 
 use arc_swap::ArcSwap;
+use compact_str::CompactString;
 use serde::Serialize;
 use serde_json::{Map, Value};
 
+use crate::pending::{Ids, Pending, Plain, NO_STEP};
 use crate::pipeline::Pipeline;
 use crate::spool::Spool;
+use crate::validate::check_message;
 use crate::validate::limits;
 use crate::{
     now_millis, validate, ClientBuilder, Config, ConfigError, Endpoint, Error, ErrorPayload, Flow,
@@ -57,14 +61,10 @@ pub struct Client {
 
 struct Inner {
     pipeline: Arc<Pipeline>,
-    defaults: ArcSwap<Defaults>,
+    defaults: ArcSwap<Ids>,
+    /// Whether any default was ever set: until then, logging skips reading them.
+    has_defaults: AtomicBool,
     worker: ThreadId,
-}
-
-#[derive(Default)]
-struct Defaults {
-    user_id: Option<Arc<str>>,
-    session_id: Option<Arc<str>>,
 }
 
 impl Drop for Inner {
@@ -98,7 +98,7 @@ impl Client {
         transport: Arc<dyn Transport>,
         spool: Option<Spool>,
     ) -> Result<Client, ConfigError> {
-        let defaults = Defaults {
+        let defaults = Ids {
             user_id: config.user_id.clone(),
             session_id: config.session_id.clone(),
         };
@@ -114,6 +114,9 @@ impl Client {
         Ok(Client {
             inner: Arc::new(Inner {
                 pipeline,
+                has_defaults: AtomicBool::new(
+                    defaults.user_id.is_some() || defaults.session_id.is_some(),
+                ),
                 defaults: ArcSwap::from_pointee(defaults),
                 worker,
             }),
@@ -139,7 +142,7 @@ impl Client {
     /// object, or `()` for none.
     pub fn debug(
         &self,
-        message: impl Into<String>,
+        message: impl AsRef<str>,
         data: impl Serialize,
         options: impl Into<Option<LogOptions>>,
     ) -> &Self {
@@ -150,7 +153,7 @@ impl Client {
     /// Logs at info level.
     pub fn info(
         &self,
-        message: impl Into<String>,
+        message: impl AsRef<str>,
         data: impl Serialize,
         options: impl Into<Option<LogOptions>>,
     ) -> &Self {
@@ -161,7 +164,7 @@ impl Client {
     /// Logs at warn level.
     pub fn warn(
         &self,
-        message: impl Into<String>,
+        message: impl AsRef<str>,
         data: impl Serialize,
         options: impl Into<Option<LogOptions>>,
     ) -> &Self {
@@ -173,7 +176,7 @@ impl Client {
     /// error value (`&err`), whose name, cause chain and message are extracted.
     pub fn error(
         &self,
-        message: impl Into<String>,
+        message: impl AsRef<str>,
         error_or_data: impl Into<ErrorPayload>,
         options: impl Into<Option<LogOptions>>,
     ) -> &Self {
@@ -225,7 +228,7 @@ impl Client {
         &self,
         field: &str,
         value: Option<&str>,
-        set: impl Fn(&mut Defaults, Option<Arc<str>>),
+        set: impl Fn(&mut Ids, Option<Arc<str>>),
     ) {
         if let Some(v) = value {
             let n = v.chars().count();
@@ -240,8 +243,9 @@ impl Client {
             }
         }
         let value: Option<Arc<str>> = value.map(Arc::from);
+        self.inner.has_defaults.store(true, Ordering::Release);
         self.inner.defaults.rcu(|current| {
-            let mut next = Defaults {
+            let mut next = Ids {
                 user_id: current.user_id.clone(),
                 session_id: current.session_id.clone(),
             };
@@ -435,7 +439,7 @@ impl Client {
     pub(crate) fn log_data(
         &self,
         level: Level,
-        message: impl Into<String>,
+        message: impl AsRef<str>,
         data: impl Serialize,
         options: Option<LogOptions>,
         flow: Option<&Flow>,
@@ -449,7 +453,7 @@ impl Client {
     pub(crate) fn log_payload(
         &self,
         level: Level,
-        message: impl Into<String>,
+        message: impl AsRef<str>,
         payload: ErrorPayload,
         options: Option<LogOptions>,
         flow: Option<&Flow>,
@@ -457,7 +461,34 @@ impl Client {
         if !self.should_log(level) {
             return;
         }
-        let mut record = self.stamp(level, message.into(), now_millis());
+        let message = message.as_ref();
+        let plain = matches!(payload, ErrorPayload::None)
+            && options
+                .as_ref()
+                .is_none_or(|o| o.tags.is_empty() && o.request_id.is_none());
+        if plain {
+            let ids = self
+                .inner
+                .has_defaults
+                .load(Ordering::Acquire)
+                .then(|| self.inner.defaults.load_full());
+            let pending = Pending::Plain(Plain {
+                level,
+                message: CompactString::from(message),
+                timestamp: now_millis(),
+                ids,
+                flow_id: flow.map(Flow::shared_id),
+                step_index: NO_STEP,
+            });
+            let result = self
+                .check(check_message(message))
+                .and_then(|()| self.enqueue(pending, flow));
+            if let Err(e) = result {
+                self.report_refusal(e);
+            }
+            return;
+        }
+        let mut record = self.stamp(level, message.to_owned(), now_millis());
         match payload {
             ErrorPayload::None => {}
             ErrorPayload::Data(map) => record.data = Some(map),
@@ -528,15 +559,25 @@ impl Client {
     /// environment, version and dataset when it forms the batch).
     #[inline]
     fn stamp(&self, level: Level, message: String, timestamp: i64) -> LogRecord {
-        let defaults = self.inner.defaults.load();
+        let (user_id, session_id) = self.current_ids();
         LogRecord {
             level,
             message,
-            user_id: defaults.user_id.clone(),
-            session_id: defaults.session_id.clone(),
+            user_id,
+            session_id,
             timestamp: Some(timestamp),
             ..LogRecord::default()
         }
+    }
+
+    /// The default user and session ids of a record logged now.
+    #[inline]
+    fn current_ids(&self) -> (Option<Arc<str>>, Option<Arc<str>>) {
+        if !self.inner.has_defaults.load(Ordering::Acquire) {
+            return (None, None);
+        }
+        let defaults = self.inner.defaults.load();
+        (defaults.user_id.clone(), defaults.session_id.clone())
     }
 
     /// Validates and queues; counts refusals.
@@ -545,14 +586,32 @@ impl Client {
         if let Some(flow) = flow {
             record.flow_id = Some(flow.shared_id());
         }
-        let result = validate(&record)
+        self.check(validate(&record))?;
+        self.enqueue(Pending::Full(Box::new(record)), flow)
+    }
+
+    /// Counts a record refused by validation.
+    fn check(&self, verdict: Result<(), ValidationError>) -> Result<(), Error> {
+        verdict
             .map_err(Error::Validation)
-            .and_then(|()| self.inner.pipeline.push(record, flow.map(Flow::steps)));
-        match &result {
-            Err(Error::QueueFull { .. }) | Ok(()) => {}
-            Err(_) => self.inner.pipeline.count_invalid(),
+            .inspect_err(|e| self.count_refusal(e))
+    }
+
+    /// Queues a checked record (assigning the flow's next step).
+    #[inline]
+    fn enqueue(&self, pending: Pending, flow: Option<&Flow>) -> Result<(), Error> {
+        let result = self.inner.pipeline.push(pending, flow.map(Flow::steps));
+        if let Err(e) = &result {
+            self.count_refusal(e);
         }
         result
+    }
+
+    /// Counts a refused record (overflow is counted as dropped by the queue).
+    fn count_refusal(&self, error: &Error) {
+        if !matches!(error, Error::QueueFull { .. }) {
+            self.inner.pipeline.count_invalid();
+        }
     }
 
     fn refuse(&self, error: Error) {

@@ -93,7 +93,7 @@ impl Flow {
     /// Logs a debug step.
     pub fn debug(
         &self,
-        message: impl Into<String>,
+        message: impl AsRef<str>,
         data: impl Serialize,
         options: impl Into<Option<LogOptions>>,
     ) -> &Self {
@@ -105,7 +105,7 @@ impl Flow {
     /// Logs an info step.
     pub fn info(
         &self,
-        message: impl Into<String>,
+        message: impl AsRef<str>,
         data: impl Serialize,
         options: impl Into<Option<LogOptions>>,
     ) -> &Self {
@@ -117,7 +117,7 @@ impl Flow {
     /// Logs a warn step.
     pub fn warn(
         &self,
-        message: impl Into<String>,
+        message: impl AsRef<str>,
         data: impl Serialize,
         options: impl Into<Option<LogOptions>>,
     ) -> &Self {
@@ -129,7 +129,7 @@ impl Flow {
     /// Logs an error step, with data or an error value.
     pub fn error(
         &self,
-        message: impl Into<String>,
+        message: impl AsRef<str>,
         error_or_data: impl Into<ErrorPayload>,
         options: impl Into<Option<LogOptions>>,
     ) -> &Self {

@@ -60,6 +60,7 @@ mod flow;
 mod integrations;
 mod level;
 mod payload;
+mod pending;
 mod pipeline;
 mod raw;
 mod record;

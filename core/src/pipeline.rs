@@ -18,6 +18,7 @@ use std::time::{Duration, Instant};
 
 use futures_channel::oneshot;
 
+use crate::pending::Pending;
 use crate::spool::Spool;
 use crate::validate::limits;
 use crate::{
@@ -26,6 +27,9 @@ use crate::{
 };
 
 type Reply = oneshot::Sender<Result<(), Error>>;
+
+/// About how many records the worker takes from the queue at a time.
+const TAKE_PER_LOCK: usize = 1024;
 
 /// How long the worker waits for more records after sending a full batch,
 /// before it goes idle and asks producers to wake it.
@@ -44,7 +48,7 @@ pub(crate) struct Pipeline {
 
 #[derive(Default)]
 struct State {
-    queue: VecDeque<LogRecord>,
+    queue: VecDeque<Pending>,
     /// A batch that failed every retry; it goes first on the next attempt.
     held: Option<Batch>,
     /// Records that ever entered the queue / that left it for good (sent or
@@ -63,6 +67,7 @@ struct State {
     abandoned: bool,
     /// What shutdown could not deliver, returned by `close`.
     close_error: Option<Error>,
+
     in_overflow_burst: bool,
     /// The overflow policy asked the worker to move the queue to the spool.
     spill_requested: bool,
@@ -142,11 +147,7 @@ impl Pipeline {
     /// Queues a validated record. With `step`, assigns the flow's next step
     /// index under the queue lock, so queue order is step order and a
     /// refused record consumes no step.
-    pub(crate) fn push(
-        &self,
-        mut record: LogRecord,
-        step: Option<&AtomicU32>,
-    ) -> Result<(), Error> {
+    pub(crate) fn push(&self, mut record: Pending, step: Option<&AtomicU32>) -> Result<(), Error> {
         let mut st = self.lock();
         if st.closing.is_some() {
             drop(st);
@@ -190,7 +191,7 @@ impl Pipeline {
             burst_report = first_of_burst.then_some(full);
         }
         if let (Some(counter), Some(index)) = (step, next_step) {
-            record.step_index = Some(index);
+            record.set_step(index);
             counter.store(index + 1, Ordering::Relaxed);
         }
         st.queue.push_back(record);
@@ -279,7 +280,7 @@ impl Pipeline {
                 st.abandoned = true;
                 let pending = st.pending();
                 let held = st.held.take();
-                let queued: Vec<LogRecord> = st.queue.drain(..).collect();
+                let queued: Vec<Pending> = st.queue.drain(..).collect();
                 st.resolved = st.entered;
                 drop(st);
                 let (spooled, _) = self.spill(held, queued);
@@ -334,19 +335,26 @@ impl Pipeline {
                     if draining {
                         if let Some(held) = st.held.take() {
                             drop(st);
-                            self.deliver(held);
+                            if let Err(back) = self.deliver(held) {
+                                self.requeue(back);
+                            }
                             st = self.lock();
                             continue;
                         }
                     }
                     let full = st.queue.len() >= self.config.batch_size;
                     if st.held.is_none() && (full || (draining && !st.queue.is_empty())) {
-                        let n = st.queue.len().min(self.config.batch_size);
-                        if st.queue.len() - n < self.config.queue_capacity {
-                            st.in_overflow_burst = false;
+                        // Take many batches per lock: the lock is shared with
+                        // every caller, and each taking of it costs them.
+                        let bs = self.config.batch_size;
+                        let most = (TAKE_PER_LOCK / bs).max(1) * bs;
+                        let mut n = st.queue.len().min(most);
+                        if !draining {
+                            n -= n % bs;
                         }
+                        st.in_overflow_burst = false;
                         linger = full;
-                        let records: Vec<LogRecord> = st.queue.drain(..n).collect();
+                        let records: Vec<Pending> = st.queue.drain(..n).collect();
                         break records;
                     }
                     // Nothing to send now: every flush is either done or failed.
@@ -379,18 +387,25 @@ impl Pipeline {
                     st.worker_idle = false;
                 }
             };
-            self.deliver(self.batch(records));
+            self.deliver_all(records);
         }
     }
 
     /// Stamps records into a new batch.
-    fn batch(&self, mut records: Vec<LogRecord>) -> Batch {
-        records.iter_mut().for_each(|r| self.stamp(r));
+    fn batch(&self, records: Vec<Pending>) -> Batch {
+        let records = records
+            .into_iter()
+            .map(|p| {
+                let mut record = p.into_record();
+                self.stamp(&mut record);
+                record
+            })
+            .collect();
         Batch::new(records)
     }
 
     /// Cuts records into stamped batches of the configured size.
-    fn batches(&self, records: Vec<LogRecord>) -> Vec<Batch> {
+    fn batches(&self, records: Vec<Pending>) -> Vec<Batch> {
         let mut records = records.into_iter().peekable();
         let mut batches = Vec::new();
         while records.peek().is_some() {
@@ -402,7 +417,7 @@ impl Pipeline {
     /// Writes a batch and queued records (in batches) to the spool; returns
     /// the records written and the records refused (reported). Without a
     /// spool, nothing is written.
-    fn spill(&self, first: Option<Batch>, queued: Vec<LogRecord>) -> (u64, u64) {
+    fn spill(&self, first: Option<Batch>, queued: Vec<Pending>) -> (u64, u64) {
         let Some(spool) = &self.spool else {
             let n = first.map_or(0, |b| b.records.len()) + queued.len();
             return (0, n as u64);
@@ -432,7 +447,7 @@ impl Pipeline {
     /// is retried first) to disk so that producers find room again.
     fn spill_queue<'a>(&'a self, mut st: MutexGuard<'a, State>) -> MutexGuard<'a, State> {
         st.spill_requested = false;
-        let queued: Vec<LogRecord> = st.queue.drain(..).collect();
+        let queued: Vec<Pending> = st.queue.drain(..).collect();
         let n = queued.len() as u64;
         st.in_overflow_burst = false;
         drop(st);
@@ -514,19 +529,72 @@ impl Pipeline {
     }
 
     /// Sends one batch with retries, then records the outcome.
-    fn deliver(&self, batch: Batch) {
+    /// Sends a batch. `Err` when it was kept for later (held): it carries the
+    /// records not attempted after it, which the caller puts back in order.
+    fn deliver(&self, batch: Batch) -> Result<(), Vec<LogRecord>> {
         match self.attempt(&batch) {
-            Ok(()) => self.delivered(batch.records.len()),
-            Err(e) if rejects_content(&e) && batch.records.len() > 1 => {
-                // The server refused the content: send halves so that one bad
-                // record does not take its neighbours down with it.
-                let mut first = batch.records;
-                let second = first.split_off(first.len() / 2);
-                self.deliver(Batch::new(first));
-                self.deliver(Batch::new(second));
+            Ok(()) => {
+                self.delivered(batch.records.len());
+                Ok(())
             }
-            Err(e) if rejects_content(&e) => self.give_up(batch, e),
-            Err(e) => self.keep(batch, e),
+            Err(e) => self.settle(batch, e),
+        }
+    }
+
+    /// What becomes of a batch that failed for good.
+    fn settle(&self, batch: Batch, e: TransportError) -> Result<(), Vec<LogRecord>> {
+        if !rejects_content(&e) {
+            self.keep(batch, e);
+            return Err(Vec::new());
+        }
+        if batch.records.len() == 1 {
+            self.give_up(batch, e);
+            return Ok(());
+        }
+        // The server refused the content: send halves so that one bad
+        // record does not take its neighbours down with it.
+        let mut first = batch.records;
+        let second = first.split_off(first.len() / 2);
+        if let Err(mut back) = self.deliver(Batch::new(first)) {
+            back.extend(second);
+            return Err(back);
+        }
+        self.deliver(Batch::new(second))
+    }
+
+    /// Sends records taken from the queue in batches, counting successes
+    /// once at the end (fewer takings of the shared lock); after a batch is
+    /// kept, the rest goes back to the front of the queue, in order.
+    fn deliver_all(&self, records: Vec<Pending>) {
+        let mut records = records.into_iter();
+        let mut sent = 0;
+        let outcome = loop {
+            let batch: Vec<Pending> = records.by_ref().take(self.config.batch_size).collect();
+            if batch.is_empty() {
+                break Ok(());
+            }
+            let batch = self.batch(batch);
+            match self.attempt(&batch) {
+                Ok(()) => sent += batch.records.len(),
+                Err(e) => {
+                    self.delivered(std::mem::take(&mut sent));
+                    if let Err(back) = self.settle(batch, e) {
+                        break Err(back);
+                    }
+                }
+            }
+        };
+        self.delivered(sent);
+        if let Err(mut back) = outcome {
+            back.extend(records.map(Pending::into_record));
+            self.requeue(back);
+        }
+    }
+
+    fn requeue(&self, records: Vec<LogRecord>) {
+        let mut st = self.lock();
+        for record in records.into_iter().rev() {
+            st.queue.push_front(Pending::Full(Box::new(record)));
         }
     }
 
@@ -583,6 +651,9 @@ impl Pipeline {
     }
 
     fn delivered(&self, n: usize) {
+        if n == 0 {
+            return;
+        }
         let mut st = self.lock();
         if st.abandoned {
             return;
@@ -623,7 +694,7 @@ impl Pipeline {
         st.failed += n;
         let error = if st.closing.is_some() {
             // Last chance: spool the batch and everything behind it.
-            let queued: Vec<LogRecord> = st.queue.drain(..).collect();
+            let queued: Vec<Pending> = st.queue.drain(..).collect();
             let total = n + queued.len() as u64;
             drop(st);
             let (spooled, lost) = self.spill(Some(batch), queued);
@@ -638,7 +709,17 @@ impl Pipeline {
                 records: lost as usize,
                 cause: Some(cause),
             };
-            st.close_error = Some(lost.clone());
+            // Several rounds may each lose some: `close` reports the sum.
+            let so_far = match &st.close_error {
+                Some(Error::Lost { records, .. }) => *records,
+                _ => 0,
+            };
+            if let Error::Lost { records, cause } = &lost {
+                st.close_error = Some(Error::Lost {
+                    records: so_far + records,
+                    cause: cause.clone(),
+                });
+            }
             lost
         } else {
             st.held = Some(batch);

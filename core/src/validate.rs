@@ -114,10 +114,9 @@ fn check_len(field: &str, value: Option<&str>, max: usize) -> Result<(), Validat
     }
 }
 
-/// Checks every limit of the protocol; the first broken one is the error.
-pub fn validate(record: &LogRecord) -> Result<(), ValidationError> {
-    use limits::*;
-    if record.message.is_empty() {
+/// The message's limits: 1 to 10,000 characters.
+pub(crate) fn check_message(message: &str) -> Result<(), ValidationError> {
+    if message.is_empty() {
         return Err(ValidationError {
             field: "message".into(),
             violation: Violation::TooShort,
@@ -125,7 +124,13 @@ pub fn validate(record: &LogRecord) -> Result<(), ValidationError> {
             actual: 0,
         });
     }
-    check_len("message", Some(&record.message), MESSAGE)?;
+    check_len("message", Some(message), limits::MESSAGE)
+}
+
+/// Checks every limit of the protocol; the first broken one is the error.
+pub fn validate(record: &LogRecord) -> Result<(), ValidationError> {
+    use limits::*;
+    check_message(&record.message)?;
     if let Some(source) = &record.source {
         if source.is_empty() {
             return Err(ValidationError {
