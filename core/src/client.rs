@@ -13,8 +13,8 @@ use serde_json::{Map, Value};
 use crate::pending::{Ids, Pending, Plain, NO_STEP};
 use crate::pipeline::Pipeline;
 use crate::spool::Spool;
-use crate::validate::check_message;
 use crate::validate::limits;
+use crate::validate::{check_data, check_message, check_tags};
 use crate::{
     now_millis, validate, ClientBuilder, Config, ConfigError, Endpoint, Error, ErrorPayload, Flow,
     IngestRawOptions, Level, LogEntry, LogOptions, LogRecord, RawFormat, RawRequest, Stats,
@@ -462,11 +462,16 @@ impl Client {
             return;
         }
         let message = message.as_ref();
-        let plain = matches!(payload, ErrorPayload::None)
-            && options
-                .as_ref()
-                .is_none_or(|o| o.tags.is_empty() && o.request_id.is_none());
+        let plain = matches!(payload, ErrorPayload::None | ErrorPayload::Data(_))
+            && options.as_ref().is_none_or(|o| o.request_id.is_none());
         if plain {
+            let data = match payload {
+                ErrorPayload::Data(map) => Some(Box::new(map)),
+                _ => None,
+            };
+            let tags = options
+                .map(|o| o.tags.into_boxed_slice())
+                .unwrap_or_default();
             let ids = self
                 .inner
                 .has_defaults
@@ -478,10 +483,12 @@ impl Client {
                 timestamp: now_millis(),
                 ids,
                 flow_id: flow.map(Flow::shared_id),
+                data,
+                tags,
                 step_index: NO_STEP,
             });
             let result = self
-                .check(check_message(message))
+                .check(plain_checks(&pending))
                 .and_then(|()| self.enqueue(pending, flow));
             if let Err(e) = result {
                 self.report_refusal(e);
@@ -662,4 +669,14 @@ fn check_flow_name(name: &str) -> Result<(), Error> {
         }));
     }
     Ok(())
+}
+
+/// The limits a plain record can break (its ids were checked when set).
+fn plain_checks(pending: &Pending) -> Result<(), ValidationError> {
+    let Pending::Plain(p) = pending else {
+        return Ok(());
+    };
+    check_message(&p.message)?;
+    check_tags(&p.tags)?;
+    check_data(p.data.as_deref())
 }

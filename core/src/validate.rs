@@ -2,7 +2,7 @@
 
 use std::fmt;
 
-use serde_json::Value;
+use serde_json::{Map, Value};
 
 use crate::LogRecord;
 
@@ -162,27 +162,37 @@ pub fn validate(record: &LogRecord) -> Result<(), ValidationError> {
             });
         }
     }
-    if record.tags.len() > TAGS {
+    check_tags(&record.tags)?;
+    check_data(record.data.as_ref())
+}
+
+/// At most 20 tags of at most 50 characters.
+pub(crate) fn check_tags(tags: &[String]) -> Result<(), ValidationError> {
+    if tags.len() > limits::TAGS {
         return Err(ValidationError {
             field: "tags".into(),
             violation: Violation::TooMany,
-            limit: TAGS,
-            actual: record.tags.len(),
+            limit: limits::TAGS,
+            actual: tags.len(),
         });
     }
-    for (i, tag) in record.tags.iter().enumerate() {
-        check_len(&format!("tags[{i}]"), Some(tag), TAG)?;
+    for (i, tag) in tags.iter().enumerate() {
+        check_len(&format!("tags[{i}]"), Some(tag), limits::TAG)?;
     }
-    if let Some(data) = &record.data {
-        let depth = data.values().map(depth_of).max().unwrap_or(0) + 1;
-        if depth > DATA_DEPTH {
-            return Err(ValidationError {
-                field: "data".into(),
-                violation: Violation::TooDeep,
-                limit: DATA_DEPTH,
-                actual: depth,
-            });
-        }
+    Ok(())
+}
+
+/// Data nested at most `DATA_DEPTH` levels.
+pub(crate) fn check_data(data: Option<&Map<String, Value>>) -> Result<(), ValidationError> {
+    let Some(data) = data else { return Ok(()) };
+    let depth = data.values().map(depth_of).max().unwrap_or(0) + 1;
+    if depth > limits::DATA_DEPTH {
+        return Err(ValidationError {
+            field: "data".into(),
+            violation: Violation::TooDeep,
+            limit: limits::DATA_DEPTH,
+            actual: depth,
+        });
     }
     Ok(())
 }
