@@ -730,48 +730,20 @@ fn handles_are_send_sync_and_clone() {
     assert_traits::<MockTransport>();
 }
 
-/// A transport that checks raw bodies, as the hyper transport does.
-struct Checking(MockTransport);
-
-#[timber_core::async_trait]
-impl timber_core::Transport for Checking {
-    async fn send_batch(
-        &self,
-        e: &timber_core::Endpoint,
-        b: &timber_core::Batch,
-    ) -> Result<(), timber_core::TransportError> {
-        self.0.send_batch(e, b).await
-    }
-    async fn create_flow(
-        &self,
-        e: &timber_core::Endpoint,
-        name: &str,
-    ) -> Result<String, timber_core::TransportError> {
-        self.0.create_flow(e, name).await
-    }
-    async fn ingest_raw(
-        &self,
-        e: &timber_core::Endpoint,
-        raw: timber_core::RawRequest<'_>,
-    ) -> Result<(), timber_core::TransportError> {
-        self.0.ingest_raw(e, raw).await
-    }
-    fn check_raw(&self, _: RawFormat, body: &str) -> Result<(), String> {
+#[test]
+fn raw_bodies_are_checked_by_the_transport_unless_opted_out() {
+    let mock = MockTransport::new();
+    mock.check_raw_with(|_, body| {
         if body.starts_with('{') {
             Ok(())
         } else {
             Err("line 1, column 1: expected an object".into())
         }
-    }
-}
-
-#[test]
-fn raw_bodies_are_checked_by_the_transport_unless_opted_out() {
-    let mock = MockTransport::new();
+    });
     let client = Client::builder()
         .source("s")
         .api_key("k")
-        .transport(Checking(mock.clone()))
+        .transport(mock.clone())
         .build()
         .unwrap();
     let err = client
@@ -787,7 +759,7 @@ fn raw_bodies_are_checked_by_the_transport_unless_opted_out() {
         .source("s")
         .api_key("k")
         .check_raw_bodies(false)
-        .transport(Checking(mock.clone()))
+        .transport(mock.clone())
         .build()
         .unwrap();
     unchecked
@@ -797,37 +769,6 @@ fn raw_bodies_are_checked_by_the_transport_unless_opted_out() {
     assert_eq!(bodies, ["{}", "not json"]);
 }
 
-/// Panics on its first send, then behaves.
-struct PanicsOnce(MockTransport, std::sync::atomic::AtomicBool);
-
-#[timber_core::async_trait]
-impl timber_core::Transport for PanicsOnce {
-    async fn send_batch(
-        &self,
-        e: &timber_core::Endpoint,
-        b: &timber_core::Batch,
-    ) -> Result<(), timber_core::TransportError> {
-        if !self.1.swap(true, std::sync::atomic::Ordering::SeqCst) {
-            panic!("a buggy transport");
-        }
-        self.0.send_batch(e, b).await
-    }
-    async fn create_flow(
-        &self,
-        e: &timber_core::Endpoint,
-        name: &str,
-    ) -> Result<String, timber_core::TransportError> {
-        self.0.create_flow(e, name).await
-    }
-    async fn ingest_raw(
-        &self,
-        e: &timber_core::Endpoint,
-        raw: timber_core::RawRequest<'_>,
-    ) -> Result<(), timber_core::TransportError> {
-        self.0.ingest_raw(e, raw).await
-    }
-}
-
 #[test]
 fn a_panicking_transport_or_callback_does_not_kill_the_worker() {
     let mock = MockTransport::new();
@@ -835,9 +776,10 @@ fn a_panicking_transport_or_callback_does_not_kill_the_worker() {
         .source("s")
         .api_key("k")
         .on_error(|e| panic!("a buggy callback: {e}"))
-        .transport(PanicsOnce(mock.clone(), Default::default()))
+        .transport(mock.clone())
         .build()
         .unwrap();
+    mock.push_fault(Fault::Panic);
     client.info("kept through the panics", (), None);
     assert!(
         client.flush().is_err(),

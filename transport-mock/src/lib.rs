@@ -81,6 +81,8 @@ pub enum Fault {
     /// Store the batch, then fail as if the response was lost (retryable);
     /// with idempotency keys, the retry is not stored twice.
     LostResponse,
+    /// Panic inside the call, as a buggy transport would.
+    Panic,
 }
 
 /// A flow the mock created.
@@ -112,7 +114,10 @@ struct State {
     stored_keys: HashSet<String>,
     attempts: u64,
     repeats_ignored: u64,
+    raw_check: Option<RawCheck>,
 }
+
+type RawCheck = Arc<dyn Fn(RawFormat, &str) -> Result<(), String> + Send + Sync>;
 
 #[derive(Default)]
 struct Shared {
@@ -162,6 +167,16 @@ impl MockTransport {
     /// Queues one fault after those already queued.
     pub fn push_fault(&self, fault: Fault) -> &Self {
         self.lock().faults.push_back(fault);
+        self
+    }
+
+    /// Checks raw bodies before they are sent, as a real transport's
+    /// `check_raw` does (by default the mock accepts any body).
+    pub fn check_raw_with(
+        &self,
+        check: impl Fn(RawFormat, &str) -> Result<(), String> + Send + Sync + 'static,
+    ) -> &Self {
+        self.lock().raw_check = Some(Arc::new(check));
         self
     }
 
@@ -294,6 +309,7 @@ impl MockTransport {
                 futures_timer::Delay::new(d).await;
                 None
             }
+            Some(Fault::Panic) => panic!("a panic injected by the mock"),
             other => other,
         }
     }
@@ -314,7 +330,7 @@ fn fault_error(fault: Fault) -> TransportError {
         Fault::LostResponse => {
             TransportError::retryable("connection reset after the request (injected by the mock)")
         }
-        Fault::Delay(_) => unreachable!("delays succeed"),
+        Fault::Delay(_) | Fault::Panic => unreachable!("handled by next_fault"),
     }
 }
 
@@ -360,6 +376,11 @@ impl Transport for MockTransport {
             })
         });
         Ok(())
+    }
+
+    fn check_raw(&self, format: RawFormat, body: &str) -> Result<(), String> {
+        let check = self.lock().raw_check.clone();
+        check.map_or(Ok(()), |check| check(format, body))
     }
 }
 
