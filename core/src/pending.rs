@@ -29,7 +29,7 @@ pub(crate) struct Plain {
     /// Boxed and a boxed slice: each costs one word when absent.
     pub(crate) data: Option<Box<Map<String, Value>>>,
     pub(crate) tags: Box<[String]>,
-    /// `NO_STEP` outside a flow (a plain `u32` keeps the entry in one cache line).
+    /// `NO_STEP` outside a flow (a plain `u32` keeps the entry small).
     pub(crate) step_index: u32,
 }
 
