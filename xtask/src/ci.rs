@@ -52,7 +52,7 @@ pub const CHECKS: &[Step] = &[
     },
     Step {
         name: "tests (workspace)",
-        args: &["test", "--workspace", "--locked"],
+        args: &["test", "--workspace"],
         env: &[],
     },
     Step {
@@ -84,7 +84,7 @@ pub const SMOKE_STEPS: &[Step] = &[];
 /// The demo, `.ci/run`'s last step (the README's first command).
 pub const DEMO: Step = Step {
     name: "demo",
-    args: &["run", "--release", "--locked", "-p", "timber-demo"],
+    args: &["run", "--release", "-p", "timber-demo"],
     env: &[],
 };
 
@@ -138,7 +138,7 @@ mod tests {
         assert_eq!(names.first(), Some(&"fmt"));
         assert_eq!(names.last(), Some(&"demo"));
         let has = |args: &[&str]| all.iter().any(|s| s.args == args);
-        assert!(has(&["test", "--workspace", "--locked"]));
+        assert!(has(&["test", "--workspace"]));
         assert!(has(&[
             "test",
             "-p",
