@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 use std::time::SystemTime;
 
 use crate::cmd;
-use crate::json::{self, Json};
+use serde_json::Value;
 
 /// The summary file, at the repository root.
 pub const SUMMARY_FILE: &str = "BENCHMARKS.md";
@@ -159,12 +159,11 @@ fn read_bench(
         }
     }
     let read = |p: &Path| fs::read_to_string(p).map_err(|e| format!("{}: {e}", p.display()));
-    let parsed =
-        json::parse(&read(&estimates)?).map_err(|e| format!("{}: {e}", estimates.display()))?;
+    let parsed = serde_json::from_str::<Value>(&read(&estimates)?)
+        .map_err(|e| format!("{}: {e}", estimates.display()))?;
     let median_ns = parsed
-        .get("median")
-        .and_then(|m| m.get("point_estimate"))
-        .and_then(Json::as_f64)
+        .pointer("/median/point_estimate")
+        .and_then(Value::as_f64)
         .ok_or_else(|| format!("{}: no median.point_estimate", estimates.display()))?;
 
     // The directory names are criterion's sanitized ids; benchmark.json
@@ -184,12 +183,12 @@ fn read_bench(
         None => return Ok(None),
     };
     if let Ok(text) = fs::read_to_string(new_dir.join("benchmark.json")) {
-        if let Ok(meta) = json::parse(&text) {
-            if let Some(g) = meta.get("group_id").and_then(Json::as_str) {
+        if let Ok(meta) = serde_json::from_str::<Value>(&text) {
+            if let Some(g) = meta.get("group_id").and_then(Value::as_str) {
                 group = g.to_owned();
             }
-            let function = meta.get("function_id").and_then(Json::as_str);
-            let value = meta.get("value_str").and_then(Json::as_str);
+            let function = meta.get("function_id").and_then(Value::as_str);
+            let value = meta.get("value_str").and_then(Value::as_str);
             match (function, value) {
                 (Some(f), Some(v)) => id = format!("{f}/{v}"),
                 (Some(f), None) => id = f.to_owned(),

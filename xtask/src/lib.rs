@@ -8,7 +8,6 @@
 pub mod bench;
 pub mod ci;
 pub mod cmd;
-pub mod json;
 pub mod release;
 pub mod soak;
 pub mod workspace;
