@@ -472,6 +472,13 @@ impl Client {
             let tags = options
                 .map(|o| o.tags.into_boxed_slice())
                 .unwrap_or_default();
+            // The ids were checked when set, the flow id when the flow began.
+            let verdict = check_message(message)
+                .and_then(|()| check_tags(&tags))
+                .and_then(|()| check_data(data.as_deref()));
+            if let Err(e) = self.check(verdict) {
+                return self.report_refusal(e);
+            }
             let ids = self
                 .inner
                 .has_defaults
@@ -487,10 +494,7 @@ impl Client {
                 tags,
                 step_index: NO_STEP,
             });
-            let result = self
-                .check(plain_checks(&pending))
-                .and_then(|()| self.enqueue(pending, flow));
-            if let Err(e) = result {
+            if let Err(e) = self.enqueue(pending, flow) {
                 self.report_refusal(e);
             }
             return;
@@ -669,14 +673,4 @@ fn check_flow_name(name: &str) -> Result<(), Error> {
         }));
     }
     Ok(())
-}
-
-/// The limits a plain record can break (its ids were checked when set).
-fn plain_checks(pending: &Pending) -> Result<(), ValidationError> {
-    let Pending::Plain(p) = pending else {
-        return Ok(());
-    };
-    check_message(&p.message)?;
-    check_tags(&p.tags)?;
-    check_data(p.data.as_deref())
 }

@@ -65,9 +65,10 @@ struct State {
     worker_done: bool,
     /// The worker was given up on at the deadline: its late results are ignored.
     abandoned: bool,
-    /// What shutdown could not deliver, returned by `close`.
-    close_error: Option<Error>,
-
+    /// What shutdown could not deliver (summed over its rounds) and the last
+    /// failure, returned by `close`.
+    lost_at_close: usize,
+    lost_cause: Option<TransportError>,
     in_overflow_burst: bool,
     /// The overflow policy asked the worker to move the queue to the spool.
     spill_requested: bool,
@@ -288,18 +289,30 @@ impl Pipeline {
                 st.spooled += spooled;
                 let lost = pending - spooled;
                 st.lost += lost;
+                st.lost_at_close += lost as usize;
+                let total = st.lost_at_close;
                 drop(st);
-                if lost == 0 {
-                    return Ok(());
+                if lost > 0 {
+                    self.report(Error::Lost {
+                        records: lost as usize,
+                        cause: None,
+                    });
                 }
-                let err = Error::Lost {
-                    records: lost as usize,
-                    cause: None,
+                return match total {
+                    0 => Ok(()),
+                    records => Err(Error::Lost {
+                        records,
+                        cause: None,
+                    }),
                 };
-                self.report(err.clone());
-                return Err(err);
             }
-            st.close_error.clone().map_or(Ok(()), Err)
+            match st.lost_at_close {
+                0 => Ok(()),
+                records => Err(Error::Lost {
+                    records,
+                    cause: st.lost_cause.clone(),
+                }),
+            }
         }
     }
 
@@ -705,22 +718,12 @@ impl Pipeline {
             if lost == 0 {
                 return;
             }
-            let lost = Error::Lost {
+            st.lost_at_close += lost as usize;
+            st.lost_cause = Some(cause.clone());
+            Error::Lost {
                 records: lost as usize,
                 cause: Some(cause),
-            };
-            // Several rounds may each lose some: `close` reports the sum.
-            let so_far = match &st.close_error {
-                Some(Error::Lost { records, .. }) => *records,
-                _ => 0,
-            };
-            if let Error::Lost { records, cause } = &lost {
-                st.close_error = Some(Error::Lost {
-                    records: so_far + records,
-                    cause: cause.clone(),
-                });
             }
-            lost
         } else {
             st.held = Some(batch);
             st.drain_to = st.resolved;
