@@ -86,7 +86,7 @@ pub use integrations::DEFAULT_IGNORED_TARGETS;
 pub use level::{Level, UnknownName};
 pub use payload::ErrorPayload;
 pub use raw::{IngestRawOptions, RawFormat};
-pub use record::{logs_body, now_millis, LogRecord};
+pub use record::{logs_body, now_millis, write_logs_body, LogRecord};
 pub use retry::RetryPolicy;
 pub use secret::ApiKey;
 pub use spool::SpoolConfig;

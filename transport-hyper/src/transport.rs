@@ -114,10 +114,7 @@ impl HyperTransport {
             .load(Ordering::Relaxed)
             .min(4096);
         let mut body = Vec::with_capacity(16 + records.len() * per_record);
-        body.extend_from_slice(b"{\"logs\":");
-        // Owned strings, numbers and maps always serialize.
-        serde_json::to_writer(&mut body, records).expect("records serialize to JSON");
-        body.push(b'}');
+        timber_core::write_logs_body(&mut body, records);
         if let Some(n) = (body.len() / records.len().max(1)).checked_add(16) {
             self.inner.body_bytes_per_record.store(n, Ordering::Relaxed);
         }
