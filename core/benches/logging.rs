@@ -19,8 +19,7 @@ struct Discard(Arc<AtomicU64>);
 #[async_trait]
 impl Transport for Discard {
     async fn send_batch(&self, _: &Endpoint, batch: &Batch) -> Result<(), TransportError> {
-        self.0
-            .fetch_add(batch.records.len() as u64, Ordering::Relaxed);
+        self.0.fetch_add(batch.len() as u64, Ordering::Relaxed);
         Ok(())
     }
     async fn create_flow(&self, _: &Endpoint, name: &str) -> Result<String, TransportError> {

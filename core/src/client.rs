@@ -10,11 +10,12 @@ use compact_str::CompactString;
 use serde::Serialize;
 use serde_json::{Map, Value};
 
+use crate::encode::render_extra;
 use crate::pending::{Ids, Pending, Plain, NO_STEP};
 use crate::pipeline::Pipeline;
 use crate::spool::Spool;
 use crate::validate::limits;
-use crate::validate::{check_data, check_message, check_tags};
+use crate::validate::{check_message, check_tags};
 use crate::{
     now_millis, validate, ClientBuilder, Config, ConfigError, Endpoint, Error, ErrorPayload, Flow,
     IngestRawOptions, Level, LogEntry, LogOptions, LogRecord, RawFormat, RawRequest, Stats,
@@ -444,8 +445,18 @@ impl Client {
         options: Option<LogOptions>,
         flow: Option<&Flow>,
     ) {
-        if self.should_log(level) {
-            self.log_payload(level, message, ErrorPayload::data(data), options, flow);
+        if !self.should_log(level) {
+            return;
+        }
+        match options {
+            Some(o) if o.request_id.is_some() => self.log_full(
+                level,
+                message.as_ref(),
+                ErrorPayload::data(data),
+                Some(o),
+                flow,
+            ),
+            o => self.log_plain(level, message.as_ref(), data, o.map(|o| o.tags), flow),
         }
     }
 
@@ -462,43 +473,68 @@ impl Client {
             return;
         }
         let message = message.as_ref();
-        let plain = matches!(payload, ErrorPayload::None | ErrorPayload::Data(_))
-            && options.as_ref().is_none_or(|o| o.request_id.is_none());
-        if plain {
-            let data = match payload {
-                ErrorPayload::Data(map) => Some(Box::new(map)),
-                _ => None,
-            };
-            let tags = options
-                .map(|o| o.tags.into_boxed_slice())
-                .unwrap_or_default();
-            // The ids were checked when set, the flow id when the flow began.
-            let verdict = check_message(message)
-                .and_then(|()| check_tags(&tags))
-                .and_then(|()| check_data(data.as_deref()));
-            if let Err(e) = self.check(verdict) {
-                return self.report_refusal(e);
+        let plain = options.as_ref().is_none_or(|o| o.request_id.is_none());
+        match payload {
+            ErrorPayload::None if plain => {
+                self.log_plain(level, message, (), options.map(|o| o.tags), flow)
             }
-            let ids = self
-                .inner
-                .has_defaults
-                .load(Ordering::Acquire)
-                .then(|| self.inner.defaults.load_full());
-            let pending = Pending::Plain(Plain {
-                level,
-                message: CompactString::from(message),
-                timestamp: now_millis(),
-                ids,
-                flow_id: flow.map(Flow::shared_id),
-                data,
-                tags,
-                step_index: NO_STEP,
-            });
-            if let Err(e) = self.enqueue(pending, flow) {
-                self.report_refusal(e);
+            ErrorPayload::Data(map) if plain => {
+                self.log_plain(level, message, &map, options.map(|o| o.tags), flow)
             }
-            return;
+            payload => self.log_full(level, message, payload, options, flow),
         }
+    }
+
+    /// A message with at most data and tags, the common case: its data and
+    /// tags are rendered to JSON here, and the worker copies that text into
+    /// the batch body.
+    #[inline]
+    fn log_plain(
+        &self,
+        level: Level,
+        message: &str,
+        data: impl Serialize,
+        tags: Option<Vec<String>>,
+        flow: Option<&Flow>,
+    ) {
+        let tags = tags.unwrap_or_default();
+        // The ids were checked when set, the flow id when the flow began.
+        let extra = check_message(message)
+            .and_then(|()| check_tags(&tags))
+            .map_err(Error::Validation)
+            .and_then(|()| render_extra(data, &tags));
+        let extra = match extra {
+            Ok(extra) => extra,
+            Err(e) => return self.refuse(e),
+        };
+        let ids = self
+            .inner
+            .has_defaults
+            .load(Ordering::Acquire)
+            .then(|| self.inner.defaults.load_full());
+        let pending = Pending::Plain(Plain {
+            level,
+            message: CompactString::from(message),
+            timestamp: now_millis(),
+            ids,
+            flow_id: flow.map(Flow::shared_id),
+            extra,
+            step_index: NO_STEP,
+        });
+        if let Err(e) = self.enqueue(pending, flow) {
+            self.report_refusal(e);
+        }
+    }
+
+    /// Any other record: built whole here, validated, queued boxed.
+    fn log_full(
+        &self,
+        level: Level,
+        message: &str,
+        payload: ErrorPayload,
+        options: Option<LogOptions>,
+        flow: Option<&Flow>,
+    ) {
         let mut record = self.stamp(level, message.to_owned(), now_millis());
         match payload {
             ErrorPayload::None => {}

@@ -49,9 +49,11 @@
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
+mod batch;
 mod block_on;
 mod client;
 mod config;
+mod encode;
 mod entry;
 mod environment;
 mod error;
@@ -71,6 +73,7 @@ mod stats;
 mod transport;
 mod validate;
 
+pub use batch::Batch;
 pub use client::{Client, ShutdownGuard};
 pub use config::{ClientBuilder, Config, OnError, OverflowPolicy, RawValidator, DEFAULT_BASE_URL};
 pub use entry::{LogEntry, LogOptions};
@@ -86,12 +89,12 @@ pub use integrations::DEFAULT_IGNORED_TARGETS;
 pub use level::{Level, UnknownName};
 pub use payload::ErrorPayload;
 pub use raw::{IngestRawOptions, RawFormat};
-pub use record::{logs_body, now_millis, write_logs_body, LogRecord};
+pub use record::{logs_body, now_millis, LogRecord};
 pub use retry::RetryPolicy;
 pub use secret::ApiKey;
 pub use spool::SpoolConfig;
 pub use stats::Stats;
-pub use transport::{Batch, Endpoint, RawRequest, Transport, TransportError};
+pub use transport::{Endpoint, RawRequest, Transport, TransportError};
 pub use validate::{limits, validate, ValidationError, Violation};
 
 /// Re-exported so transports and tests name the same trait version.

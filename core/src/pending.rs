@@ -3,16 +3,16 @@
 use std::sync::Arc;
 
 use compact_str::CompactString;
-use serde_json::{Map, Value};
 
 use crate::{Level, LogRecord};
 
 /// What the queue holds. A plain record (a message with at most data and
-/// tags) is the common case: its entry is small, and its text is kept
-/// inline when short, so the caller does not allocate and the worker does
-/// not free memory another thread allocated (both costly with the system
-/// allocator); the worker builds the record. The rest is boxed, so that the
-/// queue's slots stay small.
+/// tags) is the common case: its entry is small, its message is kept inline
+/// when short and its data and tags are one buffer of JSON text, so the
+/// caller allocates at most once and the worker frees at most once (memory
+/// freed on another thread than the one that allocated it is costly with
+/// the system allocator); the worker writes the record straight into the
+/// batch body. The rest is boxed, so that the queue's slots stay small.
 pub(crate) enum Pending {
     Plain(Plain),
     /// Boxed: the queue's slots stay the size of a plain message.
@@ -26,9 +26,9 @@ pub(crate) struct Plain {
     /// The client's user and session ids at the time of the call.
     pub(crate) ids: Option<Arc<Ids>>,
     pub(crate) flow_id: Option<Arc<str>>,
-    /// Boxed and a boxed slice: each costs one word when absent.
-    pub(crate) data: Option<Box<Map<String, Value>>>,
-    pub(crate) tags: Box<[String]>,
+    /// Data and tags, rendered by the caller as JSON members
+    /// (`,"data":{..},"tags":[..]`; empty, without allocation, when absent).
+    pub(crate) extra: Vec<u8>,
     /// `NO_STEP` outside a flow (a plain `u32` keeps the entry small).
     pub(crate) step_index: u32,
 }
@@ -47,24 +47,6 @@ impl Pending {
         match self {
             Pending::Plain(p) => p.step_index = index,
             Pending::Full(r) => r.step_index = Some(index),
-        }
-    }
-
-    pub(crate) fn into_record(self) -> LogRecord {
-        match self {
-            Pending::Full(record) => *record,
-            Pending::Plain(p) => LogRecord {
-                level: p.level,
-                message: p.message.into_string(),
-                timestamp: Some(p.timestamp),
-                user_id: p.ids.as_ref().and_then(|i| i.user_id.clone()),
-                session_id: p.ids.as_ref().and_then(|i| i.session_id.clone()),
-                flow_id: p.flow_id,
-                data: p.data.map(|d| *d),
-                tags: p.tags.into_vec(),
-                step_index: (p.step_index != NO_STEP).then_some(p.step_index),
-                ..LogRecord::default()
-            },
         }
     }
 }

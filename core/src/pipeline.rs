@@ -18,11 +18,13 @@ use std::time::{Duration, Instant};
 
 use futures_channel::oneshot;
 
+use crate::batch::BatchWriter;
+use crate::encode::Stamp;
 use crate::pending::Pending;
 use crate::spool::Spool;
 use crate::validate::limits;
 use crate::{
-    Batch, Config, Endpoint, Error, LogRecord, OverflowPolicy, Stats, Transport, TransportError,
+    Batch, Config, Endpoint, Error, OverflowPolicy, Stats, Transport, TransportError,
     ValidationError, Violation,
 };
 
@@ -35,11 +37,15 @@ const TAKE_PER_LOCK: usize = 1024;
 /// before it goes idle and asks producers to wake it.
 const LINGER: Duration = Duration::from_millis(2);
 
+/// Room reserved per record in a new batch body (a typical record is smaller).
+const RECORD_BYTES: usize = 256;
+
 pub(crate) struct Pipeline {
     state: Mutex<State>,
     /// Wakes the worker (batch ready, flush, close) and lets it sleep with a deadline.
     wake: Condvar,
     config: Config,
+    stamp: Stamp,
     endpoint: Endpoint,
     transport: Arc<dyn Transport>,
     spool: Option<Spool>,
@@ -49,8 +55,9 @@ pub(crate) struct Pipeline {
 #[derive(Default)]
 struct State {
     queue: VecDeque<Pending>,
-    /// A batch that failed every retry; it goes first on the next attempt.
-    held: Option<Batch>,
+    /// Batches that failed every retry (the first of them) or were not tried
+    /// after it; they go first, in order, on the next attempt.
+    held: VecDeque<Batch>,
     /// Records that ever entered the queue / that left it for good (sent or
     /// dropped). Their difference is what is pending; flush waits on them.
     entered: u64,
@@ -103,6 +110,7 @@ impl Pipeline {
                 ..State::default()
             }),
             wake: Condvar::new(),
+            stamp: Stamp::new(&config),
             config,
             endpoint,
             transport,
@@ -280,7 +288,7 @@ impl Pipeline {
                 // taken (the batch in its hands is lost unless it completes).
                 st.abandoned = true;
                 let pending = st.pending();
-                let held = st.held.take();
+                let held: Vec<Batch> = st.held.drain(..).collect();
                 let queued: Vec<Pending> = st.queue.drain(..).collect();
                 st.resolved = st.entered;
                 drop(st);
@@ -346,17 +354,17 @@ impl Pipeline {
                     }
                     let draining = st.resolved < st.drain_to || st.closing.is_some();
                     if draining {
-                        if let Some(held) = st.held.take() {
+                        if let Some(held) = st.held.pop_front() {
                             drop(st);
-                            if let Err(back) = self.deliver(held) {
-                                self.requeue(back);
+                            if let Err(unsent) = self.deliver(held) {
+                                self.keep(unsent, Vec::new());
                             }
                             st = self.lock();
                             continue;
                         }
                     }
                     let full = st.queue.len() >= self.config.batch_size;
-                    if st.held.is_none() && (full || (draining && !st.queue.is_empty())) {
+                    if st.held.is_empty() && (full || (draining && !st.queue.is_empty())) {
                         // Take many batches per lock: the lock is shared with
                         // every caller, and each taking of it costs them.
                         let bs = self.config.batch_size;
@@ -373,7 +381,7 @@ impl Pipeline {
                     // Nothing to send now: every flush is either done or failed.
                     let resolved = st.resolved;
                     let done: Vec<Reply> = extract(&mut st.flushes, |(t, _)| *t <= resolved);
-                    if st.closing.is_some() && st.held.is_none() && st.queue.is_empty() {
+                    if st.closing.is_some() && st.held.is_empty() && st.queue.is_empty() {
                         self.finish(st);
                         return;
                     }
@@ -383,7 +391,7 @@ impl Pipeline {
                     let wait = if std::mem::take(&mut linger) {
                         LINGER
                     } else {
-                        st.worker_idle = st.held.is_none();
+                        st.worker_idle = st.held.is_empty();
                         next_tick.saturating_duration_since(now)
                     };
                     if !done.is_empty() {
@@ -404,25 +412,22 @@ impl Pipeline {
         }
     }
 
-    /// Stamps records into a new batch.
-    fn batch(&self, records: Vec<Pending>) -> Batch {
-        let records = records
-            .into_iter()
-            .map(|p| {
-                let mut record = p.into_record();
-                self.stamp(&mut record);
-                record
-            })
-            .collect();
-        Batch::new(records)
+    /// Writes queue entries into a new batch.
+    fn batch(&self, records: impl ExactSizeIterator<Item = Pending>) -> Batch {
+        let mut writer = BatchWriter::new(records.len(), RECORD_BYTES);
+        for record in records {
+            writer.push(|out| self.stamp.write(out, record));
+        }
+        writer.finish()
     }
 
-    /// Cuts records into stamped batches of the configured size.
+    /// Cuts queue entries into batches of the configured size.
     fn batches(&self, records: Vec<Pending>) -> Vec<Batch> {
-        let mut records = records.into_iter().peekable();
+        let mut records = records.into_iter();
         let mut batches = Vec::new();
-        while records.peek().is_some() {
-            batches.push(self.batch(records.by_ref().take(self.config.batch_size).collect()));
+        while records.len() > 0 {
+            let n = records.len().min(self.config.batch_size);
+            batches.push(self.batch(records.by_ref().take(n)));
         }
         batches
     }
@@ -430,16 +435,16 @@ impl Pipeline {
     /// Writes a batch and queued records (in batches) to the spool; returns
     /// the records written and the records refused (reported). Without a
     /// spool, nothing is written.
-    fn spill(&self, first: Option<Batch>, queued: Vec<Pending>) -> (u64, u64) {
+    fn spill(&self, first: Vec<Batch>, queued: Vec<Pending>) -> (u64, u64) {
         let Some(spool) = &self.spool else {
-            let n = first.map_or(0, |b| b.records.len()) + queued.len();
+            let n = first.iter().map(Batch::len).sum::<usize>() + queued.len();
             return (0, n as u64);
         };
         let batches = first.into_iter().chain(self.batches(queued));
         let (mut written, mut refused) = (0, 0);
         let mut last_error = None;
         for batch in batches {
-            let n = batch.records.len() as u64;
+            let n = batch.len() as u64;
             match spool.write(&batch) {
                 Ok(()) => written += n,
                 Err(e) => {
@@ -464,7 +469,7 @@ impl Pipeline {
         let n = queued.len() as u64;
         st.in_overflow_burst = false;
         drop(st);
-        let (spooled, refused) = self.spill(None, queued);
+        let (spooled, refused) = self.spill(Vec::new(), queued);
         let mut st = self.lock();
         st.spooled += spooled;
         st.dropped += refused;
@@ -506,25 +511,10 @@ impl Pipeline {
                 return;
             }
             spool.remove(&path);
-            let n = batch.records.len() as u64;
+            let n = batch.len() as u64;
             let mut st = self.lock();
             st.sent += n;
             st.restored += n;
-        }
-    }
-
-    /// Fills the configuration's fields on the worker rather than on the
-    /// caller: cheaper calls, and the shared strings' reference counts are
-    /// touched by one thread only.
-    fn stamp(&self, record: &mut LogRecord) {
-        let config = &self.config;
-        record.source.get_or_insert_with(|| config.source.clone());
-        record.environment.get_or_insert(config.environment);
-        if record.version.is_none() {
-            record.version.clone_from(&config.version);
-        }
-        if record.dataset.is_none() {
-            record.dataset.clone_from(&config.dataset);
         }
     }
 
@@ -541,74 +531,60 @@ impl Pipeline {
             .for_each(|(_, tx)| drop(tx.send(Ok(()))));
     }
 
-    /// Sends one batch with retries, then records the outcome.
-    /// Sends a batch. `Err` when it was kept for later (held): it carries the
-    /// records not attempted after it, which the caller puts back in order.
-    fn deliver(&self, batch: Batch) -> Result<(), Vec<LogRecord>> {
+    /// Sends a batch with retries and records the outcome; `Err` when a
+    /// batch failed for good.
+    fn deliver(&self, batch: Batch) -> Result<(), Unsent> {
         match self.attempt(&batch) {
             Ok(()) => {
-                self.delivered(batch.records.len());
+                self.delivered(batch.len());
                 Ok(())
             }
             Err(e) => self.settle(batch, e),
         }
     }
 
-    /// What becomes of a batch that failed for good.
-    fn settle(&self, batch: Batch, e: TransportError) -> Result<(), Vec<LogRecord>> {
-        if !rejects_content(&e) {
-            self.keep(batch, e);
-            return Err(Vec::new());
+    /// What becomes of a batch that failed every retry.
+    fn settle(&self, batch: Batch, cause: TransportError) -> Result<(), Unsent> {
+        if !rejects_content(&cause) {
+            return Err(Unsent {
+                batches: vec![batch],
+                cause,
+            });
         }
-        if batch.records.len() == 1 {
-            self.give_up(batch, e);
+        if batch.len() == 1 {
+            self.give_up(batch, cause);
             return Ok(());
         }
         // The server refused the content: send halves so that one bad
         // record does not take its neighbours down with it.
-        let mut first = batch.records;
-        let second = first.split_off(first.len() / 2);
-        if let Err(mut back) = self.deliver(Batch::new(first)) {
-            back.extend(second);
-            return Err(back);
+        let (first, second) = batch.split();
+        if let Err(mut unsent) = self.deliver(first) {
+            unsent.batches.push(second);
+            return Err(unsent);
         }
-        self.deliver(Batch::new(second))
+        self.deliver(second)
     }
 
     /// Sends records taken from the queue in batches, counting successes
-    /// once at the end (fewer takings of the shared lock); after a batch is
-    /// kept, the rest goes back to the front of the queue, in order.
+    /// once at the end (fewer takings of the shared lock); after a batch
+    /// failed for good, the rest is kept for later, in order.
     fn deliver_all(&self, records: Vec<Pending>) {
         let mut records = records.into_iter();
         let mut sent = 0;
-        let outcome = loop {
-            let batch: Vec<Pending> = records.by_ref().take(self.config.batch_size).collect();
-            if batch.is_empty() {
-                break Ok(());
-            }
-            let batch = self.batch(batch);
+        while records.len() > 0 {
+            let n = records.len().min(self.config.batch_size);
+            let batch = self.batch(records.by_ref().take(n));
             match self.attempt(&batch) {
-                Ok(()) => sent += batch.records.len(),
+                Ok(()) => sent += batch.len(),
                 Err(e) => {
                     self.delivered(std::mem::take(&mut sent));
-                    if let Err(back) = self.settle(batch, e) {
-                        break Err(back);
+                    if let Err(unsent) = self.settle(batch, e) {
+                        return self.keep(unsent, records.collect());
                     }
                 }
             }
-        };
+        }
         self.delivered(sent);
-        if let Err(mut back) = outcome {
-            back.extend(records.map(Pending::into_record));
-            self.requeue(back);
-        }
-    }
-
-    fn requeue(&self, records: Vec<LogRecord>) {
-        let mut st = self.lock();
-        for record in records.into_iter().rev() {
-            st.queue.push_front(Pending::Full(Box::new(record)));
-        }
     }
 
     /// One batch through the transport with the retry policy.
@@ -627,7 +603,7 @@ impl Pipeline {
                     let delay = policy.delay(retry, e.retry_after());
                     retry += 1;
                     let mut st = self.lock();
-                    st.retried += batch.records.len() as u64;
+                    st.retried += batch.len() as u64;
                     if !self.sleep(st, delay) {
                         return Err(e);
                     }
@@ -681,7 +657,7 @@ impl Pipeline {
 
     /// A record the server refuses: drop it, count it, report it.
     fn give_up(&self, batch: Batch, cause: TransportError) {
-        let n = batch.records.len() as u64;
+        let n = batch.len() as u64;
         let mut st = self.lock();
         if st.abandoned {
             return;
@@ -696,25 +672,28 @@ impl Pipeline {
         });
     }
 
-    /// A batch that failed every retry: keep it (or, when closing, lose it
-    /// and everything behind it) and fail the flushes waiting on it.
-    fn keep(&self, batch: Batch, cause: TransportError) {
-        let n = batch.records.len() as u64;
+    /// A batch failed every retry: keep it, the batches not tried after it
+    /// and the queue entries `rest` for later, in order (when closing, spool
+    /// them or lose them with everything queued), and fail the flushes
+    /// waiting on them.
+    fn keep(&self, unsent: Unsent, rest: Vec<Pending>) {
+        let Unsent { batches, cause } = unsent;
         let mut st = self.lock();
         if st.abandoned {
             return;
         }
-        st.failed += n;
+        st.failed += batches.first().map_or(0, Batch::len) as u64;
         let error = if st.closing.is_some() {
-            // Last chance: spool the batch and everything behind it.
-            let queued: Vec<Pending> = st.queue.drain(..).collect();
-            let total = n + queued.len() as u64;
+            // Last chance: spool everything that is left.
+            let batches: Vec<Batch> = batches.into_iter().chain(st.held.drain(..)).collect();
+            let queued: Vec<Pending> = rest.into_iter().chain(st.queue.drain(..)).collect();
+            let total = batches.iter().map(Batch::len).sum::<usize>() + queued.len();
             drop(st);
-            let (spooled, lost) = self.spill(Some(batch), queued);
+            let (spooled, lost) = self.spill(batches, queued);
             st = self.lock();
             st.spooled += spooled;
             st.lost += lost;
-            st.resolved += total;
+            st.resolved += total as u64;
             if lost == 0 {
                 return;
             }
@@ -725,7 +704,12 @@ impl Pipeline {
                 cause: Some(cause),
             }
         } else {
-            st.held = Some(batch);
+            for batch in batches.into_iter().rev() {
+                st.held.push_front(batch);
+            }
+            for record in rest.into_iter().rev() {
+                st.queue.push_front(record);
+            }
             st.drain_to = st.resolved;
             Error::Undelivered {
                 records: st.pending() as usize,
@@ -739,6 +723,13 @@ impl Pipeline {
             .into_iter()
             .for_each(|(_, tx)| drop(tx.send(Err(error.clone()))));
     }
+}
+
+/// Batches that could not be delivered, in order, the first being the one
+/// that failed, and why.
+struct Unsent {
+    batches: Vec<Batch>,
+    cause: TransportError,
 }
 
 /// Statuses by which the server says the content itself is unacceptable.

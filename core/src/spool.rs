@@ -81,7 +81,7 @@ impl Spool {
     /// Writes a batch: temporary file, fsync, rename, fsync of the directory,
     /// so a crash leaves either the whole file or none.
     pub(crate) fn write(&self, batch: &Batch) -> Result<(), SpoolError> {
-        let body = serde_json::to_vec(batch).map_err(|e| SpoolError::Io(e.into()))?;
+        let body = batch.body();
         let mut used = self.used.lock().unwrap_or_else(|e| e.into_inner());
         let needed = body.len() as u64;
         if *used + needed > self.max_bytes {
@@ -94,12 +94,12 @@ impl Spool {
             "{:013}-{:06}-{}.{EXTENSION}",
             now_millis().max(0),
             self.seq.fetch_add(1, Ordering::Relaxed),
-            batch.idempotency_key
+            batch.idempotency_key()
         );
         let tmp = self.dir.join(format!("{name}.tmp"));
         let write = || -> io::Result<()> {
             let mut file = File::create(&tmp)?;
-            file.write_all(&body)?;
+            file.write_all(body)?;
             file.sync_all()?;
             fs::rename(&tmp, self.dir.join(&name))?;
             File::open(&self.dir)?.sync_all()
@@ -112,10 +112,11 @@ impl Spool {
         Ok(())
     }
 
-    /// Reads a spool file; `Err` for a corrupt or truncated one.
+    /// Reads a spool file (the batch's body; its key is in the name);
+    /// `Err` for a corrupt or truncated one.
     pub(crate) fn read(&self, path: &Path) -> Result<Batch, String> {
         let bytes = fs::read(path).map_err(|e| e.to_string())?;
-        serde_json::from_slice(&bytes).map_err(|e| e.to_string())
+        Batch::from_body(&bytes, key_of(path))
     }
 
     /// Deletes a delivered file.
@@ -136,5 +137,20 @@ impl Spool {
             *used = used.saturating_sub(len);
         }
         aside
+    }
+}
+
+/// The idempotency key in a spool file's name (`{time}-{seq}-{key}.batch.json`);
+/// a fresh one when the name was changed.
+fn key_of(path: &Path) -> String {
+    let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("");
+    let key = name
+        .strip_suffix(EXTENSION)
+        .and_then(|n| n.strip_suffix('.'))
+        .and_then(|n| n.rsplit('-').next())
+        .filter(|k| k.len() == 32 && k.bytes().all(|b| b.is_ascii_alphanumeric()));
+    match key {
+        Some(key) => key.to_owned(),
+        None => (0..32).map(|_| fastrand::alphanumeric()).collect(),
     }
 }

@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 
-use crate::{ApiKey, IngestRawOptions, LogRecord, RawFormat};
+use crate::{ApiKey, Batch, IngestRawOptions, RawFormat};
 
 /// Where requests go and the key that authenticates them, handed to the
 /// transport on every call so that one transport can serve many clients.
@@ -16,39 +16,6 @@ pub struct Endpoint {
     pub base_url: String,
     /// The API key, sent as `X-API-Key`.
     pub api_key: ApiKey,
-}
-
-/// One batch of records for `POST /v1/logs`.
-///
-/// `idempotency_key` is stable for the life of the batch: every retry of the
-/// same batch carries the same key, so a server that honours it stores the
-/// batch once even when a response was lost.
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct Batch {
-    /// The records, in the order they were logged.
-    pub records: Vec<LogRecord>,
-    /// A random key, the same on every attempt to send this batch.
-    pub idempotency_key: String,
-}
-
-impl Batch {
-    /// A batch with a fresh random idempotency key.
-    pub fn new(records: Vec<LogRecord>) -> Self {
-        let mut key = String::with_capacity(32);
-        for _ in 0..32 {
-            key.push(fastrand::alphanumeric());
-        }
-        Batch {
-            records,
-            idempotency_key: key,
-        }
-    }
-
-    /// The JSON body `{"logs":[...]}`.
-    pub fn to_body(&self) -> Vec<u8> {
-        crate::logs_body(&self.records)
-    }
 }
 
 /// A failed transport call: whether it is worth retrying, the HTTP status
@@ -192,7 +159,7 @@ pub struct RawRequest<'a> {
 /// #[async_trait]
 /// impl Transport for Stdout {
 ///     async fn send_batch(&self, _: &Endpoint, batch: &Batch) -> Result<(), TransportError> {
-///         println!("{}", String::from_utf8_lossy(&batch.to_body()));
+///         println!("{}", String::from_utf8_lossy(batch.body()));
 ///         Ok(())
 ///     }
 ///     async fn create_flow(&self, _: &Endpoint, name: &str) -> Result<String, TransportError> {

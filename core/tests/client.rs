@@ -365,7 +365,7 @@ fn batches_follow_batch_size_and_the_interval() {
         "two full batches go without a flush"
     );
     client.flush().unwrap();
-    let sizes: Vec<_> = mock.batches().iter().map(|b| b.records.len()).collect();
+    let sizes: Vec<_> = mock.batches().iter().map(|b| b.len()).collect();
     assert_eq!(sizes, [3, 3, 1]);
 
     let timed = MockTransport::new();

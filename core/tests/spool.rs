@@ -68,14 +68,17 @@ fn a_retried_spooled_batch_keeps_its_idempotency_key() {
     let client = builder(&down, &errors).spool(dir.path()).build().unwrap();
     client.info("once", (), None);
     client.disconnect().unwrap();
-    let key = down.batches().first().map(|b| b.idempotency_key.clone());
+    let key = down
+        .batches()
+        .first()
+        .map(|b| b.idempotency_key().to_owned());
     assert!(key.is_none(), "nothing was stored by the failing server");
     let name = spool_files(dir.path(), ".batch.json").remove(0);
 
     let up = MockTransport::new();
     let _client = builder(&up, &errors).spool(dir.path()).build().unwrap();
     assert!(up.wait_for_count(1, Duration::from_secs(10)));
-    assert!(name.contains(&up.batches()[0].idempotency_key));
+    assert!(name.contains(up.batches()[0].idempotency_key()));
 }
 
 #[test]
@@ -83,7 +86,7 @@ fn corrupt_and_truncated_files_are_set_aside_and_reported() {
     let dir = tempfile::tempdir().unwrap();
     fs::write(
         dir.path().join("0000000000001-000000-a.batch.json"),
-        b"{\"records\":[{\"level\":\"info\"",
+        b"{\"logs\":[{\"level\":\"info\"",
     )
     .unwrap();
     fs::write(
@@ -93,7 +96,7 @@ fn corrupt_and_truncated_files_are_set_aside_and_reported() {
     .unwrap();
     fs::write(
         dir.path().join("0000000000003-000000-c.batch.json"),
-        br#"{"records":[{"level":"warn","message":"survivor"}],"idempotencyKey":"c"}"#,
+        br#"{"logs":[{"level":"warn","message":"survivor"}]}"#,
     )
     .unwrap();
     // A temporary file left by a crash mid-write is not a spool file.

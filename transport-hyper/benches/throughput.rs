@@ -213,7 +213,7 @@ fn bench(c: &mut Criterion) {
     ] {
         let mut group = c.benchmark_group(name);
         for n in SIZES {
-            let batch = Batch::new(records(n));
+            let batch = Batch::new(&records(n));
             group.throughput(Throughput::Elements(n as u64));
             group.bench_with_input(BenchmarkId::from_parameter(n), &batch, |b, batch| {
                 b.iter(|| {
@@ -288,7 +288,7 @@ fn bench(c: &mut Criterion) {
     // What the transport and server sustain with several batches in flight.
     let mut group = c.benchmark_group("transport_https_in_flight");
     let n = 1_000;
-    let batch = Arc::new(Batch::new(records(n)));
+    let batch = Arc::new(Batch::new(&records(n)));
     for in_flight in [2, 4] {
         group.throughput(Throughput::Elements((in_flight * n) as u64));
         group.bench_function(BenchmarkId::new(n.to_string(), in_flight), |b| {

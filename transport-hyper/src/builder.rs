@@ -1,7 +1,6 @@
 //! Settings of the transport and its construction.
 
 use std::fmt;
-use std::sync::atomic::AtomicUsize;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -203,7 +202,6 @@ impl HyperTransportBuilder {
                 allow_http: self.allow_http,
                 request_timeout: self.request_timeout,
                 gzip_min_bytes: self.gzip_min_bytes,
-                body_bytes_per_record: AtomicUsize::new(256),
                 settings: format!(
                     "connect_timeout={:?}, request_timeout={:?}, http2={}, gzip_min_bytes={:?}, allow_http={}",
                     self.connect_timeout,

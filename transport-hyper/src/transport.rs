@@ -2,7 +2,6 @@
 
 use std::fmt;
 use std::io::Write;
-use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -12,9 +11,7 @@ use hyper::header::{HeaderValue, CONTENT_ENCODING, CONTENT_TYPE, RETRY_AFTER, US
 use hyper::{Request, Uri};
 use hyper_rustls::HttpsConnector;
 use hyper_util::client::legacy::connect::HttpConnector;
-use timber_core::{
-    async_trait, Batch, Endpoint, LogRecord, RawFormat, RawRequest, Transport, TransportError,
-};
+use timber_core::{async_trait, Batch, Endpoint, RawFormat, RawRequest, Transport, TransportError};
 
 use crate::errors;
 use crate::runtime::OwnedRuntime;
@@ -68,8 +65,6 @@ pub(crate) struct Inner {
     pub(crate) request_timeout: Duration,
     pub(crate) gzip_min_bytes: Option<usize>,
     pub(crate) settings: String,
-    /// Bytes per record of the last batch body, plus a margin.
-    pub(crate) body_bytes_per_record: AtomicUsize,
 }
 
 impl fmt::Debug for HyperTransport {
@@ -102,23 +97,6 @@ impl HyperTransport {
     /// Starts configuring a transport.
     pub fn builder() -> HyperTransportBuilder {
         HyperTransportBuilder::default()
-    }
-
-    /// `{"logs":[...]}`, as `Batch::to_body` writes it, into a buffer sized
-    /// from the previous batches so that it is not grown (and copied) while
-    /// a big batch is written.
-    fn logs_body(&self, records: &[LogRecord]) -> Vec<u8> {
-        let per_record = self
-            .inner
-            .body_bytes_per_record
-            .load(Ordering::Relaxed)
-            .min(4096);
-        let mut body = Vec::with_capacity(16 + records.len() * per_record);
-        timber_core::write_logs_body(&mut body, records);
-        if let Some(n) = (body.len() / records.len().max(1)).checked_add(16) {
-            self.inner.body_bytes_per_record.store(n, Ordering::Relaxed);
-        }
-        body
     }
 
     /// Sends one POST and returns the 2xx answer's body, or the error.
@@ -236,8 +214,8 @@ impl Transport for HyperTransport {
         let post = Post {
             path_and_query: "/v1/logs".into(),
             content_type: "application/json",
-            body: self.logs_body(&batch.records),
-            idempotency_key: Some(&batch.idempotency_key),
+            body: batch.body().to_vec(),
+            idempotency_key: Some(batch.idempotency_key()),
         };
         self.post(endpoint, post).await.map(drop)
     }

@@ -224,13 +224,13 @@ impl Probe {
 #[async_trait]
 impl Transport for Probe {
     async fn send_batch(&self, endpoint: &Endpoint, batch: &Batch) -> Result<(), TransportError> {
-        let n = batch.records.len() as u64;
+        let n = batch.len() as u64;
         {
             let mut gate = lock(&self.gate);
             // The worker sends one batch at a time and resends a failed one
             // first, under the same key: a new key means every earlier batch
             // was acknowledged. Blocking here holds only the worker thread.
-            if gate.last_key != batch.idempotency_key {
+            if gate.last_key != batch.idempotency_key() {
                 while gate.hold {
                     gate.parked = true;
                     self.changed.notify_all();
@@ -240,7 +240,7 @@ impl Transport for Probe {
                         .unwrap_or_else(PoisonError::into_inner);
                 }
                 gate.parked = false;
-                gate.last_key.clone_from(&batch.idempotency_key);
+                batch.idempotency_key().clone_into(&mut gate.last_key);
             }
             gate.calls += 1;
             gate.record_sends += n;

@@ -64,7 +64,7 @@ fn a_transport_dropped_mid_request_fails_the_request_not_the_program() {
     )));
     let transport = transport_for(&server);
     let ep = endpoint(&server);
-    let batch = timber_core::Batch::new(records(1));
+    let batch = timber_core::Batch::new(&records(1));
     let pending = {
         use timber_core::Transport;
         let t = transport.clone();

@@ -108,6 +108,8 @@ pub struct RawIngestion {
 #[derive(Default)]
 struct State {
     batches: Vec<Batch>,
+    /// The batches' records, decoded once when stored.
+    records: Vec<LogRecord>,
     flows: Vec<CreatedFlow>,
     raw: Vec<RawIngestion>,
     faults: VecDeque<Fault>,
@@ -190,11 +192,7 @@ impl MockTransport {
 
     /// Every record received, in order.
     pub fn records(&self) -> Vec<LogRecord> {
-        self.lock()
-            .batches
-            .iter()
-            .flat_map(|b| b.records.iter().cloned())
-            .collect()
+        self.lock().records.clone()
     }
 
     /// Every batch received, in order.
@@ -204,16 +202,12 @@ impl MockTransport {
 
     /// How many records were received.
     pub fn count(&self) -> usize {
-        self.lock().batches.iter().map(|b| b.records.len()).sum()
+        self.lock().records.len()
     }
 
     /// The last record received.
     pub fn last(&self) -> Option<LogRecord> {
-        self.lock()
-            .batches
-            .iter()
-            .rev()
-            .find_map(|b| b.records.last().cloned())
+        self.lock().records.last().cloned()
     }
 
     /// The records of one level.
@@ -236,12 +230,7 @@ impl MockTransport {
     /// The records matching a predicate.
     pub fn filter(&self, keep: impl Fn(&LogRecord) -> bool) -> Vec<LogRecord> {
         let st = self.lock();
-        st.batches
-            .iter()
-            .flat_map(|b| b.records.iter())
-            .filter(|r| keep(r))
-            .cloned()
-            .collect()
+        st.records.iter().filter(|r| keep(r)).cloned().collect()
     }
 
     /// The flows created through `create_flow`.
@@ -269,6 +258,7 @@ impl MockTransport {
     pub fn clear(&self) {
         let mut st = self.lock();
         st.batches.clear();
+        st.records.clear();
         st.flows.clear();
         st.raw.clear();
         st.stored_keys.clear();
@@ -281,7 +271,7 @@ impl MockTransport {
         let deadline = Instant::now() + timeout;
         let mut st = self.lock();
         loop {
-            if st.batches.iter().map(|b| b.records.len()).sum::<usize>() >= n {
+            if st.records.len() >= n {
                 return true;
             }
             let now = Instant::now();
@@ -339,9 +329,14 @@ impl Transport for MockTransport {
     async fn send_batch(&self, _: &Endpoint, batch: &Batch) -> Result<(), TransportError> {
         let fault = self.next_fault().await;
         if matches!(fault, None | Some(Fault::LostResponse)) {
+            // Refused like a server would refuse a body it cannot read.
+            let records = batch.records().map_err(|e| {
+                TransportError::status(400, format!("the mock cannot decode the batch: {e}"))
+            })?;
             self.store(|st| {
-                if st.stored_keys.insert(batch.idempotency_key.clone()) {
+                if st.stored_keys.insert(batch.idempotency_key().to_owned()) {
                     st.batches.push(batch.clone());
+                    st.records.extend(records);
                 } else {
                     st.repeats_ignored += 1;
                 }

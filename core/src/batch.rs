@@ -1,0 +1,225 @@
+//! A batch of records, held as the exact body of `POST /v1/logs`.
+
+use std::fmt;
+
+use crate::LogRecord;
+
+const OPEN: &[u8] = b"{\"logs\":[";
+const CLOSE: &[u8] = b"]}";
+
+/// One batch for `POST /v1/logs`, held as its JSON body `{"logs":[...]}`.
+///
+/// The client's worker writes the body straight from its queue, so a
+/// transport sends [`body`](Batch::body) as it is: no record is built or
+/// serialized again on the way out. [`records`](Batch::records) decodes the
+/// records for whoever needs them as values (tests, custom transports).
+///
+/// `idempotency_key` is stable for the life of the batch: every retry of the
+/// same batch carries the same key, so a server that honours it stores the
+/// batch once even when a response was lost.
+///
+/// ```
+/// use timber_core::{Batch, Level, LogRecord};
+/// let batch = Batch::new(&[LogRecord::new(Level::Warn, "disk"), LogRecord::new(Level::Info, "ok")]);
+/// assert_eq!(
+///     batch.body(),
+///     br#"{"logs":[{"level":"warn","message":"disk"},{"level":"info","message":"ok"}]}"#
+/// );
+/// assert_eq!(batch.len(), 2);
+/// assert_eq!(batch.records().unwrap()[1].message, "ok");
+/// assert_eq!(batch.idempotency_key().len(), 32);
+/// ```
+#[derive(Clone, PartialEq, Eq)]
+pub struct Batch {
+    body: Vec<u8>,
+    /// Where each record ends in `body`. The first starts right after
+    /// `OPEN`, each next one a byte (the comma) after its predecessor's end.
+    ends: Vec<usize>,
+    idempotency_key: String,
+}
+
+impl Batch {
+    /// A batch of these records, with a fresh random idempotency key.
+    pub fn new(records: &[LogRecord]) -> Self {
+        let mut writer = BatchWriter::new(records.len(), 160);
+        for record in records {
+            writer.push(|out| write_record(out, record));
+        }
+        writer.finish()
+    }
+
+    /// The JSON body `{"logs":[...]}`, exactly as it goes on the wire.
+    pub fn body(&self) -> &[u8] {
+        &self.body
+    }
+
+    /// The number of records.
+    pub fn len(&self) -> usize {
+        self.ends.len()
+    }
+
+    /// Whether the batch has no record.
+    pub fn is_empty(&self) -> bool {
+        self.ends.is_empty()
+    }
+
+    /// A random key, the same on every attempt to send this batch.
+    pub fn idempotency_key(&self) -> &str {
+        &self.idempotency_key
+    }
+
+    /// Each record's JSON text, in order (for a transport that stores or
+    /// forwards records one by one).
+    pub fn raw_records(&self) -> impl ExactSizeIterator<Item = &[u8]> + '_ {
+        (0..self.len()).map(|i| &self.body[self.start(i)..self.ends[i]])
+    }
+
+    /// The records, decoded.
+    ///
+    /// Cannot fail for a batch built by this crate; the `Result` is there
+    /// because decoding is parsing.
+    pub fn records(&self) -> Result<Vec<LogRecord>, serde_json::Error> {
+        self.raw_records().map(serde_json::from_slice).collect()
+    }
+
+    fn start(&self, i: usize) -> usize {
+        match i {
+            0 => OPEN.len(),
+            _ => self.ends[i - 1] + 1,
+        }
+    }
+
+    /// Reads a body of this crate's making back (from the spool), keeping
+    /// its key. `Err` for anything that is not `{"logs":[records...]}`.
+    pub(crate) fn from_body(body: &[u8], idempotency_key: String) -> Result<Batch, String> {
+        #[derive(serde::Deserialize)]
+        struct Body {
+            logs: Vec<LogRecord>,
+        }
+        let parsed: Body = serde_json::from_slice(body).map_err(|e| e.to_string())?;
+        Ok(Batch {
+            idempotency_key,
+            ..Batch::new(&parsed.logs)
+        })
+    }
+
+    /// Cuts the batch in two halves (each with a fresh key: they are new
+    /// batches to the server). At least two records.
+    pub(crate) fn split(self) -> (Batch, Batch) {
+        let mid = self.len() / 2;
+        let halves = [0..mid, mid..self.len()].map(|range| {
+            let mut writer = BatchWriter::new(range.len(), 0);
+            for i in range {
+                writer.push(|out| out.extend_from_slice(&self.body[self.start(i)..self.ends[i]]));
+            }
+            writer.finish()
+        });
+        let [first, second] = halves;
+        (first, second)
+    }
+}
+
+impl fmt::Debug for Batch {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Batch")
+            .field("records", &self.len())
+            .field("idempotency_key", &self.idempotency_key)
+            .field("body", &String::from_utf8_lossy(&self.body))
+            .finish()
+    }
+}
+
+/// Writes a batch body record by record.
+pub(crate) struct BatchWriter {
+    body: Vec<u8>,
+    ends: Vec<usize>,
+}
+
+impl BatchWriter {
+    /// Room for `records` records of about `record_bytes` each.
+    pub(crate) fn new(records: usize, record_bytes: usize) -> Self {
+        let mut body = Vec::with_capacity(OPEN.len() + CLOSE.len() + records * (record_bytes + 1));
+        body.extend_from_slice(OPEN);
+        BatchWriter {
+            body,
+            ends: Vec::with_capacity(records),
+        }
+    }
+
+    /// Appends one record, which `write` writes as one JSON object.
+    pub(crate) fn push(&mut self, write: impl FnOnce(&mut Vec<u8>)) {
+        if !self.ends.is_empty() {
+            self.body.push(b',');
+        }
+        write(&mut self.body);
+        self.ends.push(self.body.len());
+    }
+
+    pub(crate) fn finish(mut self) -> Batch {
+        self.body.extend_from_slice(CLOSE);
+        let mut key = String::with_capacity(32);
+        for _ in 0..32 {
+            key.push(fastrand::alphanumeric());
+        }
+        Batch {
+            body: self.body,
+            ends: self.ends,
+            idempotency_key: key,
+        }
+    }
+}
+
+/// Serializes a record; cannot fail (owned strings, numbers and maps with
+/// string keys, into memory).
+pub(crate) fn write_record(out: &mut Vec<u8>, record: &LogRecord) {
+    let _ = serde_json::to_writer(out, record);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::Level;
+
+    fn records(n: usize) -> Vec<LogRecord> {
+        (0..n)
+            .map(|i| LogRecord::new(Level::Info, format!("m,{i}]\"")))
+            .collect()
+    }
+
+    #[test]
+    fn body_is_the_records_in_order() {
+        for n in [0, 1, 2, 7] {
+            let rs = records(n);
+            let batch = Batch::new(&rs);
+            assert_eq!(batch.body(), crate::logs_body(&rs));
+            assert_eq!(batch.records().unwrap(), rs);
+            assert_eq!(batch.len(), n);
+        }
+    }
+
+    #[test]
+    fn halves_keep_every_record_once_in_order_with_new_keys() {
+        for n in 2..9 {
+            let rs = records(n);
+            let batch = Batch::new(&rs);
+            let key = batch.idempotency_key().to_owned();
+            let (a, b) = batch.split();
+            assert_eq!(a.len(), n / 2);
+            assert_ne!(a.idempotency_key(), key);
+            assert_ne!(b.idempotency_key(), key);
+            let mut back = a.records().unwrap();
+            back.extend(b.records().unwrap());
+            assert_eq!(back, rs);
+            assert_eq!(a.body(), crate::logs_body(&rs[..n / 2]));
+        }
+    }
+
+    #[test]
+    fn from_body_keeps_the_key_and_refuses_other_json() {
+        let batch = Batch::new(&records(3));
+        let back = Batch::from_body(batch.body(), batch.idempotency_key().into()).unwrap();
+        assert_eq!(back, batch);
+        assert!(Batch::from_body(b"{\"logs\":[{}]}", String::new()).is_err());
+        assert!(Batch::from_body(b"{\"logs\":[", String::new()).is_err());
+    }
+}
