@@ -150,8 +150,7 @@ fn render_into(out: &mut Vec<u8>, data: impl Serialize, tags: &[String]) -> Resu
     match value[0] {
         b'n' => out.clear(),
         b'{' => {
-            let depth = json_depth(value);
-            if depth > limits::DATA_DEPTH {
+            if let Some(depth) = excess_depth(value) {
                 return Err(Error::Validation(ValidationError {
                     field: "data".into(),
                     violation: Violation::TooDeep,
@@ -177,6 +176,18 @@ fn render_into(out: &mut Vec<u8>, data: impl Serialize, tags: &[String]) -> Resu
         let _ = serde_json::to_writer(&mut *out, tags);
     }
     Ok(())
+}
+
+/// The nesting depth of valid JSON text, when deeper than the protocol allows.
+fn excess_depth(json: &[u8]) -> Option<usize> {
+    // Opening brackets, even those inside strings, bound the depth from
+    // above: counting them is cheap and usually settles it.
+    let brackets = json.iter().filter(|&&b| b == b'{' || b == b'[').count();
+    if brackets <= limits::DATA_DEPTH {
+        return None;
+    }
+    let depth = json_depth(json);
+    (depth > limits::DATA_DEPTH).then_some(depth)
 }
 
 /// The deepest nesting of objects and arrays in valid JSON text.

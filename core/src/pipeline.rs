@@ -19,6 +19,7 @@ use std::time::{Duration, Instant};
 use futures_channel::oneshot;
 
 use crate::batch::BatchWriter;
+use crate::block_on::block_on_with;
 use crate::encode::Stamp;
 use crate::pending::Pending;
 use crate::spool::Spool;
@@ -39,6 +40,11 @@ const LINGER: Duration = Duration::from_millis(2);
 
 /// Room reserved per record in a new batch body (a typical record is smaller).
 const RECORD_BYTES: usize = 256;
+
+/// How many records the worker takes from the queue batch by batch while
+/// it keeps sending, before it goes back to its other duties (interval,
+/// spool).
+const REFILL_MOST: usize = 64 * 1024;
 
 pub(crate) struct Pipeline {
     state: Mutex<State>,
@@ -94,6 +100,16 @@ struct State {
 impl State {
     fn pending(&self) -> u64 {
         self.entered - self.resolved
+    }
+
+    /// Takes the flushes whose records are all resolved, to be answered.
+    fn finished_flushes(&mut self) -> Vec<Reply> {
+        let resolved = self.resolved;
+        let (done, waiting) = std::mem::take(&mut self.flushes)
+            .into_iter()
+            .partition(|(target, _)| *target <= resolved);
+        self.flushes = waiting;
+        done.into_iter().map(|(_, tx)| tx).collect()
     }
 }
 
@@ -379,8 +395,7 @@ impl Pipeline {
                         break records;
                     }
                     // Nothing to send now: every flush is either done or failed.
-                    let resolved = st.resolved;
-                    let done: Vec<Reply> = extract(&mut st.flushes, |(t, _)| *t <= resolved);
+                    let done = st.finished_flushes();
                     if st.closing.is_some() && st.held.is_empty() && st.queue.is_empty() {
                         self.finish(st);
                         return;
@@ -474,8 +489,7 @@ impl Pipeline {
         st.spooled += spooled;
         st.dropped += refused;
         st.resolved += n;
-        let resolved = st.resolved;
-        let done = extract(&mut st.flushes, |(t, _)| *t <= resolved);
+        let done = st.finished_flushes();
         drop(st);
         done.into_iter().for_each(|tx| drop(tx.send(Ok(()))));
         self.lock()
@@ -507,7 +521,7 @@ impl Pipeline {
                     continue;
                 }
             };
-            if self.attempt(&batch).is_err() {
+            if self.attempt(&batch, || ()).is_err() {
                 return;
             }
             spool.remove(&path);
@@ -534,7 +548,7 @@ impl Pipeline {
     /// Sends a batch with retries and records the outcome; `Err` when a
     /// batch failed for good.
     fn deliver(&self, batch: Batch) -> Result<(), Unsent> {
-        match self.attempt(&batch) {
+        match self.attempt(&batch, || ()) {
             Ok(()) => {
                 self.delivered(batch.len());
                 Ok(())
@@ -565,36 +579,77 @@ impl Pipeline {
         self.deliver(second)
     }
 
-    /// Sends records taken from the queue in batches, counting successes
-    /// once at the end (fewer takings of the shared lock); after a batch
-    /// failed for good, the rest is kept for later, in order.
+    /// Sends records taken from the queue in batches, and more full
+    /// batches from the queue while there are some (up to `REFILL_MOST`
+    /// records), writing each next batch while the one before is on its
+    /// way. After a batch failed for good, the rest is kept for later, in
+    /// order.
     fn deliver_all(&self, records: Vec<Pending>) {
         let mut records = records.into_iter();
+        let mut refilled = 0;
         let mut sent = 0;
-        while records.len() > 0 {
-            let n = records.len().min(self.config.batch_size);
-            let batch = self.batch(records.by_ref().take(n));
-            match self.attempt(&batch) {
+        let mut next = self.next_batch(&mut records, &mut refilled, &mut sent);
+        while let Some(batch) = next.take() {
+            let result = self.attempt(&batch, || {
+                next = self.next_batch(&mut records, &mut refilled, &mut sent);
+            });
+            match result {
                 Ok(()) => sent += batch.len(),
                 Err(e) => {
                     self.delivered(std::mem::take(&mut sent));
-                    if let Err(unsent) = self.settle(batch, e) {
+                    if let Err(mut unsent) = self.settle(batch, e) {
+                        unsent.batches.extend(next);
                         return self.keep(unsent, records.collect());
                     }
                 }
+            }
+            if next.is_none() {
+                next = self.next_batch(&mut records, &mut refilled, &mut sent);
             }
         }
         self.delivered(sent);
     }
 
-    /// One batch through the transport with the retry policy.
-    fn attempt(&self, batch: &Batch) -> Result<(), TransportError> {
+    /// The next batch from `records`, refilled with a full batch from the
+    /// queue when empty (counting what was `sent` so far under the same lock).
+    fn next_batch(
+        &self,
+        records: &mut std::vec::IntoIter<Pending>,
+        refilled: &mut usize,
+        sent: &mut usize,
+    ) -> Option<Batch> {
+        let bs = self.config.batch_size;
+        if records.len() == 0 && *refilled < REFILL_MOST {
+            let mut st = self.lock();
+            self.count_delivered(&mut st, std::mem::take(sent));
+            // Nothing is held while the worker sends from the queue; a spill
+            // request is served by the loop first.
+            if st.queue.len() >= bs && st.held.is_empty() && !st.spill_requested {
+                st.in_overflow_burst = false;
+                *records = st.queue.drain(..bs).collect::<Vec<_>>().into_iter();
+                *refilled += bs;
+            }
+            let done = st.finished_flushes();
+            drop(st);
+            done.into_iter().for_each(|tx| drop(tx.send(Ok(()))));
+        }
+        let n = records.len().min(bs);
+        (n > 0).then(|| self.batch(records.by_ref().take(n)))
+    }
+
+    /// One batch through the transport with the retry policy. `meanwhile`
+    /// runs while the first try is on its way (if the transport returns
+    /// before, it does not run).
+    fn attempt(&self, batch: &Batch, meanwhile: impl FnOnce()) -> Result<(), TransportError> {
         let policy = &self.config.retry;
         let mut retry = 0;
+        let mut meanwhile = Some(meanwhile);
         loop {
             // A panicking transport is a failed send, not a dead worker.
-            let send =
-                || crate::block_on::block_on(self.transport.send_batch(&self.endpoint, batch));
+            let send = || {
+                let request = self.transport.send_batch(&self.endpoint, batch);
+                block_on_with(request, || meanwhile.take().into_iter().for_each(|w| w()))
+            };
             let result = panic::catch_unwind(AssertUnwindSafe(send))
                 .unwrap_or_else(|_| Err(TransportError::permanent("the transport panicked")));
             match result {
@@ -644,15 +699,17 @@ impl Pipeline {
             return;
         }
         let mut st = self.lock();
-        if st.abandoned {
-            return;
-        }
-        st.sent += n as u64;
-        st.resolved += n as u64;
-        let resolved = st.resolved;
-        let done = extract(&mut st.flushes, |(t, _)| *t <= resolved);
+        self.count_delivered(&mut st, n);
+        let done = st.finished_flushes();
         drop(st);
         done.into_iter().for_each(|tx| drop(tx.send(Ok(()))));
+    }
+
+    fn count_delivered(&self, st: &mut State, n: usize) {
+        if !st.abandoned {
+            st.sent += n as u64;
+            st.resolved += n as u64;
+        }
     }
 
     /// A record the server refuses: drop it, count it, report it.
@@ -735,12 +792,6 @@ struct Unsent {
 /// Statuses by which the server says the content itself is unacceptable.
 fn rejects_content(e: &TransportError) -> bool {
     matches!(e.http_status(), Some(400 | 413 | 422))
-}
-
-fn extract<T>(items: &mut Vec<(u64, T)>, pick: impl Fn(&(u64, T)) -> bool) -> Vec<T> {
-    let (picked, kept) = std::mem::take(items).into_iter().partition(|i| pick(i));
-    *items = kept;
-    picked.into_iter().map(|(_, t)| t).collect()
 }
 
 /// Polls two futures until one completes; true if it was the first.

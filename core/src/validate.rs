@@ -176,10 +176,14 @@ pub(crate) fn check_tags(tags: &[String]) -> Result<(), ValidationError> {
             actual: tags.len(),
         });
     }
-    for (i, tag) in tags.iter().enumerate() {
-        check_len(&format!("tags[{i}]"), Some(tag), limits::TAG)?;
+    // The field's name is written only for a tag that breaks the limit.
+    match tags
+        .iter()
+        .position(|tag| char_len(tag, limits::TAG).is_some())
+    {
+        Some(i) => check_len(&format!("tags[{i}]"), Some(&tags[i]), limits::TAG),
+        None => Ok(()),
     }
-    Ok(())
 }
 
 /// Data nested at most `DATA_DEPTH` levels.
