@@ -60,7 +60,7 @@ pub fn run(root: &Path, version: &str, options: &Options) -> Result<Outcome, Str
         return Err("no version to bump: set [workspace.package] version".to_owned());
     }
     let result = refresh_lock(root, options)
-        .and_then(|()| package(root, &order, options))
+        .and_then(|()| package(root, &order, version, options))
         .and_then(|()| {
             if git_changed(root, "Cargo.lock")? {
                 changed.push("Cargo.lock".to_owned());
@@ -325,10 +325,18 @@ fn refresh_lock(root: &Path, options: &Options) -> Result<(), String> {
 /// needs an unpublished sibling verifies against the sibling's `.crate`,
 /// offline, without `--no-verify`. `--allow-dirty` because the bump is not
 /// committed yet (the tree was checked clean before it).
-fn package(root: &Path, order: &[String], options: &Options) -> Result<(), String> {
+fn package(root: &Path, order: &[String], version: &str, options: &Options) -> Result<(), String> {
     if order.is_empty() {
         eprintln!("no publishable crate: nothing to package");
         return Ok(());
+    }
+    let target_dir = options
+        .target_dir
+        .clone()
+        .or_else(|| std::env::var_os("CARGO_TARGET_DIR").map(PathBuf::from))
+        .unwrap_or_else(|| root.join("target"));
+    for name in order {
+        forget_earlier_package(&target_dir, name, version);
     }
     let mut c = cargo_in(root, options);
     c.args(["package", "--allow-dirty"]);
@@ -336,6 +344,36 @@ fn package(root: &Path, order: &[String], options: &Options) -> Result<(), Strin
         c.args(["-p", name]);
     }
     cmd::run(&mut c)
+}
+
+/// Cargo treats a registry crate of a given version as immutable: it keeps
+/// the temporary registry's crates unpacked under
+/// `$CARGO_HOME/registry/src/-<hash>/` and their builds in the target
+/// directory, so a release retried after a fix would verify each crate
+/// against its siblings' earlier sources. Forget both: the unpacked copies
+/// of local registries (the directories named `-<hash>`, without a host)
+/// and the build fingerprints of the crate (it is then rebuilt).
+fn forget_earlier_package(target_dir: &Path, name: &str, version: &str) {
+    let home = std::env::var_os("CARGO_HOME")
+        .map(PathBuf::from)
+        .or_else(|| std::env::var_os("HOME").map(|h| Path::new(&h).join(".cargo")));
+    let unpacked = home.and_then(|h| std::fs::read_dir(h.join("registry").join("src")).ok());
+    for registry in unpacked.into_iter().flatten().flatten() {
+        if registry.file_name().to_string_lossy().starts_with('-') {
+            let _ = std::fs::remove_dir_all(registry.path().join(format!("{name}-{version}")));
+        }
+    }
+    let fingerprints = std::fs::read_dir(target_dir.join("debug").join(".fingerprint")).ok();
+    for built in fingerprints.into_iter().flatten().flatten() {
+        let file_name = built.file_name();
+        let hash = file_name
+            .to_string_lossy()
+            .strip_prefix(&format!("{name}-"))
+            .map(str::to_owned);
+        if hash.is_some_and(|h| h.bytes().all(|b| b.is_ascii_hexdigit())) {
+            let _ = std::fs::remove_dir_all(built.path());
+        }
+    }
 }
 
 fn git_changed(root: &Path, path: &str) -> Result<bool, String> {
