@@ -180,8 +180,11 @@ fn render_into(out: &mut Vec<u8>, data: impl Serialize, tags: &[String]) -> Resu
 
 /// The nesting depth of valid JSON text, when deeper than the protocol allows.
 fn excess_depth(json: &[u8]) -> Option<usize> {
-    // Opening brackets, even those inside strings, bound the depth from
-    // above: counting them is cheap and usually settles it.
+    // Each level takes two bytes, and opening brackets (even those inside
+    // strings) bound the depth from above: both are cheap and usually settle it.
+    if json.len() < 2 * (limits::DATA_DEPTH + 1) {
+        return None;
+    }
     let brackets = json.iter().filter(|&&b| b == b'{' || b == b'[').count();
     if brackets <= limits::DATA_DEPTH {
         return None;

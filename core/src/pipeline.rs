@@ -102,6 +102,19 @@ impl State {
         self.entered - self.resolved
     }
 
+    /// Takes records to send: many batches per lock (the lock is shared with
+    /// every caller, and each taking of it costs them), whole batches only
+    /// unless `partial`.
+    fn take(&mut self, batch_size: usize, partial: bool) -> Vec<Pending> {
+        let most = (TAKE_PER_LOCK / batch_size).max(1) * batch_size;
+        let mut n = self.queue.len().min(most);
+        if !partial {
+            n -= n % batch_size;
+        }
+        self.in_overflow_burst = false;
+        self.queue.drain(..n).collect()
+    }
+
     /// Takes the flushes whose records are all resolved, to be answered.
     fn finished_flushes(&mut self) -> Vec<Reply> {
         let resolved = self.resolved;
@@ -381,18 +394,8 @@ impl Pipeline {
                     }
                     let full = st.queue.len() >= self.config.batch_size;
                     if st.held.is_empty() && (full || (draining && !st.queue.is_empty())) {
-                        // Take many batches per lock: the lock is shared with
-                        // every caller, and each taking of it costs them.
-                        let bs = self.config.batch_size;
-                        let most = (TAKE_PER_LOCK / bs).max(1) * bs;
-                        let mut n = st.queue.len().min(most);
-                        if !draining {
-                            n -= n % bs;
-                        }
-                        st.in_overflow_burst = false;
                         linger = full;
-                        let records: Vec<Pending> = st.queue.drain(..n).collect();
-                        break records;
+                        break st.take(self.config.batch_size, draining);
                     }
                     // Nothing to send now: every flush is either done or failed.
                     let done = st.finished_flushes();
@@ -625,9 +628,8 @@ impl Pipeline {
             // Nothing is held while the worker sends from the queue; a spill
             // request is served by the loop first.
             if st.queue.len() >= bs && st.held.is_empty() && !st.spill_requested {
-                st.in_overflow_burst = false;
-                *records = st.queue.drain(..bs).collect::<Vec<_>>().into_iter();
-                *refilled += bs;
+                *records = st.take(bs, false).into_iter();
+                *refilled += records.len();
             }
             let done = st.finished_flushes();
             drop(st);
