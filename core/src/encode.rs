@@ -6,13 +6,13 @@
 //! The fields come in `LogRecord`'s order, so the bytes are those serde
 //! writes for the same record.
 
-use std::cell::RefCell;
 use std::sync::Arc;
 
 use serde::Serialize;
 
 use crate::batch::write_record;
 use crate::pending::{Pending, Plain, NO_STEP};
+use crate::spare;
 use crate::validate::limits;
 use crate::{Config, Environment, Error, ValidationError, Violation};
 
@@ -51,10 +51,15 @@ impl Stamp {
     }
 
     /// Writes a queue entry as one record object, with the client's fields
-    /// where the record has none of its own.
-    pub(crate) fn write(&self, out: &mut Vec<u8>, pending: Pending) {
+    /// where the record has none of its own; returns the entry's buffer when
+    /// it is worth recycling.
+    pub(crate) fn write(&self, out: &mut Vec<u8>, pending: Pending) -> Option<Vec<u8>> {
         match pending {
-            Pending::Plain(plain) => self.write_plain(out, &plain),
+            Pending::Plain(plain) => {
+                self.write_plain(out, &plain);
+                let extra = plain.extra;
+                (!extra.is_empty() && extra.capacity() <= spare::KEEP_CAPACITY).then_some(extra)
+            }
             Pending::Full(mut record) => {
                 record.source.get_or_insert_with(|| self.source.clone());
                 record.environment.get_or_insert(self.environment);
@@ -65,6 +70,7 @@ impl Stamp {
                     record.dataset.clone_from(&self.dataset);
                 }
                 write_record(out, &record);
+                None
             }
         }
     }
@@ -111,35 +117,20 @@ fn write_str(out: &mut Vec<u8>, s: &str) {
     let _ = serde_json::to_writer(out, s);
 }
 
-thread_local! {
-    /// Where callers render, so that the rendered text gets one allocation
-    /// of its exact size (and `()` data none at all).
-    static SCRATCH: RefCell<Vec<u8>> = const { RefCell::new(Vec::new()) };
-}
-
-/// Scratch space kept between calls is capped at this.
-const SCRATCH_KEPT: usize = 64 * 1024;
-
 /// Renders a plain record's data and tags as its `,"data":{..}` and
-/// `,"tags":[..]` members (empty when it has neither). Data that serializes
-/// to `null` is no data; anything else but an object is refused, and so is
-/// an object nested deeper than the protocol allows.
+/// `,"tags":[..]` members (empty when it has neither), into a recycled
+/// buffer. Data that serializes to `null` is no data; anything else but an
+/// object is refused, and so is an object nested deeper than the protocol
+/// allows.
 pub(crate) fn render_extra(data: impl Serialize, tags: &[String]) -> Result<Vec<u8>, Error> {
-    SCRATCH.with(|scratch| match scratch.try_borrow_mut() {
-        Ok(mut buf) => {
-            buf.clear();
-            let result = render_into(&mut buf, data, tags).map(|()| buf.to_vec());
-            if buf.capacity() > SCRATCH_KEPT {
-                *buf = Vec::new();
-            }
-            result
+    let mut buf = spare::take();
+    match render_into(&mut buf, data, tags) {
+        Ok(()) if !buf.is_empty() => Ok(buf),
+        result => {
+            spare::keep(buf);
+            result.map(|()| Vec::new())
         }
-        // A `Serialize` impl that logs while it is being rendered.
-        Err(_) => {
-            let mut buf = Vec::new();
-            render_into(&mut buf, data, tags).map(|()| buf)
-        }
-    })
+    }
 }
 
 fn render_into(out: &mut Vec<u8>, data: impl Serialize, tags: &[String]) -> Result<(), Error> {

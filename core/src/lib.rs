@@ -68,6 +68,7 @@ mod raw;
 mod record;
 mod retry;
 mod secret;
+mod spare;
 mod spool;
 mod stats;
 mod transport;

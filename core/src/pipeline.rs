@@ -22,6 +22,7 @@ use crate::batch::BatchWriter;
 use crate::block_on::block_on_with;
 use crate::encode::Stamp;
 use crate::pending::Pending;
+use crate::spare;
 use crate::spool::Spool;
 use crate::validate::limits;
 use crate::{
@@ -61,6 +62,8 @@ pub(crate) struct Pipeline {
 #[derive(Default)]
 struct State {
     queue: VecDeque<Pending>,
+    /// Buffers of written records, for callers to render into again.
+    spare: Vec<Vec<u8>>,
     /// Batches that failed every retry (the first of them) or were not tried
     /// after it; they go first, in order, on the next attempt.
     held: VecDeque<Batch>,
@@ -234,6 +237,7 @@ impl Pipeline {
         }
         st.queue.push_back(record);
         st.entered += 1;
+        spare::restock(&mut st.spare);
         let wake = st.worker_idle && st.queue.len() >= self.config.batch_size;
         if wake {
             st.worker_idle = false;
@@ -433,8 +437,15 @@ impl Pipeline {
     /// Writes queue entries into a new batch.
     fn batch(&self, records: impl ExactSizeIterator<Item = Pending>) -> Batch {
         let mut writer = BatchWriter::new(records.len(), RECORD_BYTES);
+        let mut spares = Vec::new();
         for record in records {
-            writer.push(|out| self.stamp.write(out, record));
+            writer.push(|out| spares.extend(self.stamp.write(out, record)));
+        }
+        if !spares.is_empty() {
+            let mut st = self.lock();
+            let room = spare::POOL_MOST.saturating_sub(st.spare.len());
+            st.spare.extend(spares.drain(..room.min(spares.len())));
+            // What the pool has no room for is freed after the lock.
         }
         writer.finish()
     }
