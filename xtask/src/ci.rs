@@ -36,11 +36,13 @@ pub const CHECKS: &[Step] = &[
         env: &[],
     },
     Step {
-        name: "clippy (timber-core, all features)",
+        name: "clippy (timber-core and timber-transport-hyper, all features)",
         args: &[
             "clippy",
             "-p",
             "timber-core",
+            "-p",
+            "timber-transport-hyper",
             "--all-targets",
             "--all-features",
             "--locked",
