@@ -138,7 +138,7 @@ fn render_into(out: &mut Vec<u8>, data: impl Serialize, tags: &[String]) -> Resu
     out.extend_from_slice(DATA);
     serde_json::to_writer(&mut *out, &data).map_err(|e| Error::InvalidData(e.to_string()))?;
     let value = &out[DATA.len()..];
-    match value[0] {
+    match value.first().copied().unwrap_or(b'n') {
         b'n' => out.clear(),
         b'{' => {
             if let Some(depth) = excess_depth(value) {

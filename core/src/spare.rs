@@ -30,9 +30,11 @@ pub(crate) fn take() -> Vec<u8> {
     buf
 }
 
-/// Keeps `buf` as this thread's spare.
+/// Keeps `buf` as this thread's spare, unless it grew too big to keep.
 pub(crate) fn keep(buf: Vec<u8>) {
-    SPARE.with(|spare| spare.set(Some(buf)));
+    if buf.capacity() <= KEEP_CAPACITY {
+        SPARE.with(|spare| spare.set(Some(buf)));
+    }
 }
 
 /// Gives this thread a spare from `pool` if it has none.
@@ -64,5 +66,11 @@ mod tests {
         restock(&mut pool);
         assert_eq!(pool.len(), 1);
         assert!(take().is_empty());
+
+        keep(Vec::with_capacity(KEEP_CAPACITY + 1));
+        assert!(
+            take().capacity() <= KEEP_CAPACITY,
+            "a grown buffer is not kept"
+        );
     }
 }
