@@ -457,6 +457,32 @@ fn content_rejected_by_the_server_is_isolated_to_the_bad_record() {
 }
 
 #[test]
+fn a_half_that_fails_for_good_is_kept_with_its_untried_sibling_in_order() {
+    let mock = MockTransport::new();
+    let (client, errors) = client(&mock);
+    // The batch is refused as content, then its first half fails every try
+    // (1 + 3 retries): both halves are kept, the second never tried yet.
+    mock.push_fault(Fault::Status(400));
+    for _ in 0..4 {
+        mock.push_fault(Fault::Connection);
+    }
+    for i in 0..4 {
+        client.info(format!("m{i}"), json!({"i": i}), None);
+    }
+    assert!(client.flush().is_err());
+    assert_eq!(mock.count(), 0);
+    assert_eq!(client.stats().pending, 4);
+    client.info("m4", (), None);
+
+    client.flush().unwrap();
+    let messages: Vec<_> = mock.records().into_iter().map(|r| r.message).collect();
+    assert_eq!(messages, ["m0", "m1", "m2", "m3", "m4"]);
+    let stats = client.stats();
+    assert_eq!((stats.sent, stats.pending, stats.lost), (5, 0, 0));
+    assert_eq!(errors.all().len(), 1, "{:?}", errors.messages());
+}
+
+#[test]
 fn a_full_queue_drops_the_newest_counts_and_reports_once_per_burst() {
     let mock = MockTransport::new();
     let errors = Errors::default();

@@ -9,8 +9,47 @@ use std::collections::HashMap;
 use std::time::Duration;
 
 use proptest::prelude::*;
-use timber_core::{Level, LogEntry};
+use serde_json::json;
+use timber_core::{Client, Flow, Level, LogEntry, LogOptions};
 use timber_transport_mock::{Fault, MockTransport};
+
+/// Producer 0 and flow 0 log through the plain methods (`info` and
+/// friends, with data and tags), the others through whole `LogEntry`s, so
+/// that both kinds of queue entry interleave.
+trait Logger {
+    fn log_either(&self, plain: bool, level: Level, message: &str);
+}
+
+impl Logger for Client {
+    fn log_either(&self, plain: bool, level: Level, message: &str) {
+        if !plain {
+            self.log(LogEntry::new(level, message));
+            return;
+        }
+        let (data, tags) = (json!({"m": message}), LogOptions::tags(["p"]));
+        match level {
+            Level::Debug => self.debug(message, data, tags),
+            Level::Info => self.info(message, data, tags),
+            Level::Warn => self.warn(message, data, tags),
+            Level::Error => self.error(message, data, tags),
+        };
+    }
+}
+
+impl Logger for Flow {
+    fn log_either(&self, plain: bool, level: Level, message: &str) {
+        if !plain {
+            self.log(LogEntry::new(level, message));
+            return;
+        }
+        match level {
+            Level::Debug => self.debug(message, json!({"m": 1}), None),
+            Level::Info => self.info(message, json!({"m": 1}), None),
+            Level::Warn => self.warn(message, (), None),
+            Level::Error => self.error(message, (), None),
+        };
+    }
+}
 
 #[derive(Clone, Debug)]
 enum Op {
@@ -68,14 +107,14 @@ proptest! {
                 Op::Log { producer, level } => {
                     let message = format!("p{producer}-{}", counters[*producer]);
                     counters[*producer] += 1;
-                    client.log(LogEntry::new(*level, message.clone()));
+                    client.log_either(*producer == 0, *level, &message);
                     if *level >= min_level {
                         expected.push(message);
                     }
                 }
                 Op::FlowLog { flow, level } => {
                     let message = format!("f{flow}-{i}");
-                    flows[*flow].log(LogEntry::new(*level, message.clone()));
+                    flows[*flow].log_either(*flow == 0, *level, &message);
                     if *level >= min_level {
                         expected.push(message);
                     }
