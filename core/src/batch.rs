@@ -157,16 +157,17 @@ impl BatchWriter {
 
     pub(crate) fn finish(mut self) -> Batch {
         self.body.extend_from_slice(CLOSE);
-        let mut key = String::with_capacity(32);
-        for _ in 0..32 {
-            key.push(fastrand::alphanumeric());
-        }
         Batch {
             body: self.body,
             ends: self.ends,
-            idempotency_key: key,
+            idempotency_key: new_key(),
         }
     }
+}
+
+/// A fresh idempotency key: 32 random letters and digits.
+pub(crate) fn new_key() -> String {
+    (0..32).map(|_| fastrand::alphanumeric()).collect()
 }
 
 /// Serializes a record; cannot fail (owned strings, numbers and maps with

@@ -149,8 +149,5 @@ fn key_of(path: &Path) -> String {
         .and_then(|n| n.strip_suffix('.'))
         .and_then(|n| n.rsplit('-').next())
         .filter(|k| k.len() == 32 && k.bytes().all(|b| b.is_ascii_alphanumeric()));
-    match key {
-        Some(key) => key.to_owned(),
-        None => (0..32).map(|_| fastrand::alphanumeric()).collect(),
-    }
+    key.map_or_else(crate::batch::new_key, str::to_owned)
 }
