@@ -21,10 +21,15 @@ thread_local! {
     static SPARE: Cell<Option<Vec<u8>>> = const { Cell::new(None) };
 }
 
+// `try_with` throughout: a record logged while this thread's locals are
+// being destroyed must still be logged, with a buffer of its own.
+
 /// An empty buffer for this thread's next rendering: its spare, or a new one.
 pub(crate) fn take() -> Vec<u8> {
     let mut buf = SPARE
-        .with(Cell::take)
+        .try_with(Cell::take)
+        .ok()
+        .flatten()
         .unwrap_or_else(|| Vec::with_capacity(FRESH_CAPACITY));
     buf.clear();
     buf
@@ -33,13 +38,13 @@ pub(crate) fn take() -> Vec<u8> {
 /// Keeps `buf` as this thread's spare, unless it grew too big to keep.
 pub(crate) fn keep(buf: Vec<u8>) {
     if buf.capacity() <= KEEP_CAPACITY {
-        SPARE.with(|spare| spare.set(Some(buf)));
+        let _ = SPARE.try_with(|spare| spare.set(Some(buf)));
     }
 }
 
 /// Gives this thread a spare from `pool` if it has none.
 pub(crate) fn restock(pool: &mut Vec<Vec<u8>>) {
-    SPARE.with(|spare| {
+    let _ = SPARE.try_with(|spare| {
         let mine = spare.take();
         spare.set(mine.or_else(|| pool.pop()));
     });

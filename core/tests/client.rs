@@ -816,3 +816,36 @@ fn a_panicking_transport_or_callback_does_not_kill_the_worker() {
     let messages: Vec<String> = mock.records().into_iter().map(|r| r.message).collect();
     assert_eq!(messages, ["kept through the panics", "after"]);
 }
+
+#[test]
+fn a_record_logged_while_thread_locals_are_destroyed_still_arrives() {
+    struct LogsOnDrop(Client);
+    impl Drop for LogsOnDrop {
+        fn drop(&mut self) {
+            self.0.info(
+                "from a destructor",
+                json!({"k": 1}),
+                LogOptions::tags(["tls"]),
+            );
+        }
+    }
+    thread_local! {
+        static GUARD: std::cell::RefCell<Option<LogsOnDrop>> = const { std::cell::RefCell::new(None) };
+    }
+    let mock = MockTransport::new();
+    let (client, errors) = client(&mock);
+    client.set_user_id(Some("u-1"));
+    let logger = client.clone();
+    std::thread::spawn(move || {
+        // The guard's local is set up first, so it is destroyed last, after
+        // the SDK's own thread locals.
+        GUARD.with(|g| *g.borrow_mut() = Some(LogsOnDrop(logger.clone())));
+        logger.info("warm", json!({"k": 0}), None);
+    })
+    .join()
+    .unwrap();
+    client.flush().unwrap();
+    let messages: Vec<_> = mock.records().into_iter().map(|r| r.message).collect();
+    assert_eq!(messages, ["warm", "from a destructor"]);
+    assert!(errors.all().is_empty());
+}
