@@ -103,19 +103,47 @@ impl Batch {
         })
     }
 
-    /// Cuts the batch in two halves (each with a fresh key: they are new
-    /// batches to the server). At least two records.
+    /// Cuts the batch in two halves, at least two records. Each half's key
+    /// is derived from this batch's key: cutting the same batch again (a
+    /// spooled batch read back at the next start) gives the same halves the
+    /// same keys, so a server that stored a half once ignores it the second
+    /// time.
     pub(crate) fn split(self) -> (Batch, Batch) {
         let mid = self.len() / 2;
-        let halves = [0..mid, mid..self.len()].map(|range| {
-            let mut writer = BatchWriter::new(range.len(), 0);
-            for i in range {
-                writer.push(|out| out.extend_from_slice(&self.body[self.start(i)..self.ends[i]]));
+        (self.part(0..mid, "a"), self.part(mid..self.len(), "b"))
+    }
+
+    /// Cuts the batch into consecutive parts whose bodies hold at most
+    /// `max_bytes` (a record larger than that is a part of its own); the
+    /// batch itself when it fits.
+    pub(crate) fn cut(self, max_bytes: usize) -> Vec<Batch> {
+        if self.body.len() <= max_bytes {
+            return vec![self];
+        }
+        let room = max_bytes.saturating_sub(OPEN.len() + CLOSE.len());
+        let mut parts = Vec::new();
+        let mut first = 0;
+        while first < self.len() {
+            let mut end = first + 1;
+            while end < self.len() && self.ends[end] - self.start(first) <= room {
+                end += 1;
             }
-            writer.finish()
-        });
-        let [first, second] = halves;
-        (first, second)
+            parts.push(self.part(first..end, &parts.len().to_string()));
+            first = end;
+        }
+        parts
+    }
+
+    /// The records of `range` as a new batch, keyed after this one.
+    fn part(&self, range: std::ops::Range<usize>, tag: &str) -> Batch {
+        let mut writer = BatchWriter::new(range.len(), 0);
+        for i in range {
+            writer.push(|out| out.extend_from_slice(&self.body[self.start(i)..self.ends[i]]));
+        }
+        Batch {
+            idempotency_key: derived_key(&self.idempotency_key, tag),
+            ..writer.finish()
+        }
     }
 }
 
@@ -170,6 +198,20 @@ pub(crate) fn new_key() -> String {
     (0..32).map(|_| fastrand::alphanumeric()).collect()
 }
 
+/// A key of the same form, the same for the same `parent` and `tag` in
+/// every process and version (FNV-1a seeding a fixed generator).
+fn derived_key(parent: &str, tag: &str) -> String {
+    let seed = parent
+        .bytes()
+        .chain([b'/'])
+        .chain(tag.bytes())
+        .fold(0xcbf2_9ce4_8422_2325_u64, |h, b| {
+            (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
+        });
+    let mut rng = fastrand::Rng::with_seed(seed);
+    (0..32).map(|_| rng.alphanumeric()).collect()
+}
+
 /// Serializes a record; cannot fail (owned strings, numbers and maps with
 /// string keys, into memory).
 pub(crate) fn write_record(out: &mut Vec<u8>, record: &LogRecord) {
@@ -204,14 +246,43 @@ mod tests {
             let rs = records(n);
             let batch = Batch::new(&rs);
             let key = batch.idempotency_key().to_owned();
+            let (again, _) = batch.clone().split();
             let (a, b) = batch.split();
             assert_eq!(a.len(), n / 2);
             assert_ne!(a.idempotency_key(), key);
             assert_ne!(b.idempotency_key(), key);
+            assert_ne!(a.idempotency_key(), b.idempotency_key());
+            assert_eq!(
+                a.idempotency_key(),
+                again.idempotency_key(),
+                "the same cut, the same key"
+            );
+            assert_eq!(a.idempotency_key().len(), 32);
             let mut back = a.records().unwrap();
             back.extend(b.records().unwrap());
             assert_eq!(back, rs);
             assert_eq!(a.body(), crate::logs_body(&rs[..n / 2]));
+        }
+    }
+
+    #[test]
+    fn cut_parts_fit_the_bound_and_keep_every_record_in_order() {
+        let rs = records(50);
+        let batch = Batch::new(&rs);
+        assert_eq!(batch.clone().cut(usize::MAX), std::slice::from_ref(&batch));
+        for max in [0, 10, 40, 100, 333] {
+            let parts = batch.clone().cut(max);
+            let mut back = Vec::new();
+            for part in &parts {
+                assert!(part.body().len() <= max || part.len() == 1, "{max}");
+                back.extend(part.records().unwrap());
+            }
+            assert_eq!(back, rs);
+            let keys: std::collections::HashSet<_> = parts
+                .iter()
+                .map(|p| p.idempotency_key().to_owned())
+                .collect();
+            assert_eq!(keys.len(), parts.len());
         }
     }
 

@@ -11,7 +11,8 @@ use std::sync::Arc;
 use std::task::{Context, Poll, Wake, Waker};
 use std::thread::{self, Thread};
 
-struct Unpark(Thread);
+/// Wakes a thread parked waiting for a future.
+pub(crate) struct Unpark(pub(crate) Thread);
 
 impl Wake for Unpark {
     fn wake(self: Arc<Self>) {
@@ -24,25 +25,14 @@ impl Wake for Unpark {
 
 /// Runs `future` to completion on this thread.
 pub(crate) fn block_on<F: Future>(future: F) -> F::Output {
-    block_on_with(future, || ())
-}
-
-/// Runs `future` to completion on this thread; `meanwhile` runs once after
-/// the first poll (so that work overlaps a request already on its way),
-/// or not at all if that poll finished the future.
-pub(crate) fn block_on_with<F: Future>(future: F, meanwhile: impl FnOnce()) -> F::Output {
     let mut future = pin!(future);
     let waker = Waker::from(Arc::new(Unpark(thread::current())));
     let mut cx = Context::from_waker(&waker);
-    let mut meanwhile = Some(meanwhile);
     loop {
         if let Poll::Ready(out) = future.as_mut().poll(&mut cx) {
             return out;
         }
-        match meanwhile.take() {
-            Some(work) => work(),
-            // A wake before this park leaves a token, so no wake-up is lost.
-            None => thread::park(),
-        }
+        // A wake before this park leaves a token, so no wake-up is lost.
+        thread::park();
     }
 }

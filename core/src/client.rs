@@ -373,22 +373,13 @@ impl Client {
             .map_err(Error::Transport)
     }
 
-    async fn with_retry<T, F, Fut>(&self, mut op: F) -> Result<T, TransportError>
+    /// The client's retry policy around a transport call made for a caller.
+    async fn with_retry<T, F, Fut>(&self, op: F) -> Result<T, TransportError>
     where
         F: FnMut() -> Fut,
         Fut: std::future::Future<Output = Result<T, TransportError>>,
     {
-        let policy = &self.config().retry;
-        let mut retry = 0;
-        loop {
-            match op().await {
-                Err(e) if e.is_retryable() && retry < policy.max_retries => {
-                    futures_timer::Delay::new(policy.delay(retry, e.retry_after())).await;
-                    retry += 1;
-                }
-                other => return other,
-            }
-        }
+        crate::retry::retrying(&self.config().retry, &|| false, op, |_| ()).await
     }
 
     /// Sends everything queued so far and waits for the outcome. A batch

@@ -13,6 +13,16 @@ use crate::{
 /// The public ingestion service.
 pub const DEFAULT_BASE_URL: &str = "https://timberlogs-ingest.enaboapps.workers.dev";
 
+/// Records in one request under a backlog, unless configured: large enough
+/// that per-request costs vanish (a million records a second over one
+/// connection), small enough that a request stays well under a megabyte of
+/// typical records.
+const DEFAULT_MAX_BATCH_RECORDS: usize = 1_000;
+const DEFAULT_MAX_BATCH_BYTES: usize = 1 << 20;
+/// Room for any record the protocol allows with some data.
+const MIN_BATCH_BYTES: usize = 16 << 10;
+const MAX_IN_FLIGHT: usize = 64;
+
 /// Called with every error the client cannot return to a caller (invalid
 /// input of a chaining method, failed deliveries, drops). Runs on the
 /// caller's thread or on the client's worker thread: keep it short.
@@ -23,11 +33,39 @@ pub type OnError = Arc<dyn Fn(&Error) + Send + Sync>;
 pub type RawValidator = Arc<dyn Fn(RawFormat, &str) -> Result<(), String> + Send + Sync>;
 
 /// What happens when a record arrives and the queue is at its bound.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+///
+/// Which suits which program:
+/// - [`Block`](Self::Block) (the default): nothing is lost to a burst that
+///   the service can absorb. A caller that finds the queue full waits, up
+///   to `max_wait`, for the worker to take the next batch; the queue drains
+///   at the network's pace (over a million records a second to a nearby
+///   service). The wait is only ever for room, never for the network
+///   directly, never on the client's own threads, and never while
+///   deliveries are failing: when the service is down, records are dropped
+///   at once rather than slow the program down.
+/// - [`DropNewest`](Self::DropNewest): no log call ever waits; a burst
+///   beyond the queue loses its newest records. For latency-critical code
+///   (async executors serving requests with tight budgets) that prefers
+///   losing logs to ever pausing.
+/// - [`DropOldest`](Self::DropOldest): as `DropNewest`, but keeps the most
+///   recent records, for programs where the latest state matters most.
+/// - [`Spool`](Self::Spool): the queue moves to disk instead of being
+///   dropped, for long outages of the service; needs
+///   [`ClientBuilder::spool`].
+///
+/// Every record dropped is counted (`Stats::dropped`) and reported: once
+/// when a burst of drops begins ([`Error::QueueFull`]) and once when it
+/// ends, with its total ([`Error::Dropped`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum OverflowPolicy {
+    /// Wait up to `max_wait` for room while deliveries succeed, then drop
+    /// the new record (counted as dropped).
+    Block {
+        /// Longest wait of one call (cut to a day).
+        max_wait: Duration,
+    },
     /// Refuse the new record (counted as dropped).
-    #[default]
     DropNewest,
     /// Discard the oldest queued record to make room (counted as dropped).
     DropOldest,
@@ -35,6 +73,14 @@ pub enum OverflowPolicy {
     /// the queue to the on-disk spool, making room again while the service
     /// is unreachable. Needs [`ClientBuilder::spool`].
     Spool,
+}
+
+impl Default for OverflowPolicy {
+    fn default() -> Self {
+        OverflowPolicy::Block {
+            max_wait: Duration::from_millis(100),
+        }
+    }
 }
 
 /// The validated configuration of a [`Client`]. `Debug` never shows the key.
@@ -57,8 +103,14 @@ pub struct Config {
     pub session_id: Option<Arc<str>>,
     /// Default dataset.
     pub dataset: Option<Arc<str>>,
-    /// Records per batch.
+    /// Records waiting that trigger a send.
     pub batch_size: usize,
+    /// Most records in one request, when more are waiting.
+    pub max_batch_records: usize,
+    /// Most bytes in one request body (a larger record is refused).
+    pub max_batch_bytes: usize,
+    /// Most requests on their way at once.
+    pub max_in_flight: usize,
     /// Longest time a record waits in the queue before a send is attempted.
     pub flush_interval: Duration,
     /// Records below this level are dropped before anything else happens.
@@ -67,6 +119,8 @@ pub struct Config {
     pub retry: RetryPolicy,
     /// Most records waiting to be sent.
     pub queue_capacity: usize,
+    /// Most bytes of records waiting to be sent.
+    pub queue_max_bytes: usize,
     /// What to do at the bound.
     pub overflow: OverflowPolicy,
     /// Longest time `disconnect` (or dropping the client) waits for delivery.
@@ -93,10 +147,14 @@ impl fmt::Debug for Config {
             .field("session_id", &self.session_id)
             .field("dataset", &self.dataset)
             .field("batch_size", &self.batch_size)
+            .field("max_batch_records", &self.max_batch_records)
+            .field("max_batch_bytes", &self.max_batch_bytes)
+            .field("max_in_flight", &self.max_in_flight)
             .field("flush_interval", &self.flush_interval)
             .field("min_level", &self.min_level)
             .field("retry", &self.retry)
             .field("queue_capacity", &self.queue_capacity)
+            .field("queue_max_bytes", &self.queue_max_bytes)
             .field("overflow", &self.overflow)
             .field("shutdown_timeout", &self.shutdown_timeout)
             .field("spool", &self.spool)
@@ -141,10 +199,14 @@ pub struct ClientBuilder {
     session_id: Option<String>,
     dataset: Option<String>,
     batch_size: usize,
+    max_batch_records: Option<usize>,
+    max_batch_bytes: usize,
+    max_in_flight: usize,
     flush_interval: Duration,
     min_level: Level,
     retry: RetryPolicy,
     queue_capacity: usize,
+    queue_max_bytes: usize,
     overflow: OverflowPolicy,
     shutdown_timeout: Duration,
     on_error: Option<OnError>,
@@ -166,11 +228,15 @@ impl Default for ClientBuilder {
             session_id: None,
             dataset: None,
             batch_size: 10,
+            max_batch_records: None,
+            max_batch_bytes: DEFAULT_MAX_BATCH_BYTES,
+            max_in_flight: 4,
             flush_interval: Duration::from_secs(5),
             min_level: Level::Debug,
             retry: RetryPolicy::default(),
             queue_capacity: 10_000,
-            overflow: OverflowPolicy::DropNewest,
+            queue_max_bytes: 64 << 20,
+            overflow: OverflowPolicy::default(),
             shutdown_timeout: Duration::from_secs(5),
             on_error: None,
             raw_validator: None,
@@ -223,8 +289,22 @@ impl ClientBuilder {
         session_id: into String);
     setter!(/// The default dataset.
         dataset: into String);
-    setter!(/// Records per batch (default 10).
+    setter!(/// Records waiting that trigger a send (default 10): a batch goes
+        /// once this many records wait (or at the interval, a flush or
+        /// shutdown). When more are waiting, they go together, up to
+        /// [`max_batch_records`](Self::max_batch_records).
         batch_size: usize);
+    setter!(/// Most bytes in one request body (default 1 MiB, well below what
+        /// ingestion services accept). A record larger than this is refused
+        /// when logged.
+        max_batch_bytes: usize);
+    setter!(/// Most requests on their way at once (default 4, 1 to 64). Batches
+        /// leave in queue order; those in flight together may be stored in
+        /// either order (a record can be stored after at most
+        /// `max_in_flight - 1` batches queued after it). After a failure,
+        /// nothing goes until the failed batch is through. `1` stores every
+        /// batch in queue order.
+        max_in_flight: usize);
     setter!(/// Send at least this often while records wait (default 5 s).
         flush_interval: Duration);
     setter!(/// Drop records below this level (default `debug`: keep all).
@@ -233,8 +313,18 @@ impl ClientBuilder {
         retry: RetryPolicy);
     setter!(/// Most records waiting to be sent (default 10,000).
         queue_capacity: usize);
-    setter!(/// What to do at the queue bound (default: drop the newest).
+    setter!(/// Most bytes of records waiting to be sent (default 64 MiB).
+        queue_max_bytes: usize);
+    setter!(/// What to do at the queue bound (default: wait up to 100 ms for
+        /// room while deliveries succeed, then drop; see [`OverflowPolicy`]).
         overflow: OverflowPolicy);
+
+    /// Most records in one request (default 1,000, or `batch_size` if
+    /// larger): under a backlog, the worker sends this many together.
+    pub fn max_batch_records(mut self, max: usize) -> Self {
+        self.max_batch_records = Some(max);
+        self
+    }
     setter!(/// Longest wait for delivery on disconnect or drop (default 5 s).
         shutdown_timeout: Duration);
 
@@ -344,8 +434,23 @@ impl ClientBuilder {
         if self.flush_interval.is_zero() {
             return Err(bad("flush_interval", "must be more than zero"));
         }
+        let max_batch_records = self
+            .max_batch_records
+            .unwrap_or(DEFAULT_MAX_BATCH_RECORDS.max(self.batch_size));
+        if max_batch_records < self.batch_size {
+            return Err(bad("max_batch_records", "must be at least batch_size"));
+        }
+        if self.max_batch_bytes < MIN_BATCH_BYTES {
+            return Err(bad("max_batch_bytes", "must be at least 16 KiB"));
+        }
+        if !(1..=MAX_IN_FLIGHT).contains(&self.max_in_flight) {
+            return Err(bad("max_in_flight", "must be 1 to 64"));
+        }
         if self.queue_capacity < self.batch_size {
             return Err(bad("queue_capacity", "must be at least batch_size"));
+        }
+        if self.queue_max_bytes < self.max_batch_bytes {
+            return Err(bad("queue_max_bytes", "must be at least max_batch_bytes"));
         }
         if !(self.retry.multiplier.is_finite() && self.retry.multiplier >= 1.0) {
             return Err(bad("retry.multiplier", "must be a finite number >= 1"));
@@ -369,10 +474,14 @@ impl ClientBuilder {
             session_id,
             dataset,
             batch_size: self.batch_size,
+            max_batch_records,
+            max_batch_bytes: self.max_batch_bytes,
+            max_in_flight: self.max_in_flight,
             flush_interval: self.flush_interval,
             min_level: self.min_level,
             retry: self.retry,
             queue_capacity: self.queue_capacity,
+            queue_max_bytes: self.queue_max_bytes,
             overflow: self.overflow,
             shutdown_timeout: self.shutdown_timeout,
             on_error,

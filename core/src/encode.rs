@@ -50,6 +50,11 @@ impl Stamp {
         }
     }
 
+    /// Bytes the client's fields add to each plain record.
+    pub(crate) fn len(&self) -> usize {
+        self.head.len() + self.tail.len()
+    }
+
     /// Writes a queue entry as one record object, with the client's fields
     /// where the record has none of its own; returns the entry's buffer when
     /// it is worth recycling.

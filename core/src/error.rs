@@ -32,13 +32,22 @@ pub enum Error {
     Validation(ValidationError),
     /// `data` could not be turned into a JSON object; the record was not queued.
     InvalidData(String),
-    /// The queue is at its bound; the overflow policy dropped `dropped`
-    /// records so far in this burst.
+    /// The queue is at its bound and the record was dropped: returned to
+    /// the caller of `try_log`, and reported once when a burst of drops
+    /// begins; [`Error::Dropped`] reports the burst's total when it ends.
     QueueFull {
         /// The configured bound.
         capacity: usize,
         /// Records dropped since the burst began.
         dropped: u64,
+    },
+    /// A burst of drops at the queue bound ended (the queue has room
+    /// again, or the client stopped): how many records it dropped.
+    Dropped {
+        /// Records dropped in the burst.
+        records: u64,
+        /// The configured bound.
+        capacity: usize,
     },
     /// The client was disconnected; nothing more is accepted.
     Closed,
@@ -60,8 +69,8 @@ pub enum Error {
         /// The server's answer.
         cause: TransportError,
     },
-    /// Shutdown ended with records not delivered; they are lost and counted
-    /// as dropped.
+    /// Shutdown ended with records neither delivered nor spooled: how many
+    /// (the total of the shutdown, reported once); counted as lost.
     Lost {
         /// Records lost.
         records: usize,
@@ -91,6 +100,10 @@ impl fmt::Display for Error {
             Error::QueueFull { capacity, dropped } => write!(
                 f,
                 "log queue full ({capacity} records): {dropped} record(s) dropped in this burst"
+            ),
+            Error::Dropped { records, capacity } => write!(
+                f,
+                "{records} record(s) dropped at the queue bound ({capacity} records) in a burst that has ended"
             ),
             Error::Closed => f.write_str("the client is disconnected"),
             Error::Transport(e) => write!(f, "transport failed: {e}"),

@@ -52,6 +52,7 @@
 mod batch;
 mod block_on;
 mod client;
+mod clock;
 mod config;
 mod encode;
 mod entry;

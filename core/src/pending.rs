@@ -4,6 +4,8 @@ use std::sync::Arc;
 
 use compact_str::CompactString;
 
+use serde_json::Value;
+
 use crate::{Level, LogRecord};
 
 /// What the queue holds. A plain record (a message with at most data and
@@ -42,11 +44,105 @@ pub(crate) struct Ids {
     pub(crate) session_id: Option<Arc<str>>,
 }
 
+/// Room for a record's punctuation, level, field names, timestamp and step.
+const FRAME_BYTES: usize = 96;
+
 impl Pending {
+    /// About how many bytes the record takes as JSON without the client's
+    /// own fields (source, environment, version, dataset): what the queue's
+    /// and a batch's byte bounds count.
+    pub(crate) fn size(&self) -> usize {
+        let len = |s: &Option<Arc<str>>| s.as_deref().map_or(0, str::len);
+        match self {
+            Pending::Plain(p) => {
+                let ids = p
+                    .ids
+                    .as_deref()
+                    .map_or(0, |i| len(&i.user_id) + len(&i.session_id));
+                FRAME_BYTES + p.message.len() + p.extra.len() + ids + len(&p.flow_id)
+            }
+            Pending::Full(r) => {
+                let owned = |s: &Option<String>| s.as_deref().map_or(0, str::len);
+                let data = r
+                    .data
+                    .as_ref()
+                    .map_or(0, |d| json_len(d.iter().map(|(k, v)| (k.len(), v))));
+                FRAME_BYTES
+                    + r.message.len()
+                    + [&r.user_id, &r.session_id, &r.flow_id]
+                        .into_iter()
+                        .map(len)
+                        .sum::<usize>()
+                    + [
+                        &r.request_id,
+                        &r.error_name,
+                        &r.error_stack,
+                        &r.ip_address,
+                        &r.country,
+                    ]
+                    .into_iter()
+                    .map(owned)
+                    .sum::<usize>()
+                    + r.tags.iter().map(|t| t.len() + 3).sum::<usize>()
+                    + data
+            }
+        }
+    }
+
     pub(crate) fn set_step(&mut self, index: u32) {
         match self {
             Pending::Plain(p) => p.step_index = index,
             Pending::Full(r) => r.step_index = Some(index),
         }
+    }
+}
+
+/// About how long these members are as JSON (keys and values, quotes and
+/// punctuation; escapes not counted), without recursion: data may be deep.
+fn json_len<'a>(members: impl Iterator<Item = (usize, &'a Value)>) -> usize {
+    let mut stack: Vec<&Value> = Vec::new();
+    let mut total = 2;
+    for (key, value) in members {
+        total += key + 4;
+        stack.push(value);
+    }
+    while let Some(value) = stack.pop() {
+        total += match value {
+            Value::String(s) => s.len() + 2,
+            Value::Array(items) => {
+                stack.extend(items);
+                2 + items.len()
+            }
+            Value::Object(map) => {
+                for (key, value) in map {
+                    total += key.len() + 4;
+                    stack.push(value);
+                }
+                2
+            }
+            _ => 8,
+        };
+    }
+    total
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_size_of_a_full_record_is_near_its_json() {
+        let data = serde_json::json!({"user": {"name": "ada", "tags": ["a", "bb"], "n": 12345}, "ok": true});
+        let record = LogRecord {
+            data: data.as_object().cloned(),
+            error_stack: Some("x".repeat(500)),
+            ..LogRecord::new(Level::Error, "failed")
+        };
+        let json = serde_json::to_vec(&record).unwrap().len();
+        let size = Pending::Full(Box::new(record)).size();
+        assert!(
+            size >= json && size <= json + FRAME_BYTES,
+            "{size} vs {json}"
+        );
     }
 }

@@ -1,6 +1,13 @@
-//! Retry policy: exponential backoff with jitter.
+//! Retry policy (exponential backoff with jitter) and the SDK's one retry
+//! loop, shared by the worker's deliveries and the caller's `ingest_raw` and
+//! `flow_async`.
 
+use std::future::Future;
+use std::pin::pin;
+use std::task::Poll;
 use std::time::Duration;
+
+use crate::{clock, TransportError};
 
 /// How failed sends are retried.
 ///
@@ -54,20 +61,67 @@ impl RetryPolicy {
         }
     }
 
-    /// The wait before retry number `retry` (0-based), given the server's hint.
+    /// The wait before retry number `retry` (0-based), given the server's
+    /// hint; never more than `max_delay`, nor than a day whatever the
+    /// settings or the hint say.
     pub fn delay(&self, retry: u32, hint: Option<Duration>) -> Duration {
+        let cap = clock::clamp(self.max_delay);
         if let Some(hint) = hint {
-            return hint.min(self.max_delay);
+            return hint.min(cap);
         }
         let exp = self.multiplier.max(1.0).powi(retry.min(64) as i32);
-        let base = self.initial_delay.as_secs_f64() * exp;
-        let capped = base.min(self.max_delay.as_secs_f64());
+        let base = clock::clamp(self.initial_delay).as_secs_f64() * exp;
+        let capped = base.min(cap.as_secs_f64());
         let secs = if self.jitter {
             capped * (0.5 + fastrand::f64() * 0.5)
         } else {
             capped
         };
+        // `capped` is finite and at most a day: the conversion cannot panic.
         Duration::from_secs_f64(secs)
+    }
+}
+
+/// Runs `attempt` until it succeeds, fails for good (not retryable), or the
+/// policy's retries run out; `on_retry` hears of each failure that is retried.
+///
+/// `hurry` is asked after each failure and while waiting: once it says yes
+/// (the client is shutting down), the wait ends and the next attempt is the
+/// last. Whoever sets it must poll the future again (the worker polls every
+/// delivery after each change).
+pub(crate) async fn retrying<T, F, Fut>(
+    policy: &RetryPolicy,
+    hurry: &dyn Fn() -> bool,
+    mut attempt: F,
+    mut on_retry: impl FnMut(&TransportError),
+) -> Result<T, TransportError>
+where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = Result<T, TransportError>>,
+{
+    let mut retry = 0;
+    let mut last = false;
+    loop {
+        let error = match attempt().await {
+            Ok(value) => return Ok(value),
+            Err(e) => e,
+        };
+        if !error.is_retryable() || retry >= policy.max_retries || last {
+            return Err(error);
+        }
+        on_retry(&error);
+        let mut wait = pin!(futures_timer::Delay::new(
+            policy.delay(retry, error.retry_after())
+        ));
+        retry += 1;
+        std::future::poll_fn(|cx| {
+            if hurry() {
+                return Poll::Ready(());
+            }
+            wait.as_mut().poll(cx)
+        })
+        .await;
+        last = hurry();
     }
 }
 
@@ -90,5 +144,80 @@ mod tests {
             }
         }
         assert_eq!(p.delay(0, Some(Duration::from_secs(600))), p.max_delay);
+    }
+
+    #[test]
+    fn endless_settings_and_hints_wait_a_day_at_most() {
+        let p = RetryPolicy {
+            initial_delay: Duration::MAX,
+            max_delay: Duration::MAX,
+            multiplier: f64::MAX,
+            ..RetryPolicy::default()
+        };
+        assert!(p.delay(63, None) <= clock::LONGEST);
+        assert_eq!(p.delay(0, Some(Duration::MAX)), clock::LONGEST);
+    }
+
+    fn run<T>(f: impl Future<Output = T>) -> T {
+        crate::block_on::block_on(f)
+    }
+
+    fn fast() -> RetryPolicy {
+        RetryPolicy {
+            initial_delay: Duration::from_millis(1),
+            jitter: false,
+            ..RetryPolicy::default()
+        }
+    }
+
+    #[test]
+    fn retries_what_is_retryable_as_many_times_as_allowed() {
+        let mut calls = 0;
+        let mut heard = 0;
+        let out: Result<(), _> = run(retrying(
+            &fast(),
+            &|| false,
+            || {
+                calls += 1;
+                async { Err(TransportError::status(503, "down")) }
+            },
+            |_| heard += 1,
+        ));
+        assert_eq!(out.unwrap_err().http_status(), Some(503));
+        assert_eq!((calls, heard), (4, 3));
+
+        let mut calls = 0;
+        let out: Result<(), _> = run(retrying(
+            &fast(),
+            &|| false,
+            || {
+                calls += 1;
+                async { Err(TransportError::status(401, "no")) }
+            },
+            |_| (),
+        ));
+        assert!(out.is_err());
+        assert_eq!(calls, 1, "a permanent failure is not retried");
+    }
+
+    #[test]
+    fn a_hurry_cuts_the_wait_and_allows_one_last_attempt() {
+        let slow = RetryPolicy {
+            initial_delay: Duration::from_secs(3600),
+            ..fast()
+        };
+        let mut calls = 0;
+        // Without the hurry this would wait an hour.
+        let out: Result<(), _> = run(retrying(
+            &slow,
+            &|| true,
+            || {
+                calls += 1;
+                async { Err(TransportError::retryable("reset")) }
+            },
+            |_| (),
+        ));
+        assert!(out.is_err());
+        assert_eq!(calls, 2, "the first attempt, then one last");
     }
 }

@@ -120,12 +120,12 @@ impl Spool {
     }
 
     /// Deletes a delivered file.
-    pub(crate) fn remove(&self, path: &Path) {
+    pub(crate) fn remove(&self, path: &Path) -> io::Result<()> {
         let len = fs::metadata(path).map(|m| m.len()).unwrap_or(0);
-        if fs::remove_file(path).is_ok() {
-            let mut used = self.used.lock().unwrap_or_else(|e| e.into_inner());
-            *used = used.saturating_sub(len);
-        }
+        fs::remove_file(path)?;
+        let mut used = self.used.lock().unwrap_or_else(|e| e.into_inner());
+        *used = used.saturating_sub(len);
+        Ok(())
     }
 
     /// Moves a corrupt file aside (`.corrupt`), out of the way of later starts.

@@ -8,7 +8,8 @@ use std::time::Duration;
 use serde::Serialize;
 use serde_json::json;
 use timber_core::{
-    Client, Environment, Error, IngestRawOptions, Level, LogEntry, LogOptions, RawFormat, Violation,
+    Client, Environment, Error, IngestRawOptions, Level, LogEntry, LogOptions, OverflowPolicy,
+    RawFormat, Violation,
 };
 use timber_transport_mock::{Fault, MockTransport};
 
@@ -356,7 +357,11 @@ fn below_min_level_nothing_is_sent_and_should_log_agrees() {
 fn batches_follow_batch_size_and_the_interval() {
     let mock = MockTransport::new();
     let errors = Errors::default();
-    let client = builder(&mock, &errors).batch_size(3).build().unwrap();
+    let client = builder(&mock, &errors)
+        .batch_size(3)
+        .max_batch_records(3)
+        .build()
+        .unwrap();
     for i in 0..7 {
         client.info(format!("m{i}"), (), None);
     }
@@ -375,6 +380,69 @@ fn batches_follow_batch_size_and_the_interval() {
         .unwrap();
     client.info("sent by the timer", (), None);
     assert!(timed.wait_for_count(1, Duration::from_secs(10)));
+}
+
+#[test]
+fn a_backlog_goes_in_large_batches_and_several_at_once() {
+    let mock = MockTransport::new();
+    let errors = Errors::default();
+    // The first batches wait on a slow service while the backlog grows.
+    mock.fail_next(2, Fault::Delay(Duration::from_millis(200)));
+    let client = builder(&mock, &errors)
+        .max_batch_records(100)
+        .max_in_flight(2)
+        .build()
+        .unwrap();
+    for i in 0..1_000 {
+        client.info(format!("m{i}"), (), None);
+    }
+    client.flush().unwrap();
+    let sizes: Vec<usize> = mock.batches().iter().map(|b| b.len()).collect();
+    assert_eq!(sizes.iter().sum::<usize>(), 1_000);
+    assert!(
+        sizes.iter().filter(|n| **n == 100).count() >= 8,
+        "a backlog goes 100 at a time, not 10: {sizes:?}"
+    );
+    // Two batches were on the wire at once: the two delayed ones.
+    assert_eq!(mock.attempts(), sizes.len() as u64);
+    let messages: Vec<String> = mock.records().into_iter().map(|r| r.message).collect();
+    let mut sorted = messages.clone();
+    sorted.sort_by_key(|m| m[1..].parse::<u32>().unwrap());
+    assert_eq!(messages.len(), 1_000);
+    assert_eq!(
+        sorted,
+        (0..1_000).map(|i| format!("m{i}")).collect::<Vec<_>>()
+    );
+    assert!(errors.all().is_empty());
+}
+
+#[test]
+fn max_batch_bytes_bounds_each_request_and_refuses_larger_records() {
+    let mock = MockTransport::new();
+    let errors = Errors::default();
+    let client = builder(&mock, &errors)
+        .max_batch_bytes(16 * 1024)
+        .build()
+        .unwrap();
+    let big = "x".repeat(3_000);
+    for _ in 0..40 {
+        client.info(&big, (), None);
+    }
+    let data = serde_json::json!({"blob": "y".repeat(20_000)});
+    let refused = client.try_log(timber_core::LogEntry {
+        data: data.as_object().cloned(),
+        ..timber_core::LogEntry::new(timber_core::Level::Info, "too big")
+    });
+    assert!(
+        matches!(&refused, Err(Error::Validation(v)) if v.field == "record" && v.limit == 16 * 1024),
+        "{refused:?}"
+    );
+    client.flush().unwrap();
+    assert_eq!(mock.count(), 40);
+    for batch in mock.batches() {
+        assert!(batch.body().len() <= 16 * 1024, "{}", batch.body().len());
+    }
+    assert_eq!(client.stats().invalid, 1);
 }
 
 #[test]
@@ -459,13 +527,14 @@ fn content_rejected_by_the_server_is_isolated_to_the_bad_record() {
 #[test]
 fn a_half_that_fails_for_good_is_kept_with_its_untried_sibling_in_order() {
     let mock = MockTransport::new();
-    let (client, errors) = client(&mock);
+    let errors = Errors::default();
     // The batch is refused as content, then its first half fails every try
     // (1 + 3 retries): both halves are kept, the second never tried yet.
     mock.push_fault(Fault::Status(400));
     for _ in 0..4 {
         mock.push_fault(Fault::Connection);
     }
+    let client = builder(&mock, &errors).max_in_flight(1).build().unwrap();
     for i in 0..4 {
         client.info(format!("m{i}"), json!({"i": i}), None);
     }
@@ -490,6 +559,7 @@ fn a_full_queue_drops_the_newest_counts_and_reports_once_per_burst() {
     let client = builder(&mock, &errors)
         .batch_size(2)
         .queue_capacity(4)
+        .overflow(OverflowPolicy::DropNewest)
         .build()
         .unwrap();
     for i in 0..20 {
@@ -514,6 +584,16 @@ fn a_full_queue_drops_the_newest_counts_and_reports_once_per_burst() {
         "one report per burst, not per record: {}",
         full.len()
     );
+    // Each burst's end reports its total: together, every drop.
+    let totals: u64 = errors
+        .all()
+        .iter()
+        .map(|e| match e {
+            Error::Dropped { records, .. } => *records,
+            _ => 0,
+        })
+        .sum();
+    assert_eq!(totals, stats.dropped, "{:?}", errors.messages());
     let messages: Vec<_> = mock.records().into_iter().map(|r| r.message).collect();
     assert_eq!(messages[0], "m0", "accepted records keep their order");
 }

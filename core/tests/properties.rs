@@ -1,7 +1,10 @@
 //! Invariants under random interleavings of logging, flows, flushes and
-//! transport faults: every accepted record is delivered exactly once, in
-//! per-producer order, with sequential step indices; filtered records are
-//! never sent; the counters add up.
+//! transport faults, with one to four batches in flight: every accepted
+//! record is delivered exactly once; the batches, taken in the order they
+//! were sent, hold the records in queue order; a batch is stored after at
+//! most `max_in_flight - 1` batches sent after it (with one in flight,
+//! everything is stored in queue order); step indices are sequential;
+//! filtered records are never sent; the counters add up.
 
 mod common;
 
@@ -10,7 +13,7 @@ use std::time::Duration;
 
 use proptest::prelude::*;
 use serde_json::json;
-use timber_core::{Client, Flow, Level, LogEntry, LogOptions};
+use timber_core::{Client, Flow, Level, LogEntry, LogOptions, OverflowPolicy};
 use timber_transport_mock::{Fault, MockTransport};
 
 /// Producer 0 and flow 0 log through the plain methods (`info` and
@@ -89,12 +92,18 @@ proptest! {
     fn exactly_once_in_order_with_sequential_steps(
         ops in prop::collection::vec(op(), 1..120),
         batch_size in 1usize..8,
+        extra_records in 0usize..8,
+        in_flight in 1usize..5,
         min_level in level(),
     ) {
-        let mock = MockTransport::new();
+        let order = common::SendOrder::default();
+        let mock = order.mock.clone();
         let errors = common::Errors::default();
         let client = common::builder(&mock, &errors)
+            .shared_transport(std::sync::Arc::new(order.clone()))
             .batch_size(batch_size)
+            .max_batch_records(batch_size + extra_records)
+            .max_in_flight(in_flight)
             .min_level(min_level)
             .queue_capacity(10_000)
             .build()
@@ -144,15 +153,25 @@ proptest! {
         let mut b = expected.clone();
         b.sort();
         prop_assert_eq!(a, b, "accepted set differs from delivered set");
-        // Global (and so per-producer) order.
-        prop_assert_eq!(&sent, &expected);
-        // Sequential steps per flow, in delivery order.
+        // Batches in the order they were sent hold the records in queue
+        // order, and overtake each other only within the window.
+        let (in_send_order, overtaken) = order.messages_in_send_order();
+        prop_assert_eq!(&in_send_order, &expected);
+        prop_assert!(overtaken < in_flight, "a batch overtaken by {} batches", overtaken);
+        if in_flight == 1 {
+            prop_assert_eq!(&sent, &expected);
+        }
+        // Sequential steps per flow, in queue order; each step stored once.
         for flow in &flows {
-            let steps: Vec<u32> = mock.records().iter()
-                .filter(|r| r.flow_id.as_deref() == Some(flow.id()))
-                .map(|r| r.step_index.unwrap())
-                .collect();
-            prop_assert_eq!(steps.clone(), (0..steps.len() as u32).collect::<Vec<_>>());
+            let steps = |records: Vec<String>| -> Vec<u32> {
+                let by_message: HashMap<String, u32> = mock.records().into_iter()
+                    .filter(|r| r.flow_id.as_deref() == Some(flow.id()))
+                    .map(|r| (r.message, r.step_index.unwrap()))
+                    .collect();
+                records.iter().filter_map(|m| by_message.get(m).copied()).collect()
+            };
+            let in_queue_order = steps(in_send_order.clone());
+            prop_assert_eq!(in_queue_order.clone(), (0..in_queue_order.len() as u32).collect::<Vec<_>>());
         }
         let stats = client.stats();
         prop_assert_eq!(stats.accepted, stats.sent + stats.pending + stats.dropped + stats.lost);
@@ -189,13 +208,26 @@ proptest! {
     }
 
     #[test]
-    fn a_bounded_queue_only_loses_what_it_counts(n in 1usize..200, capacity in 1usize..20) {
-        let mock = MockTransport::new();
+    fn a_bounded_queue_only_loses_what_it_counts(
+        n in 1usize..200,
+        capacity in 1usize..20,
+        in_flight in 1usize..5,
+        policy in prop::sample::select(vec![
+            OverflowPolicy::DropNewest,
+            OverflowPolicy::DropOldest,
+            OverflowPolicy::Block { max_wait: Duration::from_millis(1) },
+        ]),
+    ) {
+        let order = common::SendOrder::default();
+        let mock = order.mock.clone();
         let errors = common::Errors::default();
         mock.push_fault(Fault::Delay(Duration::from_millis(5)));
         let client = common::builder(&mock, &errors)
+            .shared_transport(std::sync::Arc::new(order.clone()))
             .batch_size(1)
             .queue_capacity(capacity)
+            .max_in_flight(in_flight)
+            .overflow(policy)
             .build()
             .unwrap();
         for i in 0..n {
@@ -207,7 +239,15 @@ proptest! {
         prop_assert_eq!(stats.sent as usize + stats.dropped as usize, n);
         prop_assert_eq!(mock.count(), stats.sent as usize);
         // What was delivered is in order, without duplicates.
-        let idx: Vec<usize> = mock.records().iter().map(|r| r.message[1..].parse().unwrap()).collect();
+        let (in_send_order, overtaken) = order.messages_in_send_order();
+        let idx: Vec<usize> = in_send_order.iter().map(|m| m[1..].parse().unwrap()).collect();
         prop_assert!(idx.windows(2).all(|w| w[0] < w[1]));
+        prop_assert!(overtaken < in_flight);
+        // Every drop was reported, in totals that add up.
+        let reported: u64 = errors.all().iter().map(|e| match e {
+            timber_core::Error::Dropped { records, .. } => *records,
+            _ => 0,
+        }).sum();
+        prop_assert_eq!(reported, stats.dropped);
     }
 }

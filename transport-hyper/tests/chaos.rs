@@ -16,12 +16,13 @@
 
 mod common;
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::io::{Read, Write};
 use std::net::{Shutdown, SocketAddr, TcpListener, TcpStream};
 use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering};
 use std::sync::mpsc;
 use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError};
+use std::task::{Poll, Waker};
 use std::thread::{self, JoinHandle};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
@@ -44,6 +45,8 @@ const RATE_PER_PRODUCER: f64 = 500.0;
 /// producers racing past the check add at most one step each.
 const ROTATE_AT: u32 = 900;
 const BATCH: usize = 100;
+/// Batches on their way at once (the default).
+const IN_FLIGHT: usize = 4;
 const QUEUE: usize = 200_000;
 const REQUEST_TIMEOUT: Duration = Duration::from_millis(500);
 /// The smallest network delay the schedule injects (server delays, well past
@@ -156,11 +159,12 @@ impl Latencies {
 
 // --- the transport probe ----------------------------------------------------
 
-/// Wraps the real transport: counts what goes through it and lets the
-/// schedule hold the worker before it sends a *new* batch, so that a restart
-/// happens only when every earlier batch was acknowledged (the restarted
-/// server forgets idempotency keys; a batch stored but not acknowledged
-/// before a restart would honestly be stored twice).
+/// Wraps the real transport: counts what goes through it, remembers in
+/// which batch (by order of first sending) each record went, and lets the
+/// schedule hold back *new* batches, so that a restart happens only when
+/// every batch sent so far was acknowledged (the restarted server forgets
+/// idempotency keys; a batch stored but not acknowledged before a restart
+/// would honestly be stored twice).
 struct Probe {
     inner: HyperTransport,
     gate: Mutex<Gate>,
@@ -169,13 +173,26 @@ struct Probe {
 
 #[derive(Default)]
 struct Gate {
-    last_key: String,
+    /// Index of first sending, by batch key.
+    sent: HashMap<String, u64>,
+    /// Keys sent and not acknowledged yet.
+    unacked: HashSet<String>,
+    /// The batch index each record went in, by (producer, seq).
+    batch_of: HashMap<(u32, u64), u64>,
     hold: bool,
+    /// Whether a new batch waits at the gate with every earlier one acknowledged.
     parked: bool,
+    waiting: Vec<Waker>,
     calls: u64,
     record_sends: u64,
     record_failures: u64,
     timeouts: u64,
+}
+
+impl Gate {
+    fn update_parked(&mut self) {
+        self.parked = self.hold && !self.waiting.is_empty() && self.unacked.is_empty();
+    }
 }
 
 impl Probe {
@@ -188,11 +205,17 @@ impl Probe {
     }
 
     fn hold(&self, hold: bool) {
-        lock(&self.gate).hold = hold;
+        let mut gate = lock(&self.gate);
+        gate.hold = hold;
+        gate.update_parked();
+        if !hold {
+            gate.waiting.drain(..).for_each(Waker::wake);
+        }
         self.changed.notify_all();
     }
 
-    /// Waits until the worker is held at the gate with a new batch.
+    /// Waits until a new batch is held at the gate and every batch sent
+    /// before it was acknowledged.
     fn wait_parked(&self, timeout: Duration) -> bool {
         let deadline = Instant::now() + timeout;
         let mut gate = lock(&self.gate);
@@ -219,40 +242,60 @@ impl Probe {
             gate.timeouts,
         )
     }
+
+    fn batch_of(&self, producer: u32, seq: u64) -> Option<u64> {
+        lock(&self.gate).batch_of.get(&(producer, seq)).copied()
+    }
 }
 
 #[async_trait]
 impl Transport for Probe {
     async fn send_batch(&self, endpoint: &Endpoint, batch: &Batch) -> Result<(), TransportError> {
         let n = batch.len() as u64;
+        let key = batch.idempotency_key();
+        // A new batch waits while the schedule holds; it waits as a future,
+        // so the worker goes on polling the batches in flight.
+        std::future::poll_fn(|cx| {
+            let mut gate = lock(&self.gate);
+            if gate.sent.contains_key(key) || !gate.hold {
+                return Poll::Ready(());
+            }
+            gate.waiting.push(cx.waker().clone());
+            gate.update_parked();
+            self.changed.notify_all();
+            Poll::Pending
+        })
+        .await;
         {
             let mut gate = lock(&self.gate);
-            // The worker sends one batch at a time and resends a failed one
-            // first, under the same key: a new key means every earlier batch
-            // was acknowledged. Blocking here holds only the worker thread.
-            if gate.last_key != batch.idempotency_key() {
-                while gate.hold {
-                    gate.parked = true;
-                    self.changed.notify_all();
-                    gate = self
-                        .changed
-                        .wait(gate)
-                        .unwrap_or_else(PoisonError::into_inner);
+            if !gate.sent.contains_key(key) {
+                let index = gate.sent.len() as u64;
+                gate.sent.insert(key.to_owned(), index);
+                for record in batch.records().expect("the client's batches decode") {
+                    if let Some(id) = parse_id(&record.message) {
+                        gate.batch_of.insert(id, index);
+                    }
                 }
-                gate.parked = false;
-                batch.idempotency_key().clone_into(&mut gate.last_key);
             }
+            gate.unacked.insert(key.to_owned());
             gate.calls += 1;
             gate.record_sends += n;
         }
         let result = self.inner.send_batch(endpoint, batch).await;
-        if let Err(e) = &result {
-            let mut gate = lock(&self.gate);
-            gate.record_failures += n;
-            // Injected delays show up here: the server drops a request whose
-            // stream the client reset, so it never counts them.
-            gate.timeouts += u64::from(e.message().contains("timed out"));
+        let mut gate = lock(&self.gate);
+        match &result {
+            Ok(()) => {
+                gate.unacked.remove(key);
+            }
+            Err(e) => {
+                gate.record_failures += n;
+                // Injected delays show up here: the server drops a request
+                // whose stream the client reset, so it never counts them.
+                gate.timeouts += u64::from(e.message().contains("timed out"));
+            }
         }
+        gate.update_parked();
+        self.changed.notify_all();
         result
     }
 
@@ -585,12 +628,14 @@ fn produce(
     out
 }
 
-/// A stored record, compactly: who logged it, its flow and step.
+/// A stored record, compactly: who logged it, its flow and step, and the
+/// batch it went in (by order of first sending).
 struct Stored {
     producer: u32,
     seq: u64,
     flow: u32,
     step: u32,
+    batch: u64,
 }
 
 fn parse_id(message: &str) -> Option<(u32, u64)> {
@@ -643,7 +688,13 @@ fn start_server(identity: &TlsIdentity, port: u16) -> IngestServer {
 
 /// Takes what a server instance stored, then stops it. Only called when no
 /// unacknowledged batch can still be stored by it.
-fn retire(server: IngestServer, flows: &Flows, stored: &mut Vec<Stored>, tally: &mut Tally) {
+fn retire(
+    server: IngestServer,
+    probe: &Probe,
+    flows: &Flows,
+    stored: &mut Vec<Stored>,
+    tally: &mut Tally,
+) {
     let records = server.records();
     let summary = server.summary();
     let requests = server.requests();
@@ -669,24 +720,54 @@ fn retire(server: IngestServer, flows: &Flows, stored: &mut Vec<Stored>, tally: 
             seq,
             flow: r.flow_id.as_deref().map_or(NO_FLOW, |id| flows.index(id)),
             step: r.step_index.unwrap_or(NO_STEP),
+            batch: probe.batch_of(producer, seq).unwrap_or(u64::MAX),
         }
     }));
 }
 
-/// Every accepted record stored exactly once, nothing else stored, order per
-/// producer and per flow, steps 0..n per flow. Returns what is wrong.
-fn verify(produced: &[Produced], stored: &[Stored], flows: &Flows) -> Vec<String> {
+/// Every accepted record stored exactly once, nothing else stored; taken
+/// batch by batch in the order the batches were sent, the records are in
+/// order per producer and per flow, with steps 0..n per flow; and a batch
+/// was stored after at most `in_flight - 1` batches sent after it. Returns
+/// what is wrong.
+fn verify(
+    produced: &[Produced],
+    stored: &[Stored],
+    flows: &Flows,
+    in_flight: usize,
+) -> Vec<String> {
     let mut problems = Vec::new();
     let mut problem = |p: String| {
         if problems.len() < 30 {
             problems.push(p);
         }
     };
+    let mut seen_batches: Vec<u64> = Vec::new();
+    for r in stored {
+        if r.batch == u64::MAX {
+            problem(format!(
+                "p{}-{} was stored but never sent",
+                r.producer, r.seq
+            ));
+        } else if seen_batches.last() != Some(&r.batch) && !seen_batches.contains(&r.batch) {
+            let overtaken_by = seen_batches.iter().filter(|b| **b > r.batch).count();
+            if overtaken_by >= in_flight {
+                problem(format!(
+                    "batch {} stored after {overtaken_by} batches sent after it (window {in_flight})",
+                    r.batch
+                ));
+            }
+            seen_batches.push(r.batch);
+        }
+    }
+    let mut in_send_order: Vec<&Stored> = stored.iter().collect();
+    in_send_order.sort_by_key(|r| r.batch);
+    let stored = in_send_order;
     let mut seen: Vec<Vec<u8>> = produced.iter().map(|p| vec![0; p.by_seq.len()]).collect();
     let mut last_seq: Vec<Option<u64>> = vec![None; produced.len()];
     let mut next_step: Vec<u32> = vec![0; flows.len()];
     let mut last_in_flow: HashMap<(u32, u32), u64> = HashMap::new();
-    for r in stored {
+    for r in stored.iter().copied() {
         let p = r.producer as usize;
         let Some(expected) = produced.get(p).and_then(|x| x.by_seq.get(r.seq as usize)) else {
             problem(format!(
@@ -838,6 +919,7 @@ fn every_record_is_stored_once_in_order_under_a_random_fault_schedule() {
             jitter: true,
         })
         .batch_size(BATCH)
+        .max_in_flight(IN_FLIGHT)
         .flush_interval(Duration::from_millis(100))
         .queue_capacity(QUEUE)
         .shutdown_timeout(Duration::from_secs(5))
@@ -891,7 +973,7 @@ fn every_record_is_stored_once_in_order_under_a_random_fault_schedule() {
                 continue;
             }
             proxy.set_down(true);
-            retire(server, &flows, &mut stored, &mut tally);
+            retire(server, &probe, &flows, &mut stored, &mut tally);
             // The held batch now meets a server that is down.
             probe.hold(false);
             thread::sleep(rng.millis(100, 600));
@@ -956,7 +1038,7 @@ fn every_record_is_stored_once_in_order_under_a_random_fault_schedule() {
     let stats = client.stats();
     let closing = client.clone();
     let (closed, close_time) = within(HANG, "disconnect", move || closing.disconnect());
-    retire(server, &flows, &mut stored, &mut tally);
+    retire(server, &probe, &flows, &mut stored, &mut tally);
     let hits = |a: &AtomicU64| a.load(Ordering::Relaxed);
     tally.hit_before = hits(&proxy.shared.hit_before);
     tally.hit_after = hits(&proxy.shared.hit_after);
@@ -1030,7 +1112,7 @@ fn every_record_is_stored_once_in_order_under_a_random_fault_schedule() {
     // --- checks ---
     assert!(tally.problems.is_empty(), "{:#?}", tally.problems);
     assert!(closed.is_ok(), "disconnect after the drain: {closed:?}");
-    let problems = verify(&produced, &stored, &flows);
+    let problems = verify(&produced, &stored, &flows, IN_FLIGHT);
     assert!(problems.is_empty(), "exactly-once/order: {problems:#?}");
     assert!(
         other_refusals.is_empty(),

@@ -46,3 +46,80 @@ pub fn client(mock: &MockTransport) -> (Client, Errors) {
     let errors = Errors::default();
     (builder(mock, &errors).build().unwrap(), errors)
 }
+
+/// Wraps the mock and remembers the order in which batches were first
+/// handed to the transport (by idempotency key), to check delivery order
+/// when several batches are in flight.
+#[derive(Clone, Default)]
+pub struct SendOrder {
+    pub mock: MockTransport,
+    first_sent: Arc<Mutex<Vec<String>>>,
+}
+
+#[timber_core::async_trait]
+impl timber_core::Transport for SendOrder {
+    async fn send_batch(
+        &self,
+        endpoint: &timber_core::Endpoint,
+        batch: &timber_core::Batch,
+    ) -> Result<(), timber_core::TransportError> {
+        {
+            let mut sent = self.first_sent.lock().unwrap();
+            let key = batch.idempotency_key();
+            if !sent.iter().any(|k| k == key) {
+                sent.push(key.to_owned());
+            }
+        }
+        self.mock.send_batch(endpoint, batch).await
+    }
+    async fn create_flow(
+        &self,
+        endpoint: &timber_core::Endpoint,
+        name: &str,
+    ) -> Result<String, timber_core::TransportError> {
+        self.mock.create_flow(endpoint, name).await
+    }
+    async fn ingest_raw(
+        &self,
+        endpoint: &timber_core::Endpoint,
+        raw: timber_core::RawRequest<'_>,
+    ) -> Result<(), timber_core::TransportError> {
+        self.mock.ingest_raw(endpoint, raw).await
+    }
+}
+
+impl SendOrder {
+    /// The stored messages, batch by batch in the order the batches were
+    /// first sent; and the most batches sent after a batch that were
+    /// stored before it.
+    pub fn messages_in_send_order(&self) -> (Vec<String>, usize) {
+        let sent = self.first_sent.lock().unwrap().clone();
+        let stored = self.mock.batches();
+        let index = |key: &str| {
+            sent.iter()
+                .position(|k| k == key)
+                .expect("a stored batch was sent")
+        };
+        let stored_index: Vec<usize> = stored.iter().map(|b| index(b.idempotency_key())).collect();
+        let overtaken = stored_index
+            .iter()
+            .enumerate()
+            .map(|(i, mine)| {
+                stored_index[..i]
+                    .iter()
+                    .filter(|other| *other > mine)
+                    .count()
+            })
+            .max()
+            .unwrap_or(0);
+        let mut in_send_order: Vec<(usize, &timber_core::Batch)> =
+            stored_index.iter().copied().zip(&stored).collect();
+        in_send_order.sort_by_key(|(i, _)| *i);
+        let messages = in_send_order
+            .into_iter()
+            .flat_map(|(_, b)| b.records().unwrap())
+            .map(|r| r.message)
+            .collect();
+        (messages, overtaken)
+    }
+}

@@ -1,0 +1,478 @@
+//! Delivery: batches on their way through the transport, up to
+//! `max_in_flight` at once, each under the retry policy, and what becomes of
+//! a batch that fails.
+//!
+//! The window is polled by the worker thread, so the futures in it need not
+//! be `Send`; a transport that panics fails its batch instead of the worker.
+
+use std::cell::Cell;
+use std::future::Future;
+use std::panic::{self, AssertUnwindSafe};
+use std::path::PathBuf;
+use std::pin::Pin;
+use std::rc::Rc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+use std::task::{Context, Poll};
+
+use crate::retry::retrying;
+use crate::{Batch, Endpoint, RetryPolicy, Transport, TransportError};
+
+/// A batch to deliver and where its records came from.
+pub(crate) struct Job {
+    pub(crate) batch: Arc<Batch>,
+    pub(crate) origin: Origin,
+}
+
+pub(crate) enum Origin {
+    /// Records of this process; the first one's sequence number.
+    Live { first: u64 },
+    /// Records read back from a spool file (shared by the file's parts).
+    Spooled(Rc<SpooledFile>),
+}
+
+/// A spool file whose batch is being delivered, perhaps in parts.
+pub(crate) struct SpooledFile {
+    pub(crate) path: PathBuf,
+    /// Parts not yet resolved.
+    pub(crate) parts: Cell<usize>,
+    /// A part failed for good: the file stays for a later attempt.
+    pub(crate) keep: Cell<bool>,
+}
+
+impl Job {
+    pub(crate) fn live(batch: Batch, first: u64) -> Job {
+        Job {
+            batch: Arc::new(batch),
+            origin: Origin::Live { first },
+        }
+    }
+
+    pub(crate) fn len(&self) -> usize {
+        self.batch.len()
+    }
+
+    /// The sequence number of the first record, for records of this process.
+    pub(crate) fn first(&self) -> Option<u64> {
+        match self.origin {
+            Origin::Live { first } => Some(first),
+            Origin::Spooled(_) => None,
+        }
+    }
+
+    /// Cuts the job in two halves, in order.
+    pub(crate) fn split(self) -> (Job, Job) {
+        let batch = Arc::try_unwrap(self.batch).unwrap_or_else(|shared| (*shared).clone());
+        let (a, b) = batch.split();
+        let b_origin = match &self.origin {
+            Origin::Live { first } => Origin::Live {
+                first: first + a.len() as u64,
+            },
+            Origin::Spooled(file) => {
+                file.parts.set(file.parts.get() + 1);
+                Origin::Spooled(file.clone())
+            }
+        };
+        let a = Job {
+            batch: Arc::new(a),
+            origin: self.origin,
+        };
+        let b = Job {
+            batch: Arc::new(b),
+            origin: b_origin,
+        };
+        (a, b)
+    }
+}
+
+/// What becomes of a batch that failed.
+pub(crate) enum Verdict {
+    /// The server refused the content: send the halves, so that one bad
+    /// record does not take its neighbours down with it.
+    Split(Job, Job),
+    /// A single record the server refuses: give it up.
+    GiveUp(Job, TransportError),
+    /// Anything else: keep the batch and try again later.
+    Hold(Job, TransportError),
+}
+
+pub(crate) fn verdict(job: Job, error: TransportError) -> Verdict {
+    if !rejects_content(&error) {
+        return Verdict::Hold(job, error);
+    }
+    if job.len() < 2 {
+        return Verdict::GiveUp(job, error);
+    }
+    let (a, b) = job.split();
+    Verdict::Split(a, b)
+}
+
+/// Statuses by which the server says the content itself is unacceptable.
+fn rejects_content(e: &TransportError) -> bool {
+    matches!(e.http_status(), Some(400 | 413 | 422))
+}
+
+/// What every delivery needs.
+pub(crate) struct Sender {
+    pub(crate) transport: Arc<dyn Transport>,
+    pub(crate) endpoint: Arc<Endpoint>,
+    pub(crate) policy: RetryPolicy,
+    /// Records sent again by the retry policy (`Stats::retried`).
+    pub(crate) retried: Arc<AtomicU64>,
+}
+
+type Send = Pin<Box<dyn Future<Output = Result<(), TransportError>>>>;
+
+struct Slot {
+    /// The batch's place in the order of sending.
+    index: u64,
+    job: Job,
+    /// The batch failed an attempt and is being retried.
+    troubled: Rc<Cell<bool>>,
+    send: Send,
+}
+
+/// The batches in flight.
+pub(crate) struct Window {
+    slots: Vec<Slot>,
+    max: usize,
+    /// Batches ever sent: the next one's place in the order of sending.
+    sent: u64,
+    sender: Rc<Sender>,
+    /// Shutdown: waits end, each batch gets one last attempt.
+    hurry: Rc<Cell<bool>>,
+}
+
+impl Window {
+    pub(crate) fn new(max: usize, sender: Sender) -> Self {
+        Window {
+            slots: Vec::with_capacity(max),
+            max: max.max(1),
+            sent: 0,
+            sender: Rc::new(sender),
+            hurry: Rc::new(Cell::new(false)),
+        }
+    }
+
+    /// Whether another batch may go now: it would be within `max` of the
+    /// oldest batch still in flight (a slow batch is overtaken by at most
+    /// `max - 1` others), and no batch in flight is failing (after a
+    /// failure, nothing overtakes the batch that failed).
+    pub(crate) fn has_room(&self) -> bool {
+        let oldest = self
+            .slots
+            .iter()
+            .map(|s| s.index)
+            .min()
+            .unwrap_or(self.sent);
+        self.sent - oldest < self.max as u64 && !self.is_troubled()
+    }
+
+    pub(crate) fn is_empty(&self) -> bool {
+        self.slots.is_empty()
+    }
+
+    /// Whether a batch in flight failed an attempt.
+    pub(crate) fn is_troubled(&self) -> bool {
+        self.slots.iter().any(|s| s.troubled.get())
+    }
+
+    /// The lowest sequence number in flight.
+    pub(crate) fn lowest(&self) -> Option<u64> {
+        self.slots.iter().filter_map(|s| s.job.first()).min()
+    }
+
+    /// Sends a batch. A `probe` counts as failing from the start: nothing
+    /// else goes until it succeeds (the first try after the service failed).
+    pub(crate) fn send(&mut self, job: Job, probe: bool) {
+        let troubled = Rc::new(Cell::new(probe));
+        let (sender, hurry, batch) = (self.sender.clone(), self.hurry.clone(), job.batch.clone());
+        let failing = troubled.clone();
+        let send = Box::pin(async move {
+            let records = batch.len() as u64;
+            retrying(
+                &sender.policy,
+                &|| hurry.get(),
+                || sender.transport.send_batch(&sender.endpoint, &batch),
+                |_| {
+                    failing.set(true);
+                    sender.retried.fetch_add(records, Ordering::Relaxed);
+                },
+            )
+            .await
+        });
+        self.slots.push(Slot {
+            index: self.sent,
+            job,
+            troubled,
+            send,
+        });
+        self.sent += 1;
+    }
+
+    /// Polls every batch in flight; returns those that finished, in the
+    /// order they were sent.
+    pub(crate) fn poll(&mut self, cx: &mut Context<'_>) -> Vec<(Job, Result<(), TransportError>)> {
+        let mut done = Vec::new();
+        let mut i = 0;
+        while i < self.slots.len() {
+            let send = &mut self.slots[i].send;
+            // A panicking transport is a failed send, not a dead worker.
+            let poll = panic::catch_unwind(AssertUnwindSafe(|| send.as_mut().poll(cx)))
+                .unwrap_or_else(|_| {
+                    Poll::Ready(Err(TransportError::permanent("the transport panicked")))
+                });
+            match poll {
+                Poll::Ready(result) => {
+                    // Dropping the future first leaves the job its batch alone.
+                    let Slot { job, .. } = self.slots.remove(i);
+                    done.push((job, result));
+                }
+                Poll::Pending => i += 1,
+            }
+        }
+        done
+    }
+
+    /// From now on, waits between attempts end at once and each batch gets
+    /// one last attempt (shutdown). Poll again to let them know.
+    pub(crate) fn hurry(&self) {
+        self.hurry.set(true);
+    }
+
+    /// Stops every delivery; returns their jobs (sent or not, their keys
+    /// let a later resend be recognized).
+    pub(crate) fn cancel(&mut self) -> Vec<Job> {
+        self.slots.drain(..).map(|slot| slot.job).collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::VecDeque;
+    use std::sync::Mutex;
+    use std::task::Waker;
+    use std::time::Duration;
+
+    use super::*;
+    use crate::{async_trait, ApiKey, Level, LogRecord, RawRequest};
+
+    /// What the scripted transport does with the next call (then: succeed).
+    #[derive(Clone)]
+    enum Fault {
+        Status(u16),
+        Delay(Duration),
+        Panic,
+    }
+
+    /// A transport that follows a script of faults and counts what it stored
+    /// (the mock crate links its own copy of this crate, so it cannot serve
+    /// here).
+    #[derive(Clone, Default)]
+    struct MockTransport(Arc<Mutex<(VecDeque<Fault>, u64, usize)>>);
+
+    impl MockTransport {
+        fn new() -> Self {
+            Self::default()
+        }
+        fn fail_next(&self, n: usize, fault: Fault) {
+            self.0
+                .lock()
+                .unwrap()
+                .0
+                .extend(std::iter::repeat_n(fault, n));
+        }
+        fn attempts(&self) -> u64 {
+            self.0.lock().unwrap().1
+        }
+        fn count(&self) -> usize {
+            self.0.lock().unwrap().2
+        }
+    }
+
+    #[async_trait]
+    impl Transport for MockTransport {
+        async fn send_batch(&self, _: &Endpoint, batch: &Batch) -> Result<(), TransportError> {
+            let fault = {
+                let mut st = self.0.lock().unwrap();
+                st.1 += 1;
+                st.0.pop_front()
+            };
+            match fault {
+                Some(Fault::Status(s)) => return Err(TransportError::status(s, "scripted")),
+                Some(Fault::Delay(d)) => futures_timer::Delay::new(d).await,
+                Some(Fault::Panic) => panic!("scripted panic"),
+                None => {}
+            }
+            self.0.lock().unwrap().2 += batch.len();
+            Ok(())
+        }
+        async fn create_flow(&self, _: &Endpoint, _: &str) -> Result<String, TransportError> {
+            unreachable!()
+        }
+        async fn ingest_raw(&self, _: &Endpoint, _: RawRequest<'_>) -> Result<(), TransportError> {
+            unreachable!()
+        }
+    }
+
+    fn window(mock: &MockTransport, max: usize) -> Window {
+        Window::new(
+            max,
+            Sender {
+                transport: Arc::new(mock.clone()),
+                endpoint: Arc::new(Endpoint {
+                    base_url: "https://example.test".into(),
+                    api_key: ApiKey::new("k"),
+                }),
+                policy: RetryPolicy {
+                    initial_delay: Duration::from_millis(1),
+                    ..RetryPolicy::default()
+                },
+                retried: Arc::default(),
+            },
+        )
+    }
+
+    fn job(first: u64, n: usize) -> Job {
+        let records: Vec<LogRecord> = (0..n)
+            .map(|i| LogRecord::new(Level::Info, format!("m{}", first + i as u64)))
+            .collect();
+        Job::live(Batch::new(&records), first)
+    }
+
+    /// Polls until every batch in flight finished.
+    fn run(window: &mut Window) -> Vec<(Job, Result<(), TransportError>)> {
+        let mut cx = Context::from_waker(Waker::noop());
+        let mut done = Vec::new();
+        while !window.is_empty() {
+            done.extend(window.poll(&mut cx));
+            std::thread::sleep(Duration::from_millis(1));
+        }
+        done
+    }
+
+    #[test]
+    fn several_batches_are_in_flight_at_once_up_to_the_bound() {
+        let mock = MockTransport::new();
+        mock.fail_next(3, Fault::Delay(Duration::from_millis(50)));
+        let mut w = window(&mock, 3);
+        let mut cx = Context::from_waker(Waker::noop());
+        for i in 0..3 {
+            assert!(w.has_room());
+            w.send(job(i * 2, 2), false);
+        }
+        assert!(!w.has_room(), "three in flight fill a window of three");
+        assert!(
+            w.poll(&mut cx).is_empty(),
+            "all three are waiting on the mock"
+        );
+        assert_eq!(
+            mock.attempts(),
+            3,
+            "all three were sent before any answered"
+        );
+        assert_eq!(w.lowest(), Some(0));
+        let done = run(&mut w);
+        assert!(done.iter().all(|(_, r)| r.is_ok()));
+        assert_eq!(mock.count(), 6);
+    }
+
+    #[test]
+    fn a_slow_batch_is_overtaken_by_at_most_the_window_less_one() {
+        let mock = MockTransport::new();
+        mock.fail_next(1, Fault::Delay(Duration::from_millis(300)));
+        let mut w = window(&mock, 3);
+        let mut cx = Context::from_waker(Waker::noop());
+        w.send(job(0, 1), false);
+        w.send(job(1, 1), false);
+        w.send(job(2, 1), false);
+        let done = w.poll(&mut cx);
+        assert_eq!(done.len(), 2, "the two after the slow one are through");
+        assert!(
+            !w.has_room(),
+            "a fourth would overtake the slow one by three"
+        );
+        let done = run(&mut w);
+        assert_eq!(done[0].0.first(), Some(0));
+        assert!(w.has_room());
+    }
+
+    #[test]
+    fn a_failing_batch_closes_the_window_until_it_succeeds() {
+        let mock = MockTransport::new();
+        mock.fail_next(1, Fault::Status(503));
+        let mut w = window(&mock, 4);
+        let mut cx = Context::from_waker(Waker::noop());
+        w.send(job(0, 1), false);
+        assert!(w.poll(&mut cx).is_empty(), "retrying after a 503");
+        assert!(w.is_troubled() && !w.has_room());
+        let done = run(&mut w);
+        assert!(done[0].1.is_ok());
+        assert_eq!(w.sender.retried.load(Ordering::Relaxed), 1);
+        assert!(w.has_room());
+
+        w.send(job(1, 1), true);
+        assert!(!w.has_room(), "a probe goes alone");
+    }
+
+    #[test]
+    fn a_panicking_transport_fails_its_batch_only() {
+        let mock = MockTransport::new();
+        mock.fail_next(1, Fault::Panic);
+        let mut w = window(&mock, 2);
+        w.send(job(0, 2), false);
+        w.send(job(2, 2), false);
+        let done = run(&mut w);
+        let failed: Vec<_> = done.iter().filter(|(_, r)| r.is_err()).collect();
+        assert_eq!(failed.len(), 1);
+        assert_eq!(failed[0].0.first(), Some(0));
+        assert_eq!(mock.count(), 2);
+    }
+
+    #[test]
+    fn refused_content_is_split_a_refused_record_given_up_the_rest_held() {
+        let refused = || TransportError::status(413, "too large");
+        let Verdict::Split(a, b) = verdict(job(10, 5), refused()) else {
+            panic!("a batch of five is split")
+        };
+        assert_eq!(
+            (a.first(), a.len(), b.first(), b.len()),
+            (Some(10), 2, Some(12), 3)
+        );
+        assert!(matches!(
+            verdict(a, TransportError::status(503, "x")),
+            Verdict::Hold(..)
+        ));
+        assert!(matches!(verdict(job(0, 1), refused()), Verdict::GiveUp(..)));
+        assert!(matches!(
+            verdict(job(0, 2), TransportError::status(401, "key")),
+            Verdict::Hold(..)
+        ));
+    }
+
+    #[test]
+    fn a_hurried_window_makes_one_last_attempt_without_waiting() {
+        let mock = MockTransport::new();
+        mock.fail_next(10, Fault::Status(503));
+        let mut w = window(&mock, 1);
+        w.sender = Rc::new(Sender {
+            policy: RetryPolicy {
+                initial_delay: Duration::from_secs(3600),
+                ..w.sender.policy.clone()
+            },
+            transport: w.sender.transport.clone(),
+            endpoint: w.sender.endpoint.clone(),
+            retried: w.sender.retried.clone(),
+        });
+        w.send(job(0, 1), false);
+        let mut cx = Context::from_waker(Waker::noop());
+        assert!(
+            w.poll(&mut cx).is_empty(),
+            "waiting an hour before its retry"
+        );
+        w.hurry();
+        let done = run(&mut w);
+        assert!(done[0].1.is_err());
+        assert_eq!(mock.attempts(), 2);
+    }
+}
