@@ -674,6 +674,109 @@ fn a_raw_validator_refuses_malformed_bodies_before_sending() {
 }
 
 #[test]
+fn block_waits_for_room_so_a_burst_loses_nothing_while_the_service_keeps_up() {
+    let mock = MockTransport::new();
+    let errors = Errors::default();
+    // A slow service: each of the first batches takes 20 ms.
+    mock.fail_next(8, Fault::Delay(Duration::from_millis(20)));
+    let client = builder(&mock, &errors)
+        .batch_size(5)
+        .max_batch_records(5)
+        .max_in_flight(2)
+        .queue_capacity(10)
+        .overflow(OverflowPolicy::Block {
+            max_wait: Duration::from_secs(30),
+        })
+        .build()
+        .unwrap();
+    for i in 0..200 {
+        client.info(format!("m{i}"), (), None);
+    }
+    client.flush().unwrap();
+    let stats = client.stats();
+    assert_eq!((stats.sent, stats.dropped), (200, 0), "{stats:?}");
+    assert!(errors.all().is_empty(), "{:?}", errors.messages());
+}
+
+#[test]
+fn block_never_waits_while_the_service_fails_nor_twice_on_a_hung_one() {
+    // A failing service: callers must not wait for room at all (a wait of
+    // an hour would hang the test).
+    let failing = MockTransport::new();
+    failing.fail_next(1_000_000, Fault::Status(503));
+    let errors = Errors::default();
+    let block_an_hour = OverflowPolicy::Block {
+        max_wait: Duration::from_secs(3_600),
+    };
+    let client = builder(&failing, &errors)
+        .batch_size(5)
+        .queue_capacity(10)
+        .overflow(block_an_hour)
+        .build()
+        .unwrap();
+    client.info("first", (), None);
+    let _ = client.flush(); // the batch fails every retry: deliveries are failing
+    for i in 0..1_000 {
+        client.info(format!("m{i}"), (), None);
+    }
+    assert!(client.stats().dropped > 0);
+
+    // A hung service: the first caller at the bound waits once in vain,
+    // the rest drop at once (1,000 waits of 200 ms would take minutes).
+    let hung = MockTransport::new();
+    hung.fail_next(1, Fault::Delay(Duration::from_secs(3_600)));
+    let client = builder(&hung, &errors)
+        .batch_size(5)
+        .max_batch_records(5)
+        .max_in_flight(1)
+        .queue_capacity(10)
+        .shutdown_timeout(Duration::from_millis(100))
+        .overflow(OverflowPolicy::Block {
+            max_wait: Duration::from_millis(200),
+        })
+        .build()
+        .unwrap();
+    let start = std::time::Instant::now();
+    for i in 0..1_000 {
+        client.info(format!("m{i}"), (), None);
+    }
+    // Not a benchmark: only waiting on every call would break this.
+    assert!(start.elapsed() < Duration::from_secs(60));
+    assert!(client.stats().dropped > 900);
+}
+
+#[test]
+fn a_callback_that_logs_into_a_full_queue_does_not_wait_on_the_worker() {
+    let mock = MockTransport::new();
+    mock.fail_next(1_000_000, Fault::Status(503));
+    let slot: std::sync::Arc<std::sync::Mutex<Option<Client>>> = Default::default();
+    let inner = slot.clone();
+    let client = Client::builder()
+        .source("s")
+        .api_key("k")
+        .retry(common::fast_retry())
+        .batch_size(1)
+        .queue_capacity(1)
+        .overflow(OverflowPolicy::Block {
+            max_wait: Duration::from_secs(3_600),
+        })
+        .on_error(move |e| {
+            // Runs on the worker for a failed delivery: logging from there
+            // into the full queue must not wait for the worker itself.
+            if let (Error::Undelivered { .. }, Some(c)) = (e, inner.lock().unwrap().as_ref()) {
+                c.info("delivery failed", (), None);
+            }
+        })
+        .transport(mock.clone())
+        .build()
+        .unwrap();
+    *slot.lock().unwrap() = Some(client.clone());
+    client.info("a", (), None).info("b", (), None);
+    assert!(client.flush().is_err());
+    slot.lock().unwrap().take();
+}
+
+#[test]
 fn disconnect_flushes_and_refuses_later_logs() {
     let mock = MockTransport::new();
     let (client, errors) = client(&mock);

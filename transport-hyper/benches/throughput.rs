@@ -13,9 +13,9 @@
 //!   beforehand (the worker writes it from its queue while the batch before
 //!   is on its way);
 //! - `client_https_end_to_end`: a real `Client` fed by a producer thread,
-//!   counting logs delivered to the server;
-//! - `transport_https_in_flight`: several batches at once, which the client
-//!   does not do (one batch in flight keeps batches in order).
+//!   counting logs delivered to the server, at batch sizes 10, 100 and
+//!   1,000 with the default window (4 in flight), and `1000_one_in_flight`;
+//! - `transport_https_in_flight`: the transport alone, several batches at once.
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -231,13 +231,20 @@ fn bench(c: &mut Criterion) {
     // The whole client: a producer thread logs, the client's worker
     // delivers; the time runs until the server has every record.
     let mut group = c.benchmark_group("client_https_end_to_end");
-    for n in SIZES {
+    let runs = SIZES.iter().map(|n| (n.to_string(), *n, 4)).chain([(
+        "1000_one_in_flight".to_owned(),
+        1_000,
+        1,
+    )]);
+    for (id, n, in_flight) in runs {
         let client = Client::builder()
             .source("bench-api")
             .api_key(KEY)
             .base_url(server.url())
             .environment(Environment::Production)
             .batch_size(n)
+            .max_batch_records(n)
+            .max_in_flight(in_flight)
             .queue_capacity(200_000)
             .flush_interval(Duration::from_secs(60))
             .user_id("user-4242")
@@ -250,7 +257,7 @@ fn bench(c: &mut Criterion) {
         let mut logged = 0u64;
         let cpu_before = cpu_by_thread();
         group.throughput(Throughput::Elements(n as u64));
-        group.bench_function(BenchmarkId::from_parameter(n), |b| {
+        group.bench_function(BenchmarkId::from_parameter(&id), |b| {
             b.iter_custom(|iters| {
                 let total = iters as usize * n;
                 let start = Instant::now();
@@ -278,12 +285,12 @@ fn bench(c: &mut Criterion) {
         assert_eq!(stats.sent, stats.accepted, "every record delivered");
         assert_eq!(stats.dropped, 0, "no record dropped");
         eprintln!(
-            "client batch {n}: {logged} logs, caller time per log call {:.0} ns (slowest {:?}), load {}",
+            "client {id}: {logged} logs, caller time per log call {:.0} ns (slowest {:?}), load {}",
             calls.as_nanos() as f64 / logged.max(1) as f64,
             slowest,
             load()
         );
-        eprintln!("client batch {n}: CPU per delivered log, by thread: {cpu}");
+        eprintln!("client {id}: CPU per delivered log, by thread: {cpu}");
     }
     group.finish();
 
