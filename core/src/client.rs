@@ -4,6 +4,7 @@ use std::fmt;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::thread::{self, ThreadId};
+use std::time::Duration;
 
 use arc_swap::ArcSwap;
 use compact_str::CompactString;
@@ -70,13 +71,21 @@ struct Inner {
 
 impl Drop for Inner {
     fn drop(&mut self) {
-        let close = self.pipeline.close();
-        // On the worker thread itself (a callback held the last handle),
-        // waiting for the worker would wait forever: signal and go.
-        if thread::current().id() != self.worker {
+        let config = self.pipeline.config();
+        let close = self.pipeline.close(config.shutdown_timeout);
+        if may_wait(config, self.worker) {
             let _ = crate::block_on::block_on(close);
         }
     }
+}
+
+/// Whether the last handle's drop may wait for the final delivery: not on
+/// the worker thread itself (a callback held the last handle: it would wait
+/// forever), and not inside an async executor (it would stall every task of
+/// that thread); there the worker delivers in the background.
+fn may_wait(config: &Config, worker: ThreadId) -> bool {
+    let in_async = config.in_async_context.is_some_and(|check| check());
+    thread::current().id() != worker && !in_async
 }
 
 impl fmt::Debug for Client {
@@ -379,13 +388,20 @@ impl Client {
         F: FnMut() -> Fut,
         Fut: std::future::Future<Output = Result<T, TransportError>>,
     {
-        crate::retry::retrying(&self.config().retry, &|| false, op, |_| ()).await
+        crate::retry::retrying(&self.config().retry, &|| None, op, |_| ()).await
     }
 
     /// Sends everything queued so far and waits for the outcome. A batch
     /// that fails every retry stays queued and its error is returned.
     pub fn flush(&self) -> Result<(), Error> {
         crate::block_on::block_on(self.inner.pipeline.flush())
+    }
+
+    /// [`flush`](Self::flush), waiting at most `timeout`: then
+    /// [`Error::Timeout`], and delivery goes on in the background.
+    pub fn flush_timeout(&self, timeout: Duration) -> Result<(), Error> {
+        let flush = crate::clock::timeout(timeout, self.inner.pipeline.flush());
+        crate::block_on::block_on(flush).unwrap_or(Err(Error::Timeout { after: timeout }))
     }
 
     /// The async form of [`Client::flush`]: awaits without blocking the
@@ -396,13 +412,28 @@ impl Client {
 
     /// Flushes and stops the worker, within the shutdown timeout. Later
     /// logging calls are refused with [`Error::Closed`].
+    ///
+    /// What it guarantees with the defaults: within `shutdown_timeout` (5 s),
+    /// every queued record is sent, each batch keeping its retries with the
+    /// waits between them shortened to fit before the deadline (a service
+    /// that fails three times in a row still gets the records). What is not
+    /// delivered by then goes to the spool if one is configured (sent first
+    /// at the next start); otherwise it is counted lost and returned as
+    /// [`Error::Lost`] (also reported to `on_error`, once, with the total).
     pub fn disconnect(&self) -> Result<(), Error> {
-        crate::block_on::block_on(self.inner.pipeline.close())
+        self.disconnect_timeout(self.config().shutdown_timeout)
+    }
+
+    /// [`disconnect`](Self::disconnect) within `timeout` instead of the
+    /// configured shutdown timeout.
+    pub fn disconnect_timeout(&self, timeout: Duration) -> Result<(), Error> {
+        crate::block_on::block_on(self.inner.pipeline.close(timeout))
     }
 
     /// The async form of [`Client::disconnect`].
     pub async fn disconnect_async(&self) -> Result<(), Error> {
-        self.inner.pipeline.close().await
+        let timeout = self.config().shutdown_timeout;
+        self.inner.pipeline.close(timeout).await
     }
 
     /// A guard that disconnects the client when it goes out of scope, even
@@ -675,7 +706,12 @@ pub struct ShutdownGuard {
 
 impl Drop for ShutdownGuard {
     fn drop(&mut self) {
-        let _ = self.client.disconnect();
+        let inner = &self.client.inner;
+        let config = inner.pipeline.config();
+        let close = inner.pipeline.close(config.shutdown_timeout);
+        if may_wait(config, inner.worker) {
+            let _ = crate::block_on::block_on(close);
+        }
     }
 }
 

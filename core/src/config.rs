@@ -133,6 +133,9 @@ pub struct Config {
     pub check_raw_bodies: bool,
     /// The on-disk spool, when enabled.
     pub spool: Option<SpoolConfig>,
+    /// Tells whether the current thread runs an async executor (see
+    /// [`ClientBuilder::in_async_context`]).
+    pub in_async_context: Option<fn() -> bool>,
 }
 
 impl fmt::Debug for Config {
@@ -213,6 +216,7 @@ pub struct ClientBuilder {
     raw_validator: Option<RawValidator>,
     check_raw_bodies: bool,
     spool: Option<SpoolConfig>,
+    in_async_context: Option<fn() -> bool>,
     transport: Option<Arc<dyn Transport>>,
 }
 
@@ -242,6 +246,7 @@ impl Default for ClientBuilder {
             raw_validator: None,
             check_raw_bodies: true,
             spool: None,
+            in_async_context: None,
             transport: None,
         }
     }
@@ -376,6 +381,20 @@ impl ClientBuilder {
         self
     }
 
+    /// How to tell that the current thread is running an async executor
+    /// (for tokio: `|| tokio::runtime::Handle::try_current().is_ok()`; the
+    /// hyper transport crate has it as `in_tokio_runtime`). Dropping the
+    /// last handle (or a [`ShutdownGuard`](crate::ShutdownGuard)) there
+    /// does not wait for the final delivery, which would stall every task
+    /// of that thread: the worker finishes it in the background. At the end
+    /// of an async `main`, await [`Client::disconnect_async`] first, or the
+    /// program may exit before the worker is done. Without a check (the
+    /// default), the drop waits up to the shutdown timeout.
+    pub fn in_async_context(mut self, check: fn() -> bool) -> Self {
+        self.in_async_context = Some(check);
+        self
+    }
+
     /// The transport that carries requests (required).
     pub fn transport(mut self, transport: impl Transport) -> Self {
         self.transport = Some(Arc::new(transport));
@@ -488,6 +507,7 @@ impl ClientBuilder {
             raw_validator: self.raw_validator,
             check_raw_bodies: self.check_raw_bodies,
             spool: self.spool,
+            in_async_context: self.in_async_context,
         };
         Ok((config, transport))
     }

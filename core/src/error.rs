@@ -51,6 +51,11 @@ pub enum Error {
     },
     /// The client was disconnected; nothing more is accepted.
     Closed,
+    /// A `flush_timeout` ran out; delivery goes on in the background.
+    Timeout {
+        /// How long the call waited.
+        after: std::time::Duration,
+    },
     /// A transport call failed for good (after its retries, or not retryable).
     Transport(TransportError),
     /// A batch failed after every retry; its records are kept queued and
@@ -106,6 +111,10 @@ impl fmt::Display for Error {
                 "{records} record(s) dropped at the queue bound ({capacity} records) in a burst that has ended"
             ),
             Error::Closed => f.write_str("the client is disconnected"),
+            Error::Timeout { after } => write!(
+                f,
+                "still delivering after {after:?}; delivery goes on in the background"
+            ),
             Error::Transport(e) => write!(f, "transport failed: {e}"),
             Error::Undelivered { records, cause } => write!(
                 f,

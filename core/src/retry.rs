@@ -3,9 +3,8 @@
 //! `flow_async`.
 
 use std::future::Future;
-use std::pin::pin;
-use std::task::Poll;
-use std::time::Duration;
+use std::pin::Pin;
+use std::time::{Duration, Instant};
 
 use crate::{clock, TransportError};
 
@@ -85,13 +84,14 @@ impl RetryPolicy {
 /// Runs `attempt` until it succeeds, fails for good (not retryable), or the
 /// policy's retries run out; `on_retry` hears of each failure that is retried.
 ///
-/// `hurry` is asked after each failure and while waiting: once it says yes
-/// (the client is shutting down), the wait ends and the next attempt is the
-/// last. Whoever sets it must poll the future again (the worker polls every
+/// `deadline` is asked after each failure and while waiting: once it names
+/// an instant (the client is shutting down), each remaining wait is cut so
+/// that every retry left fits before it, and no attempt starts after it.
+/// Whoever sets it must poll the future again (the worker polls every
 /// delivery after each change).
 pub(crate) async fn retrying<T, F, Fut>(
     policy: &RetryPolicy,
-    hurry: &dyn Fn() -> bool,
+    deadline: &dyn Fn() -> Option<Instant>,
     mut attempt: F,
     mut on_retry: impl FnMut(&TransportError),
 ) -> Result<T, TransportError>
@@ -100,28 +100,35 @@ where
     Fut: Future<Output = Result<T, TransportError>>,
 {
     let mut retry = 0;
-    let mut last = false;
     loop {
         let error = match attempt().await {
             Ok(value) => return Ok(value),
             Err(e) => e,
         };
-        if !error.is_retryable() || retry >= policy.max_retries || last {
+        let past_deadline = deadline().is_some_and(|d| Instant::now() >= d);
+        if !error.is_retryable() || retry >= policy.max_retries || past_deadline {
             return Err(error);
         }
         on_retry(&error);
-        let mut wait = pin!(futures_timer::Delay::new(
-            policy.delay(retry, error.retry_after())
-        ));
+        let left = policy.max_retries - retry;
+        let delay = policy.delay(retry, error.retry_after());
+        let until = clock::after(delay);
+        let mut wait = futures_timer::Delay::new(delay);
         retry += 1;
+        let mut hurried = false;
         std::future::poll_fn(|cx| {
-            if hurry() {
-                return Poll::Ready(());
+            if let (false, Some(deadline)) = (hurried, deadline()) {
+                // Shutdown: the retries left share the time left.
+                hurried = true;
+                let now = Instant::now();
+                let share = deadline.saturating_duration_since(now) / (left + 1);
+                if share < until.saturating_duration_since(now) {
+                    wait.reset(share);
+                }
             }
-            wait.as_mut().poll(cx)
+            Pin::new(&mut wait).poll(cx)
         })
         .await;
-        last = hurry();
     }
 }
 
@@ -176,7 +183,7 @@ mod tests {
         let mut heard = 0;
         let out: Result<(), _> = run(retrying(
             &fast(),
-            &|| false,
+            &|| None,
             || {
                 calls += 1;
                 async { Err(TransportError::status(503, "down")) }
@@ -189,7 +196,7 @@ mod tests {
         let mut calls = 0;
         let out: Result<(), _> = run(retrying(
             &fast(),
-            &|| false,
+            &|| None,
             || {
                 calls += 1;
                 async { Err(TransportError::status(401, "no")) }
@@ -201,16 +208,17 @@ mod tests {
     }
 
     #[test]
-    fn a_hurry_cuts_the_wait_and_allows_one_last_attempt() {
+    fn a_deadline_shares_the_time_left_among_the_retries_left() {
         let slow = RetryPolicy {
             initial_delay: Duration::from_secs(3600),
             ..fast()
         };
+        let deadline = std::time::Instant::now() + Duration::from_millis(300);
         let mut calls = 0;
-        // Without the hurry this would wait an hour.
+        // Without the deadline this would wait hours.
         let out: Result<(), _> = run(retrying(
             &slow,
-            &|| true,
+            &|| Some(deadline),
             || {
                 calls += 1;
                 async { Err(TransportError::retryable("reset")) }
@@ -218,6 +226,20 @@ mod tests {
             |_| (),
         ));
         assert!(out.is_err());
-        assert_eq!(calls, 2, "the first attempt, then one last");
+        assert!(calls >= 2, "retries go on, sooner: {calls}");
+        assert!(calls <= 4, "no more than the policy allows: {calls}");
+
+        let past = std::time::Instant::now();
+        let mut calls = 0;
+        let _ = run(retrying(
+            &slow,
+            &|| Some(past),
+            || {
+                calls += 1;
+                async { Err::<(), _>(TransportError::retryable("reset")) }
+            },
+            |_| (),
+        ));
+        assert_eq!(calls, 1, "no attempt starts after the deadline");
     }
 }

@@ -763,7 +763,8 @@ fn a_callback_that_logs_into_a_full_queue_does_not_wait_on_the_worker() {
         .on_error(move |e| {
             // Runs on the worker for a failed delivery: logging from there
             // into the full queue must not wait for the worker itself.
-            if let (Error::Undelivered { .. }, Some(c)) = (e, inner.lock().unwrap().as_ref()) {
+            let client = inner.lock().unwrap().clone();
+            if let (Error::Undelivered { .. }, Some(c)) = (e, client) {
                 c.info("delivery failed", (), None);
             }
         })
@@ -773,6 +774,36 @@ fn a_callback_that_logs_into_a_full_queue_does_not_wait_on_the_worker() {
     *slot.lock().unwrap() = Some(client.clone());
     client.info("a", (), None).info("b", (), None);
     assert!(client.flush().is_err());
+    slot.lock().unwrap().take();
+}
+
+#[test]
+fn an_on_error_that_logs_through_the_client_does_not_recurse() {
+    let slot: std::sync::Arc<std::sync::Mutex<Option<Client>>> = Default::default();
+    let inner = slot.clone();
+    let calls = std::sync::Arc::new(std::sync::atomic::AtomicU64::new(0));
+    let counted = calls.clone();
+    let mock = MockTransport::new();
+    let client = Client::builder()
+        .source("s")
+        .api_key("k")
+        .on_error(move |e| {
+            counted.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            // Logging the error through the same client: once closed, that
+            // is refused too, which would be reported, which would log...
+            let client = inner.lock().unwrap().clone();
+            if let Some(c) = client {
+                c.error("logging failed", e, None);
+            }
+        })
+        .transport(mock.clone())
+        .build()
+        .unwrap();
+    *slot.lock().unwrap() = Some(client.clone());
+    client.disconnect().unwrap();
+    client.info("after disconnect", (), None);
+    assert_eq!(calls.load(std::sync::atomic::Ordering::Relaxed), 1);
+    assert_eq!(client.stats().invalid, 2, "both refusals counted");
     slot.lock().unwrap().take();
 }
 
@@ -835,6 +866,25 @@ fn shutdown_is_bounded_by_the_timeout_and_reports_what_was_lost() {
         errors.messages(),
         ["2 record(s) lost at shutdown: the shutdown timeout ran out"]
     );
+}
+
+#[test]
+fn a_default_disconnect_rides_out_a_service_that_fails_three_times() {
+    // Every setting at its default: 3 retries after 1, 2 and 4 s (with
+    // jitter) would not fit the 5 s shutdown timeout; at disconnect the
+    // waits are shortened to fit.
+    let mock = MockTransport::new();
+    mock.fail_next(3, Fault::Status(503));
+    let client = Client::builder()
+        .source("s")
+        .api_key("k")
+        .transport(mock.clone())
+        .build()
+        .unwrap();
+    client.info("kept, not lost", (), None);
+    client.disconnect().unwrap();
+    assert_eq!(mock.count(), 1);
+    assert_eq!(mock.attempts(), 4);
 }
 
 #[test]

@@ -39,3 +39,16 @@ mod transport;
 
 pub use builder::{BuildError, HyperTransportBuilder};
 pub use transport::HyperTransport;
+
+/// Whether the current thread runs a tokio runtime: give it to
+/// `ClientBuilder::in_async_context`, so that dropping the last client
+/// handle inside a tokio task never blocks the runtime.
+///
+/// ```
+/// assert!(!timber_transport_hyper::in_tokio_runtime());
+/// let rt = tokio::runtime::Builder::new_current_thread().build().unwrap();
+/// assert!(rt.block_on(async { timber_transport_hyper::in_tokio_runtime() }));
+/// ```
+pub fn in_tokio_runtime() -> bool {
+    tokio::runtime::Handle::try_current().is_ok()
+}

@@ -15,10 +15,8 @@ mod worker;
 
 use std::future::Future;
 use std::panic::{self, AssertUnwindSafe};
-use std::pin::pin;
 use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard, OnceLock, PoisonError};
-use std::task::Poll;
 use std::thread::{self, Thread};
 use std::time::{Duration, Instant};
 
@@ -171,11 +169,23 @@ impl Pipeline {
             .is_some_and(|w| w.id() == thread::current().id())
     }
 
-    /// Calls `on_error`; a panicking callback must not take the worker (and
-    /// with it every later delivery) down.
+    /// Calls `on_error`. A panicking callback must not take the worker (and
+    /// with it every later delivery) down, and a callback that logs through
+    /// the client must not recurse: what its own logging would report is
+    /// not reported again from inside it (the counters still count it).
     pub(crate) fn report(&self, error: Error) {
+        thread_local! {
+            static IN_CALLBACK: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+        }
+        if IN_CALLBACK
+            .try_with(|inside| inside.replace(true))
+            .unwrap_or(true)
+        {
+            return;
+        }
         let callback = &self.config.on_error;
         let _ = panic::catch_unwind(AssertUnwindSafe(|| callback(&error)));
+        let _ = IN_CALLBACK.try_with(|inside| inside.set(false));
     }
 
     pub(crate) fn count_invalid(&self) {
@@ -331,15 +341,16 @@ impl Pipeline {
         async move { rx.await.unwrap_or(Err(Error::Closed)) }
     }
 
-    /// Stops accepting records, delivers what is queued within the shutdown
-    /// timeout, and stops the worker.
-    pub(crate) fn close(&self) -> impl Future<Output = Result<(), Error>> + '_ {
+    /// Stops accepting records, delivers what is queued within `timeout`
+    /// (the first close's, if one is under way), and stops the worker. The
+    /// worker goes on if the future is dropped.
+    pub(crate) fn close(&self, timeout: Duration) -> impl Future<Output = Result<(), Error>> + '_ {
         let (tx, rx) = oneshot::channel();
         let deadline = {
             let mut st = self.lock();
             // The worker stops a little before the caller stops waiting, so
             // that its last outcome is recorded within the timeout.
-            let timeout = clock::clamp(self.config.shutdown_timeout);
+            let timeout = clock::clamp(timeout);
             let grace = (timeout / 10).min(Duration::from_millis(100));
             let deadline = *st
                 .control
@@ -357,11 +368,8 @@ impl Pipeline {
         self.room.notify_all();
         self.wake_worker();
         async move {
-            let done = pin!(rx);
-            let timer = pin!(futures_timer::Delay::new(
-                deadline.saturating_duration_since(Instant::now())
-            ));
-            if !first_of(done, timer).await {
+            let left = deadline.saturating_duration_since(Instant::now());
+            if clock::timeout(left, rx).await.is_none() {
                 self.abandon();
             }
             self.lock().close_outcome()
@@ -399,18 +407,4 @@ impl Pipeline {
     pub(crate) fn is_closed(&self) -> bool {
         self.lock().control.closing.is_some()
     }
-}
-
-/// Polls two futures until one completes; true if it was the first.
-async fn first_of<A: Future + Unpin, B: Future + Unpin>(mut a: A, mut b: B) -> bool {
-    std::future::poll_fn(|cx| {
-        if std::pin::Pin::new(&mut a).poll(cx).is_ready() {
-            return Poll::Ready(true);
-        }
-        if std::pin::Pin::new(&mut b).poll(cx).is_ready() {
-            return Poll::Ready(false);
-        }
-        Poll::Pending
-    })
-    .await
 }

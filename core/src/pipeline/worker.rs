@@ -121,7 +121,7 @@ impl<'a> Worker<'a> {
         let now = Instant::now();
         let mut st = self.p.lock();
         if let Some(deadline) = st.control.closing {
-            self.window.hurry();
+            self.window.hurry(deadline);
             if now >= deadline || self.giving_up.is_some() {
                 let cause = self.giving_up.take();
                 return self.give_up(st, cause);
