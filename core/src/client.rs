@@ -61,6 +61,20 @@ pub struct Client {
     inner: Arc<Inner>,
 }
 
+/// A [`Client`] handle that does not keep the client alive; see
+/// [`Client::downgrade`].
+#[derive(Clone, Debug)]
+pub struct WeakClient {
+    inner: std::sync::Weak<Inner>,
+}
+
+impl WeakClient {
+    /// The client, while some `Client` handle still lives.
+    pub fn upgrade(&self) -> Option<Client> {
+        self.inner.upgrade().map(|inner| Client { inner })
+    }
+}
+
 struct Inner {
     pipeline: Arc<Pipeline>,
     defaults: ArcSwap<Ids>,
@@ -372,10 +386,12 @@ impl Client {
         if let Some(dataset) = &config.dataset {
             options.dataset.get_or_insert_with(|| dataset.to_string());
         }
+        let key = crate::batch::new_key();
         let raw = RawRequest {
             body,
             format,
             options: &options,
+            idempotency_key: &key,
         };
         self.with_retry(|| p.transport().ingest_raw(p.endpoint(), raw))
             .await
@@ -394,14 +410,27 @@ impl Client {
     /// Sends everything queued so far and waits for the outcome. A batch
     /// that fails every retry stays queued and its error is returned.
     pub fn flush(&self) -> Result<(), Error> {
-        crate::block_on::block_on(self.inner.pipeline.flush())
+        self.flush_timeout(crate::clock::LONGEST)
     }
 
     /// [`flush`](Self::flush), waiting at most `timeout`: then
-    /// [`Error::Timeout`], and delivery goes on in the background.
+    /// [`Error::Timeout`], and delivery goes on in the background. From
+    /// `on_error` on the worker thread it does not wait at all.
     pub fn flush_timeout(&self, timeout: Duration) -> Result<(), Error> {
-        let flush = crate::clock::timeout(timeout, self.inner.pipeline.flush());
+        let flush = self.inner.pipeline.flush();
+        if self.on_worker_thread() {
+            return Err(Error::Timeout {
+                after: Duration::ZERO,
+            });
+        }
+        let flush = crate::clock::timeout(timeout, flush);
         crate::block_on::block_on(flush).unwrap_or(Err(Error::Timeout { after: timeout }))
+    }
+
+    /// Whether this is the client's worker thread (a callback runs there):
+    /// waiting for the worker there would wait forever.
+    fn on_worker_thread(&self) -> bool {
+        thread::current().id() == self.inner.worker
     }
 
     /// The async form of [`Client::flush`]: awaits without blocking the
@@ -425,15 +454,42 @@ impl Client {
     }
 
     /// [`disconnect`](Self::disconnect) within `timeout` instead of the
-    /// configured shutdown timeout.
+    /// configured shutdown timeout. From `on_error` on the worker thread it
+    /// starts the shutdown and returns [`Error::Timeout`] at once.
     pub fn disconnect_timeout(&self, timeout: Duration) -> Result<(), Error> {
-        crate::block_on::block_on(self.inner.pipeline.close(timeout))
+        let close = self.inner.pipeline.close(timeout);
+        if self.on_worker_thread() {
+            return Err(Error::Timeout {
+                after: Duration::ZERO,
+            });
+        }
+        crate::block_on::block_on(close)
     }
 
     /// The async form of [`Client::disconnect`].
     pub async fn disconnect_async(&self) -> Result<(), Error> {
         let timeout = self.config().shutdown_timeout;
         self.inner.pipeline.close(timeout).await
+    }
+
+    /// A handle that does not keep the client alive: for `on_error` and
+    /// anything else the client itself holds, where a `Client` would form a
+    /// cycle and the client would never be flushed and stopped on drop.
+    ///
+    /// ```
+    /// # use timber_core::Client;
+    /// # use timber_transport_mock::MockTransport;
+    /// let client = Client::builder().source("s").api_key("k").transport(MockTransport::new()).build()?;
+    /// let weak = client.downgrade();
+    /// assert!(weak.upgrade().is_some());
+    /// drop(client);
+    /// assert!(weak.upgrade().is_none());
+    /// # Ok::<(), timber_core::Error>(())
+    /// ```
+    pub fn downgrade(&self) -> WeakClient {
+        WeakClient {
+            inner: Arc::downgrade(&self.inner),
+        }
     }
 
     /// A guard that disconnects the client when it goes out of scope, even

@@ -24,8 +24,18 @@ const MIN_BATCH_BYTES: usize = 16 << 10;
 const MAX_IN_FLIGHT: usize = 64;
 
 /// Called with every error the client cannot return to a caller (invalid
-/// input of a chaining method, failed deliveries, drops). Runs on the
-/// caller's thread or on the client's worker thread: keep it short.
+/// input of a chaining method, failed deliveries, drops).
+///
+/// The contract: it runs on the caller's thread or on the client's worker
+/// thread, outside every lock of the client, so keep it short (while it
+/// runs on the worker, nothing is delivered). It may log through the client
+/// (what that logging would report is not reported again from inside the
+/// callback: no recursion), read `stats()`, and call `flush()` or
+/// `disconnect()`, which on the worker thread return at once with
+/// [`Error::Timeout`] rather than wait for the worker they run on. To reach
+/// the client from the callback, capture a [`WeakClient`](crate::WeakClient):
+/// a `Client` captured there keeps the client alive, so dropping the
+/// program's handles would never flush it. A panic in it is caught.
 pub type OnError = Arc<dyn Fn(&Error) + Send + Sync>;
 
 /// Checks a raw body before it is sent; `Err` carries the reason with its
@@ -216,6 +226,7 @@ pub struct ClientBuilder {
     raw_validator: Option<RawValidator>,
     check_raw_bodies: bool,
     spool: Option<SpoolConfig>,
+    spool_max_bytes: Option<u64>,
     in_async_context: Option<fn() -> bool>,
     transport: Option<Arc<dyn Transport>>,
 }
@@ -246,6 +257,7 @@ impl Default for ClientBuilder {
             raw_validator: None,
             check_raw_bodies: true,
             spool: None,
+            spool_max_bytes: None,
             in_async_context: None,
             transport: None,
         }
@@ -339,7 +351,9 @@ impl ClientBuilder {
         self
     }
 
-    /// Called with errors that cannot be returned (default: one line on stderr).
+    /// Called with errors that cannot be returned (default: one line on
+    /// stderr, written by a thread of its own, so that a stderr nobody reads
+    /// never blocks the program; see [`OnError`] for what it may do).
     pub fn on_error(mut self, callback: impl Fn(&Error) + Send + Sync + 'static) -> Self {
         self.on_error = Some(Arc::new(callback));
         self
@@ -365,7 +379,7 @@ impl ClientBuilder {
     /// undeliverable at shutdown are written there and sent first at the
     /// next start.
     pub fn spool(mut self, dir: impl Into<std::path::PathBuf>) -> Self {
-        let max_bytes = self.spool.as_ref().map_or(64 << 20, |s| s.max_bytes);
+        let max_bytes = self.spool_max_bytes.unwrap_or(64 << 20);
         self.spool = Some(SpoolConfig {
             dir: dir.into(),
             max_bytes,
@@ -373,8 +387,10 @@ impl ClientBuilder {
         self
     }
 
-    /// Bounds the spool's size on disk.
+    /// Bounds the spool's size on disk (default 64 MiB), before or after
+    /// [`spool`](Self::spool).
     pub fn spool_max_bytes(mut self, max_bytes: u64) -> Self {
+        self.spool_max_bytes = Some(max_bytes);
         if let Some(spool) = &mut self.spool {
             spool.max_bytes = max_bytes;
         }
@@ -433,10 +449,15 @@ impl ClientBuilder {
         if api_key.trim().is_empty() {
             return Err(bad("api_key", "must not be empty"));
         }
-        let base_url = self.base_url.trim_end_matches('/').to_owned();
-        if !(base_url.starts_with("https://") || base_url.starts_with("http://")) {
-            return Err(bad("base_url", "must start with https:// (or http://)"));
+        // It travels in an HTTP header: CR, LF or NUL would break (or forge)
+        // the request. The message never shows the key.
+        if !api_key.bytes().all(|b| b.is_ascii_graphic()) {
+            return Err(bad(
+                "api_key",
+                "must be visible ASCII characters only (no spaces, control characters or line breaks)",
+            ));
         }
+        let base_url = check_base_url(&self.base_url).map_err(|reason| bad("base_url", reason))?;
         let optional = |field: &'static str, value: Option<String>, max: usize| match value {
             Some(v) if v.chars().count() > max => {
                 Err(bad(field, &format!("must be at most {max} characters")))
@@ -477,12 +498,16 @@ impl ClientBuilder {
         if self.overflow == OverflowPolicy::Spool && self.spool.is_none() {
             return Err(bad("overflow", "the Spool policy needs a spool directory"));
         }
+        if self.spool_max_bytes.is_some() && self.spool.is_none() {
+            return Err(bad(
+                "spool_max_bytes",
+                "needs a spool directory (spool(dir))",
+            ));
+        }
         let transport = self
             .transport
             .ok_or_else(|| bad("transport", "is required"))?;
-        let on_error = self
-            .on_error
-            .unwrap_or_else(|| Arc::new(|e: &Error| eprintln!("timber: {e}")) as OnError);
+        let on_error = self.on_error.unwrap_or_else(to_stderr);
         let config = Config {
             source: source.into(),
             environment: self.environment,
@@ -511,4 +536,58 @@ impl ClientBuilder {
         };
         Ok((config, transport))
     }
+}
+
+/// The base URL without its trailing slashes, or why it is refused: it must
+/// be `http(s)://host[:port][/path]`, since requests append their own path
+/// and query, and the key goes in a header, never in the URL (where errors
+/// and logs would show it).
+fn check_base_url(url: &str) -> Result<String, &'static str> {
+    let url = url.trim_end_matches('/');
+    let rest = url
+        .strip_prefix("https://")
+        .or_else(|| url.strip_prefix("http://"))
+        .ok_or("must start with https:// (or http://)")?;
+    let host = rest.split('/').next().unwrap_or("");
+    if host.is_empty() {
+        return Err("has no host");
+    }
+    if host.contains('@') {
+        return Err("must not hold a user name or password (the API key goes in api_key)");
+    }
+    if rest.contains(['?', '#']) {
+        return Err("must not have a query or fragment (requests add their own)");
+    }
+    if !rest.bytes().all(|b| b.is_ascii_graphic()) {
+        return Err("must be visible ASCII characters only (percent-encode the rest)");
+    }
+    Ok(url.to_owned())
+}
+
+/// The default `on_error`: one line per error on stderr, written by a thread
+/// of its own. A stderr pipe that nobody drains then blocks that thread
+/// only; while it is blocked, at most 256 lines wait and later ones are
+/// skipped (the counters still count everything).
+fn to_stderr() -> OnError {
+    use std::io::Write;
+    use std::sync::mpsc::{sync_channel, SyncSender};
+    use std::sync::OnceLock;
+    static LINES: OnceLock<Option<SyncSender<String>>> = OnceLock::new();
+    let lines = LINES.get_or_init(|| {
+        let (tx, rx) = sync_channel::<String>(256);
+        std::thread::Builder::new()
+            .name("timber-stderr".into())
+            .spawn(move || {
+                for line in rx {
+                    let _ = writeln!(std::io::stderr(), "{line}");
+                }
+            })
+            .ok()?;
+        Some(tx)
+    });
+    Arc::new(move |e: &Error| {
+        if let Some(lines) = lines {
+            let _ = lines.try_send(format!("timber: {e}"));
+        }
+    })
 }

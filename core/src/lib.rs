@@ -76,7 +76,7 @@ mod transport;
 mod validate;
 
 pub use batch::Batch;
-pub use client::{Client, ShutdownGuard};
+pub use client::{Client, ShutdownGuard, WeakClient};
 pub use config::{ClientBuilder, Config, OnError, OverflowPolicy, RawValidator, DEFAULT_BASE_URL};
 pub use entry::{LogEntry, LogOptions};
 pub use environment::Environment;

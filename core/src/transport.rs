@@ -32,6 +32,8 @@ pub struct Endpoint {
 #[derive(Clone)]
 pub struct TransportError {
     retryable: bool,
+    /// The service refused the content itself (not the request).
+    refused: bool,
     status: Option<u16>,
     retry_after: Option<Duration>,
     message: String,
@@ -49,15 +51,29 @@ impl TransportError {
         Self::new(false, None, message)
     }
 
-    /// An HTTP error status: 408, 429 and 5xx are retryable, the rest permanent.
+    /// An HTTP error status: 408, 429 and 5xx are retryable, 400, 413 and
+    /// 422 refuse the content, the rest are permanent.
     pub fn status(status: u16, message: impl Into<String>) -> Self {
         let retryable = matches!(status, 408 | 429 | 500..=599);
-        Self::new(retryable, Some(status), message)
+        TransportError {
+            refused: matches!(status, 400 | 413 | 422),
+            ..Self::new(retryable, Some(status), message)
+        }
+    }
+
+    /// The service refused the content: the client halves a refused batch
+    /// until the records it refuses are isolated, and gives those up.
+    pub fn refused(message: impl Into<String>) -> Self {
+        TransportError {
+            refused: true,
+            ..Self::new(false, None, message)
+        }
     }
 
     fn new(retryable: bool, status: Option<u16>, message: impl Into<String>) -> Self {
         TransportError {
             retryable,
+            refused: false,
             status,
             retry_after: None,
             message: message.into(),
@@ -82,6 +98,11 @@ impl TransportError {
         self.retryable
     }
 
+    /// Whether the service refused the content itself.
+    pub fn is_refused(&self) -> bool {
+        self.refused
+    }
+
     /// The HTTP status, when the server answered.
     pub fn http_status(&self) -> Option<u16> {
         self.status
@@ -102,6 +123,7 @@ impl fmt::Debug for TransportError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("TransportError")
             .field("retryable", &self.retryable)
+            .field("refused", &self.refused)
             .field("status", &self.status)
             .field("retry_after", &self.retry_after)
             .field("message", &self.message)
@@ -140,6 +162,9 @@ pub struct RawRequest<'a> {
     pub format: RawFormat,
     /// Defaults for records that lack them.
     pub options: &'a IngestRawOptions,
+    /// The same on every attempt to send this body, so that a service that
+    /// honours it stores the body once even when an answer was lost.
+    pub idempotency_key: &'a str,
 }
 
 /// The port between the runtime-agnostic core and the network.

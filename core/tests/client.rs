@@ -515,7 +515,10 @@ fn content_rejected_by_the_server_is_isolated_to_the_bad_record() {
     mock.clear();
     mock.fail_next(3, Fault::Status(422));
     client.info("a", (), None).info("b", (), None);
-    client.flush().unwrap();
+    assert!(matches!(
+        client.flush(),
+        Err(Error::Rejected { records: 1, .. })
+    ));
     assert_eq!(mock.count(), 0);
     assert_eq!(client.stats().lost, 2);
     assert_eq!(errors.all().len(), 2);
@@ -808,6 +811,109 @@ fn an_on_error_that_logs_through_the_client_does_not_recurse() {
 }
 
 #[test]
+fn flush_and_disconnect_inside_on_error_do_not_wedge_the_worker() {
+    let mock = MockTransport::new();
+    mock.fail_next(4, Fault::Status(503));
+    let slot: std::sync::Arc<std::sync::Mutex<Option<timber_core::WeakClient>>> =
+        Default::default();
+    let inner = slot.clone();
+    let outcomes = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+    let seen = outcomes.clone();
+    let client = builder(&mock, &Errors::default())
+        .on_error(move |_| {
+            let client = inner.lock().unwrap().as_ref().and_then(|w| w.upgrade());
+            if let Some(c) = client {
+                // On the worker thread: neither may wait for the worker.
+                seen.lock()
+                    .unwrap()
+                    .push(c.flush().map_err(|e| e.to_string()));
+            }
+        })
+        .build()
+        .unwrap();
+    *slot.lock().unwrap() = Some(client.downgrade());
+    client.info("fails every retry", (), None);
+    assert!(client.flush().is_err());
+    assert!(matches!(
+        &outcomes.lock().unwrap()[..],
+        [Err(e)] if e.starts_with("still delivering after 0ns")
+    ));
+    // The worker is not wedged: the held batch goes at the next flush.
+    client.flush().unwrap();
+    assert_eq!(mock.count(), 1);
+}
+
+#[test]
+fn an_on_error_holding_a_weak_client_lets_the_last_drop_flush() {
+    let mock = MockTransport::new();
+    let slot: std::sync::Arc<std::sync::Mutex<Option<timber_core::WeakClient>>> =
+        Default::default();
+    let inner = slot.clone();
+    let client = builder(&mock, &Errors::default())
+        .on_error(move |e| {
+            let client = inner.lock().unwrap().as_ref().and_then(|w| w.upgrade());
+            if let Some(c) = client {
+                c.warn(
+                    "logging reported an error",
+                    json!({"error": e.to_string()}),
+                    None,
+                );
+            }
+        })
+        .build()
+        .unwrap();
+    *slot.lock().unwrap() = Some(client.downgrade());
+    client.info("delivered by the drop", (), None);
+    drop(client);
+    assert_eq!(
+        mock.count(),
+        1,
+        "the drop flushed: the callback kept no handle"
+    );
+    assert!(slot.lock().unwrap().as_ref().unwrap().upgrade().is_none());
+}
+
+#[test]
+fn the_default_on_error_never_blocks_on_a_stderr_nobody_reads() {
+    const CHILD: &str = "TIMBER_TEST_STDERR_CHILD";
+    if std::env::var_os(CHILD).is_some() {
+        // The child: stderr is a pipe the parent never reads (64 KiB fill
+        // it); each refused record writes a report line.
+        let client = Client::builder()
+            .source("s")
+            .api_key("k")
+            .transport(MockTransport::new())
+            .build()
+            .unwrap();
+        for _ in 0..20_000 {
+            client.info("", (), None);
+        }
+        println!("child done: {} refused", client.stats().invalid);
+        return;
+    }
+    let mut child = std::process::Command::new(std::env::current_exe().unwrap())
+        .args([
+            "the_default_on_error_never_blocks_on_a_stderr_nobody_reads",
+            "--exact",
+            "--nocapture",
+            "--test-threads=1",
+        ])
+        .env(CHILD, "1")
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stdout = child.stdout.take().unwrap();
+    // Reading stdout to its end returns once the child exits; a child blocked
+    // on its stderr would never get there (then the test runner's timeout).
+    let mut out = String::new();
+    std::io::Read::read_to_string(&mut stdout, &mut out).unwrap();
+    assert!(out.contains("child done: 20000 refused"), "{out}");
+    let _ = child.kill();
+    let _ = child.wait();
+}
+
+#[test]
 fn disconnect_flushes_and_refuses_later_logs() {
     let mock = MockTransport::new();
     let (client, errors) = client(&mock);
@@ -947,6 +1053,50 @@ fn invalid_configuration_is_an_error_not_a_panic() {
             "base_url: must start with https:// (or http://)",
         ),
         (
+            base().base_url("https://ingest.example.com/v2?tenant=a").build(),
+            "base_url: must not have a query or fragment (requests add their own)",
+        ),
+        (
+            base().base_url("https://ingest.example.com#x").build(),
+            "base_url: must not have a query or fragment (requests add their own)",
+        ),
+        (
+            base().base_url("https://user:hunter2@ingest.example.com").build(),
+            "base_url: must not hold a user name or password (the API key goes in api_key)",
+        ),
+        (
+            base().base_url("https:///v1").build(),
+            "base_url: has no host",
+        ),
+        (
+            base().api_key("tb_live_abc\r\nX-Evil: 1").build(),
+            "api_key: must be visible ASCII characters only (no spaces, control characters or line breaks)",
+        ),
+        (
+            base().api_key("tb_live_abc\0").build(),
+            "api_key: must be visible ASCII characters only (no spaces, control characters or line breaks)",
+        ),
+        (
+            base().spool_max_bytes(10).build(),
+            "spool_max_bytes: needs a spool directory (spool(dir))",
+        ),
+        (
+            base().max_in_flight(0).build(),
+            "max_in_flight: must be 1 to 64",
+        ),
+        (
+            base().batch_size(50).max_batch_records(20).build(),
+            "max_batch_records: must be at least batch_size",
+        ),
+        (
+            base().max_batch_bytes(100).build(),
+            "max_batch_bytes: must be at least 16 KiB",
+        ),
+        (
+            base().queue_max_bytes(1 << 10).build(),
+            "queue_max_bytes: must be at least max_batch_bytes",
+        ),
+        (
             base().dataset("d".repeat(51)).build(),
             "dataset: must be at most 50 characters",
         ),
@@ -961,7 +1111,16 @@ fn invalid_configuration_is_an_error_not_a_panic() {
             err.to_string(),
             format!("invalid configuration: {expected}")
         );
+        assert!(!err.to_string().contains("hunter2") && !err.to_string().contains("Evil"));
     }
+    // A spool size given before the directory is kept.
+    let dir = tempfile::tempdir().unwrap();
+    let client = base()
+        .spool_max_bytes(1234)
+        .spool(dir.path())
+        .build()
+        .unwrap();
+    assert_eq!(client.config().spool.as_ref().unwrap().max_bytes, 1234);
 }
 
 #[test]

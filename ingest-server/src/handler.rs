@@ -38,7 +38,47 @@ impl std::fmt::Display for HangUp {
 
 impl std::error::Error for HangUp {}
 
-type Answer = Response<Full<Bytes>>;
+type Answer = Response<AnswerBody>;
+
+/// An answer's body: whole, or (`Misbehave::stall_body`) a start that
+/// never ends.
+pub(crate) enum AnswerBody {
+    Full(Full<Bytes>),
+    Stalled(Option<Bytes>),
+}
+
+impl hyper::body::Body for AnswerBody {
+    type Data = Bytes;
+    type Error = std::convert::Infallible;
+
+    fn poll_frame(
+        self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Option<Result<hyper::body::Frame<Bytes>, Self::Error>>> {
+        match self.get_mut() {
+            AnswerBody::Full(full) => std::pin::Pin::new(full).poll_frame(cx),
+            AnswerBody::Stalled(start) => match start.take() {
+                Some(bytes) => std::task::Poll::Ready(Some(Ok(hyper::body::Frame::data(bytes)))),
+                // Never woken: the answer never ends.
+                None => std::task::Poll::Pending,
+            },
+        }
+    }
+
+    fn is_end_stream(&self) -> bool {
+        match self {
+            AnswerBody::Full(full) => full.is_end_stream(),
+            AnswerBody::Stalled(_) => false,
+        }
+    }
+
+    fn size_hint(&self) -> hyper::body::SizeHint {
+        match self {
+            AnswerBody::Full(full) => full.size_hint(),
+            AnswerBody::Stalled(_) => hyper::body::SizeHint::default(),
+        }
+    }
+}
 
 /// A refusal: status and reason.
 struct Refusal(StatusCode, String);
@@ -74,6 +114,29 @@ pub(crate) async fn handle(shared: Arc<Shared>, req: Request<Incoming>) -> Resul
             fault = true;
             tokio::time::sleep(d).await;
             route(&shared, req, &mut info).await
+        }
+        Some(Action::Answer { status, body }) => {
+            fault = true;
+            let mut answer = Response::new(AnswerBody::Full(Full::new(Bytes::from(body))));
+            *answer.status_mut() = StatusCode::from_u16(status).unwrap_or(StatusCode::OK);
+            Ok(answer)
+        }
+        Some(Action::DelayAnswer(d)) => {
+            fault = true;
+            let answer = route(&shared, req, &mut info).await;
+            tokio::time::sleep(d).await;
+            answer
+        }
+        Some(Action::StallBody) => {
+            fault = true;
+            route(&shared, req, &mut info).await.map(|answer| {
+                let (mut parts, _) = answer.into_parts();
+                parts.headers.remove(hyper::header::CONTENT_LENGTH);
+                Response::from_parts(
+                    parts,
+                    AnswerBody::Stalled(Some(Bytes::from_static(b"{\"succ"))),
+                )
+            })
         }
         None => route(&shared, req, &mut info).await,
     };
@@ -194,7 +257,8 @@ fn ingest_raw(
         return Err(bad("the body is empty".into()));
     }
     let bytes = body.len();
-    shared.store.add_raw(
+    let key = headers.get("idempotency-key").and_then(|v| v.to_str().ok());
+    let stored = shared.store.add_raw(
         RawIngestion {
             format,
             content_type,
@@ -202,12 +266,14 @@ fn ingest_raw(
             options,
             body,
         },
+        key,
         wire_bytes,
     );
-    Ok(json_answer(
-        StatusCode::OK,
-        &json!({"success": true, "format": format.as_str(), "bytes": bytes}),
-    ))
+    let mut answer = json!({"success": true, "format": format.as_str(), "bytes": bytes});
+    if !stored {
+        answer["duplicate"] = json!(true);
+    }
+    Ok(json_answer(StatusCode::OK, &answer))
 }
 
 fn create_flow(shared: &Shared, body: &[u8]) -> Result<Answer, Refusal> {
@@ -304,7 +370,7 @@ fn expect_content_type(headers: &HeaderMap, expected: &str) -> Result<String, Re
 }
 
 fn json_answer(status: StatusCode, body: &serde_json::Value) -> Answer {
-    let mut answer = Response::new(Full::new(Bytes::from(body.to_string())));
+    let mut answer = Response::new(AnswerBody::Full(Full::new(Bytes::from(body.to_string()))));
     *answer.status_mut() = status;
     answer
         .headers_mut()

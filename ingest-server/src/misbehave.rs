@@ -30,6 +30,12 @@ pub(crate) enum Action {
     },
     Delay(Duration),
     Close,
+    Answer {
+        status: u16,
+        body: String,
+    },
+    StallBody,
+    DelayAnswer(Duration),
 }
 
 impl Misbehave {
@@ -49,6 +55,27 @@ impl Misbehave {
     /// Close the connection without answering.
     pub fn close() -> Self {
         Self::new(Action::Close)
+    }
+
+    /// Answer with this status and body instead of handling (a service
+    /// answering `200 {"success":false}`, or quoting what it was sent).
+    pub fn answer(status: u16, body: impl Into<String>) -> Self {
+        Self::new(Action::Answer {
+            status,
+            body: body.into(),
+        })
+    }
+
+    /// Handle the request normally (a batch is stored), then wait this long
+    /// before answering: a client that gave up meanwhile will try again.
+    pub fn delay_answer(delay: Duration) -> Self {
+        Self::new(Action::DelayAnswer(delay))
+    }
+
+    /// Handle the request normally (a batch is stored), send the status and
+    /// the start of the answer, and never finish it.
+    pub fn stall_body() -> Self {
+        Self::new(Action::StallBody)
     }
 
     fn new(action: Action) -> Self {

@@ -25,7 +25,8 @@ pub struct Summary {
     pub batches: u64,
     /// Structured records accepted.
     pub records: u64,
-    /// Batches whose idempotency key was already stored (answered 200, not stored again).
+    /// Batches and raw bodies whose idempotency key was already stored
+    /// (answered 200, not stored again).
     pub duplicate_batches: u64,
     /// Accepted records per level.
     pub by_level: BTreeMap<Level, u64>,
@@ -167,20 +168,8 @@ impl Store {
     ) -> bool {
         let mut st = self.lock();
         st.summary.wire_bytes += wire_bytes as u64;
-        if let Some(key) = key {
-            if st.keys.contains(key) {
-                st.summary.duplicate_batches += 1;
-                return false;
-            }
-            if self.idempotency_window > 0 {
-                if st.key_order.len() >= self.idempotency_window {
-                    if let Some(old) = st.key_order.pop_front() {
-                        st.keys.remove(&old);
-                    }
-                }
-                st.keys.insert(key.to_owned());
-                st.key_order.push_back(key.to_owned());
-            }
+        if !self.first_time(&mut st, key) {
+            return false;
         }
         st.summary.batches += 1;
         st.summary.records += tally.records;
@@ -207,7 +196,28 @@ impl Store {
         true
     }
 
-    pub(crate) fn add_raw(&self, raw: RawIngestion, wire_bytes: usize) {
+    /// Whether a request with this idempotency key is new (then remembered);
+    /// counts a repeat.
+    fn first_time(&self, st: &mut State, key: Option<&str>) -> bool {
+        let Some(key) = key else { return true };
+        if st.keys.contains(key) {
+            st.summary.duplicate_batches += 1;
+            return false;
+        }
+        if self.idempotency_window > 0 {
+            if st.key_order.len() >= self.idempotency_window {
+                if let Some(old) = st.key_order.pop_front() {
+                    st.keys.remove(&old);
+                }
+            }
+            st.keys.insert(key.to_owned());
+            st.key_order.push_back(key.to_owned());
+        }
+        true
+    }
+
+    /// Stores a raw ingestion; false if its idempotency key was seen already.
+    pub(crate) fn add_raw(&self, raw: RawIngestion, key: Option<&str>, wire_bytes: usize) -> bool {
         let line = json!({
             "type": "raw",
             "format": raw.format.as_str(),
@@ -217,6 +227,9 @@ impl Store {
         });
         let mut st = self.lock();
         st.summary.wire_bytes += wire_bytes as u64;
+        if !self.first_time(&mut st, key) {
+            return false;
+        }
         *st.summary
             .raw_by_format
             .entry(raw.format.as_str().to_owned())
@@ -225,6 +238,7 @@ impl Store {
         drop(st);
         self.changed.notify_all();
         self.append(&[line]);
+        true
     }
 
     pub(crate) fn add_flow(&self, flow: CreatedFlow) {

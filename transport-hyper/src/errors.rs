@@ -46,13 +46,28 @@ fn status_text(status: u16) -> &'static str {
     }
 }
 
-/// The start of a body as text, with the API key masked should a server
-/// ever echo it back (masked before the cut, so no piece of it survives).
+/// What "delivered" means, for batches and raw bodies alike: a 2xx answer
+/// whose body, if it arrived whole and is JSON, does not say
+/// `"success": false` (a service that says so refused the content).
+pub(crate) fn delivered(body: Option<&[u8]>, key: &ApiKey) -> Result<(), TransportError> {
+    let Some(body) = body else { return Ok(()) };
+    let said = serde_json::from_slice::<serde_json::Value>(body).ok();
+    match said.as_ref().and_then(|v| v.get("success")) {
+        Some(serde_json::Value::Bool(false)) => Err(TransportError::refused(format!(
+            "the service answered success: false: {}",
+            snippet(body, key)
+        ))),
+        _ => Ok(()),
+    }
+}
+
+/// The start of a body as text, bounded, or nothing at all if it quotes the
+/// API key in any case or common encoding (percent, JSON escapes, base64):
+/// a server's text must never carry the key into an error.
 fn snippet(body: &[u8], key: &ApiKey) -> String {
-    let mut text = String::from_utf8_lossy(body).into_owned();
-    let secret = key.expose();
-    if !secret.is_empty() && text.contains(secret) {
-        text = text.replace(secret, &key.to_string());
+    let text = String::from_utf8_lossy(body);
+    if quotes(&text, key.expose()) {
+        return "(the answer quoted the API key; not shown)".into();
     }
     let text = text.trim();
     let mut out: String = text.chars().take(SNIPPET_CHARS).collect();
@@ -60,6 +75,69 @@ fn snippet(body: &[u8], key: &ApiKey) -> String {
         out.push('…');
     }
     out
+}
+
+/// Whether `text` holds `secret`, whatever its case, percent-encoded,
+/// JSON-escaped or in base64.
+fn quotes(text: &str, secret: &str) -> bool {
+    if secret.is_empty() {
+        return false;
+    }
+    let plain = unescape(text).to_lowercase();
+    plain.contains(&secret.to_lowercase()) || base64_forms(secret).any(|form| text.contains(&form))
+}
+
+/// `text` with `%XX`, `\uXXXX` and `\xXX` escapes decoded (others kept).
+fn unescape(text: &str) -> String {
+    let bytes = text.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        let hex = |from: usize, n: usize| {
+            text.get(from..from + n)
+                .and_then(|h| u32::from_str_radix(h, 16).ok())
+                .and_then(char::from_u32)
+        };
+        let (decoded, skip) = match (bytes[i], bytes.get(i + 1)) {
+            (b'%', _) => (hex(i + 1, 2), 3),
+            (b'\\', Some(b'u')) => (hex(i + 2, 4), 6),
+            (b'\\', Some(b'x')) => (hex(i + 2, 2), 4),
+            _ => (None, 1),
+        };
+        match decoded {
+            Some(c) => {
+                out.extend_from_slice(c.encode_utf8(&mut [0; 4]).as_bytes());
+                i += skip;
+            }
+            None => {
+                out.push(bytes[i]);
+                i += 1;
+            }
+        }
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+/// The parts of `secret`'s base64 (standard and URL-safe alphabets) that
+/// appear whatever bytes surround it, for each of the three alignments.
+fn base64_forms(secret: &str) -> impl Iterator<Item = String> + '_ {
+    use base64::engine::general_purpose::{STANDARD_NO_PAD, URL_SAFE_NO_PAD};
+    use base64::Engine;
+    let engines = [STANDARD_NO_PAD, URL_SAFE_NO_PAD];
+    engines.into_iter().flat_map(move |engine| {
+        (0..3usize).filter_map(move |offset| {
+            let mut bytes = vec![0u8; offset];
+            bytes.extend_from_slice(secret.as_bytes());
+            let encoded = engine.encode(&bytes);
+            // Characters made only of the secret's bits.
+            let first = (offset * 8).div_ceil(6);
+            let last = (bytes.len() * 8) / 6;
+            encoded
+                .get(first..last)
+                .filter(|s| s.len() >= 8)
+                .map(str::to_owned)
+        })
+    })
 }
 
 /// `Retry-After` as delay seconds or an HTTP date.
@@ -176,12 +254,37 @@ mod tests {
     }
 
     #[test]
-    fn snippets_never_carry_the_key() {
-        let key = ApiKey::new("tb_live_secret123456");
-        let echoed = format!("bad key {}", key.expose());
-        assert!(!snippet(echoed.as_bytes(), &key).contains("secret123"));
-        let cut = format!("{}{}", "x".repeat(SNIPPET_CHARS - 12), key.expose());
-        let s = snippet(cut.as_bytes(), &key);
-        assert!(!s.contains("tb_live_secre"), "{s}");
+    fn snippets_never_carry_the_key_in_any_case_or_encoding() {
+        use base64::Engine;
+        let key = ApiKey::new("tb_live_Secret123456");
+        let b64 = |s: &str| base64::engine::general_purpose::STANDARD.encode(s);
+        let echoes = [
+            format!("bad key {}", key.expose()),
+            format!("bad key {}", key.expose().to_uppercase()),
+            format!("{}{}", "x".repeat(SNIPPET_CHARS - 12), key.expose()),
+            "bad key tb%5Flive%5FSecret123456".to_owned(),
+            r#"{"key":"\u0074b_live_Secret123456"}"#.to_owned(),
+            format!("auth {}", b64(&format!("api:{}", key.expose()))),
+            format!("auth {}", b64(&format!("a:{}", key.expose()))),
+            format!("auth {}", b64(key.expose())),
+        ];
+        for echo in echoes {
+            let s = snippet(echo.as_bytes(), &key);
+            assert!(!s.to_lowercase().contains("secret1"), "{echo} -> {s}");
+            assert!(s.starts_with("(the answer quoted"), "{echo} -> {s}");
+        }
+        assert_eq!(snippet(b" plain reason ", &key), "plain reason");
+    }
+
+    #[test]
+    fn a_2xx_is_delivered_unless_its_body_says_success_false() {
+        let key = ApiKey::new("k");
+        assert!(delivered(None, &key).is_ok(), "a body that never came");
+        assert!(delivered(Some(b""), &key).is_ok());
+        assert!(delivered(Some(br#"{"success":true,"count":3}"#), &key).is_ok());
+        assert!(delivered(Some(b"not json"), &key).is_ok());
+        let refused = delivered(Some(br#"{"success":false,"error":"quota"}"#), &key).unwrap_err();
+        assert!(refused.is_refused() && !refused.is_retryable());
+        assert!(refused.to_string().contains("quota"));
     }
 }

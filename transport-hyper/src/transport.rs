@@ -81,11 +81,12 @@ struct Post<'a> {
     idempotency_key: Option<&'a str>,
 }
 
-/// An answer: status, `Retry-After`, body.
+/// An answer: status, `Retry-After`, and the body if it arrived whole in
+/// time.
 struct Answer {
     status: u16,
     retry_after: Option<String>,
-    body: Bytes,
+    body: Option<Bytes>,
 }
 
 impl HyperTransport {
@@ -99,8 +100,14 @@ impl HyperTransport {
         HyperTransportBuilder::default()
     }
 
-    /// Sends one POST and returns the 2xx answer's body, or the error.
-    async fn post(&self, endpoint: &Endpoint, post: Post<'_>) -> Result<Bytes, TransportError> {
+    /// Sends one POST and returns the 2xx answer's body (`None` when it did
+    /// not arrive whole in time: the status is the service's word), or the
+    /// error.
+    async fn post(
+        &self,
+        endpoint: &Endpoint,
+        post: Post<'_>,
+    ) -> Result<Option<Bytes>, TransportError> {
         let url = format!("{}{}", endpoint.base_url, post.path_and_query);
         let uri: Uri = url
             .parse()
@@ -149,32 +156,34 @@ impl HyperTransport {
 
         let client = self.inner.client.clone();
         let timeout = self.inner.request_timeout;
+        // The timers are created inside the task: they need the runtime's clock.
         let exchange = async move {
-            let answer = client.request(request).await?;
+            let deadline = tokio::time::Instant::now() + timeout;
+            let answer = tokio::time::timeout_at(deadline, client.request(request)).await?;
+            let answer = match answer {
+                Ok(answer) => answer,
+                Err(e) => return Ok(Err(e)),
+            };
             let status = answer.status().as_u16();
             let retry_after = answer
                 .headers()
                 .get(RETRY_AFTER)
                 .and_then(|v| v.to_str().ok())
                 .map(str::to_owned);
-            // Read the whole answer so the connection goes back to the pool.
-            let body = Limited::new(answer.into_body(), MAX_ANSWER_BYTES)
-                .collect()
-                .await
-                .map(|b| b.to_bytes())
-                .unwrap_or_default();
-            Ok::<_, hyper_util::client::legacy::Error>(Answer {
+            // Read the whole answer so the connection goes back to the pool;
+            // one that does not end in time is left unread, its status kept.
+            let body = Limited::new(answer.into_body(), MAX_ANSWER_BYTES).collect();
+            let body = match tokio::time::timeout_at(deadline, body).await {
+                Ok(Ok(body)) => Some(body.to_bytes()),
+                _ => None,
+            };
+            Ok::<_, tokio::time::error::Elapsed>(Ok(Answer {
                 status,
                 retry_after,
                 body,
-            })
+            }))
         };
-        let outcome = self
-            .inner
-            .runtime
-            // The timer is created inside the task: it needs the runtime's clock.
-            .run(async move { tokio::time::timeout(timeout, exchange).await })
-            .await;
+        let outcome = self.inner.runtime.run(exchange).await;
         let answer = match outcome {
             None => return Err(TransportError::retryable("the transport's runtime stopped")),
             Some(Err(_elapsed)) => {
@@ -191,7 +200,7 @@ impl HyperTransport {
             Err(errors::from_status(
                 answer.status,
                 answer.retry_after.as_deref(),
-                &answer.body,
+                answer.body.as_deref().unwrap_or_default(),
                 &endpoint.api_key,
             ))
         }
@@ -217,7 +226,8 @@ impl Transport for HyperTransport {
             body: batch.body().to_vec(),
             idempotency_key: Some(batch.idempotency_key()),
         };
-        self.post(endpoint, post).await.map(drop)
+        let body = self.post(endpoint, post).await?;
+        errors::delivered(body.as_deref(), &endpoint.api_key)
     }
 
     async fn create_flow(&self, endpoint: &Endpoint, name: &str) -> Result<String, TransportError> {
@@ -227,7 +237,9 @@ impl Transport for HyperTransport {
             body: serde_json::json!({ "name": name }).to_string().into_bytes(),
             idempotency_key: None,
         };
-        let body = self.post(endpoint, post).await?;
+        let body = self.post(endpoint, post).await?.ok_or_else(|| {
+            TransportError::retryable("the flow answer did not arrive whole in time")
+        })?;
         let answer: serde_json::Value = serde_json::from_slice(&body)
             .map_err(|e| TransportError::permanent(format!("the flow answer is not JSON: {e}")))?;
         match answer.get("flowId").and_then(|v| v.as_str()) {
@@ -247,9 +259,10 @@ impl Transport for HyperTransport {
             path_and_query: format!("/v1/logs?{}", raw.options.query(raw.format)),
             content_type: raw.format.content_type(),
             body: raw.body.as_bytes().to_vec(),
-            idempotency_key: None,
+            idempotency_key: Some(raw.idempotency_key),
         };
-        self.post(endpoint, post).await.map(drop)
+        let body = self.post(endpoint, post).await?;
+        errors::delivered(body.as_deref(), &endpoint.api_key)
     }
 
     /// Parses the body with `timber-format`, so that a malformed body is a

@@ -181,6 +181,7 @@ fn raw_ingestion_sends_headers_query_and_body_for_every_format() {
                 body,
                 format,
                 options: &options,
+                idempotency_key: &format!("key-{format}"),
             };
             block_on(transport.ingest_raw(&endpoint(&server), raw)).unwrap();
         }

@@ -21,30 +21,66 @@ pub(crate) struct Accounts {
     /// spooled. `entered - resolved` are pending.
     pub(crate) resolved: u64,
     /// Flushes waiting, each until every record below its target is resolved.
-    flushes: Vec<(u64, Reply)>,
+    flushes: Vec<Flush>,
+    /// Records given up while flushes wait (refused by the service): the
+    /// first record's sequence number and the error, to fail the flushes
+    /// that covered them.
+    refusals: Vec<(u64, Error)>,
+}
+
+struct Flush {
+    target: u64,
+    reply: Reply,
+    /// Refusals noted before this flush began.
+    refusals_before: usize,
 }
 
 impl Accounts {
     /// A flush waiting for every record below `target`.
     pub(crate) fn wait(&mut self, target: u64, reply: Reply) {
-        self.flushes.push((target, reply));
+        self.flushes.push(Flush {
+            target,
+            reply,
+            refusals_before: self.refusals.len(),
+        });
     }
 
-    /// Takes the flushes whose records are all resolved: every record below
-    /// `watermark` is.
-    pub(crate) fn finished(&mut self, watermark: u64) -> Vec<Reply> {
-        let (done, waiting) = std::mem::take(&mut self.flushes)
+    /// Records from `first` on were refused and given up (`error`).
+    pub(crate) fn note_refusal(&mut self, first: u64, error: Error) {
+        if !self.flushes.is_empty() {
+            self.refusals.push((first, error));
+        }
+    }
+
+    /// Takes the flushes whose records are all resolved (every record below
+    /// `watermark` is), with their outcome: the refusal of a record they
+    /// covered, if any.
+    pub(crate) fn finished(&mut self, watermark: u64) -> Vec<(Reply, Result<(), Error>)> {
+        let (done, waiting): (Vec<Flush>, _) = std::mem::take(&mut self.flushes)
             .into_iter()
-            .partition(|(target, _)| *target <= watermark);
+            .partition(|f| f.target <= watermark);
         self.flushes = waiting;
-        done.into_iter().map(|(_, reply)| reply).collect()
+        let done = done
+            .into_iter()
+            .map(|f| {
+                let refused = self.refusals[f.refusals_before..]
+                    .iter()
+                    .find(|(first, _)| *first < f.target);
+                (f.reply, refused.map_or(Ok(()), |(_, e)| Err(e.clone())))
+            })
+            .collect();
+        if self.flushes.is_empty() {
+            self.refusals.clear();
+        }
+        done
     }
 
     /// Takes every waiting flush.
     pub(crate) fn take_all(&mut self) -> Vec<Reply> {
+        self.refusals.clear();
         std::mem::take(&mut self.flushes)
             .into_iter()
-            .map(|(_, reply)| reply)
+            .map(|f| f.reply)
             .collect()
     }
 
@@ -83,10 +119,41 @@ mod tests {
         accounts.wait(3, early);
         accounts.wait(10, late);
         assert!(accounts.finished(2).is_empty());
-        answer(accounts.finished(3), &Ok(()));
+        for (reply, outcome) in accounts.finished(3) {
+            let _ = reply.send(outcome);
+        }
         assert!(matches!(early_rx.try_recv(), Ok(Some(Ok(())))));
         assert!(matches!(late_rx.try_recv(), Ok(None)));
         answer(accounts.take_all(), &Err(Error::Closed));
         assert!(matches!(late_rx.try_recv(), Ok(Some(Err(Error::Closed)))));
+    }
+
+    #[test]
+    fn a_flush_fails_with_the_refusal_of_a_record_it_covered() {
+        let mut accounts = Accounts::default();
+        let (before, mut before_rx) = oneshot::channel();
+        accounts.wait(5, before);
+        accounts.note_refusal(7, Error::Closed); // after its records: not its concern
+        let (after, mut after_rx) = oneshot::channel();
+        accounts.wait(10, after);
+        accounts.note_refusal(3, Error::InvalidData("refused".into()));
+        for (reply, outcome) in accounts.finished(10) {
+            let _ = reply.send(outcome);
+        }
+        assert!(matches!(
+            before_rx.try_recv(),
+            Ok(Some(Err(Error::InvalidData(_))))
+        ));
+        assert!(matches!(
+            after_rx.try_recv(),
+            Ok(Some(Err(Error::InvalidData(_))))
+        ));
+        assert!(accounts.refusals.is_empty());
+        let (late, mut late_rx) = oneshot::channel();
+        accounts.wait(12, late);
+        for (reply, outcome) in accounts.finished(12) {
+            let _ = reply.send(outcome);
+        }
+        assert!(matches!(late_rx.try_recv(), Ok(Some(Ok(())))));
     }
 }

@@ -98,7 +98,7 @@ pub(crate) enum Verdict {
 }
 
 pub(crate) fn verdict(job: Job, error: TransportError) -> Verdict {
-    if !rejects_content(&error) {
+    if !error.is_refused() {
         return Verdict::Hold(job, error);
     }
     if job.len() < 2 {
@@ -106,11 +106,6 @@ pub(crate) fn verdict(job: Job, error: TransportError) -> Verdict {
     }
     let (a, b) = job.split();
     Verdict::Split(a, b)
-}
-
-/// Statuses by which the server says the content itself is unacceptable.
-fn rejects_content(e: &TransportError) -> bool {
-    matches!(e.http_status(), Some(400 | 413 | 422))
 }
 
 /// What every delivery needs.

@@ -267,11 +267,18 @@ impl<'a> Worker<'a> {
                 lane.push_front(a);
             }
             Verdict::GiveUp(job, cause) => {
-                self.resolved(job, |a| a.lost += n);
-                self.p.report(Error::Rejected {
+                let error = Error::Rejected {
                     records: n as usize,
                     cause,
+                };
+                let first = job.first();
+                self.resolved(job, |a| {
+                    a.lost += n;
+                    if let Some(first) = first {
+                        a.note_refusal(first, error.clone());
+                    }
                 });
+                self.p.report(error);
             }
             Verdict::Hold(job, cause) => self.hold(job, cause),
         }
@@ -394,7 +401,9 @@ impl<'a> Worker<'a> {
         } else {
             drop(st);
         }
-        answer(done, &Ok(()));
+        for (reply, outcome) in done {
+            let _ = reply.send(outcome);
+        }
         finished
     }
 
