@@ -43,16 +43,41 @@ pub(crate) struct Spool {
     max_bytes: u64,
     used: Mutex<u64>,
     seq: AtomicU64,
+    /// Held while the client runs: one client per directory (two would
+    /// send each other's files and set aside files still being written).
+    lock: Mutex<Option<File>>,
 }
 
 impl Spool {
+    /// Opens the spool, locking its directory for this client and removing
+    /// what a crash left half-written.
     pub(crate) fn open(config: &SpoolConfig) -> io::Result<Spool> {
         fs::create_dir_all(&config.dir)?;
+        let lock = File::create(config.dir.join(".lock"))?;
+        match fs4::FileExt::try_lock(&lock) {
+            Ok(()) => {}
+            Err(fs4::TryLockError::WouldBlock) => {
+                return Err(io::Error::new(
+                    io::ErrorKind::WouldBlock,
+                    "another client uses this spool directory (one client per directory)",
+                ))
+            }
+            Err(fs4::TryLockError::Error(e)) => return Err(e),
+        }
+        // Only the lock holder writes here: a temporary file now is from a
+        // writer that died before renaming it.
+        for entry in fs::read_dir(&config.dir)?.flatten() {
+            let path = entry.path();
+            if path.extension().is_some_and(|e| e == "tmp") {
+                let _ = fs::remove_file(path);
+            }
+        }
         let spool = Spool {
             dir: config.dir.clone(),
             max_bytes: config.max_bytes,
             used: Mutex::new(0),
             seq: AtomicU64::new(0),
+            lock: Mutex::new(Some(lock)),
         };
         let used = spool
             .files()?
@@ -62,6 +87,11 @@ impl Spool {
             .sum();
         *spool.used.lock().unwrap_or_else(|e| e.into_inner()) = used;
         Ok(spool)
+    }
+
+    /// Lets another client take the directory (this one has stopped).
+    pub(crate) fn release(&self) {
+        self.lock.lock().unwrap_or_else(|e| e.into_inner()).take();
     }
 
     /// Spool files, oldest first (names start with the time they were written).

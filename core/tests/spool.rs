@@ -198,3 +198,165 @@ fn the_spool_policy_needs_a_directory() {
         "invalid configuration: overflow: the Spool policy needs a spool directory"
     );
 }
+
+/// Writes a spool file as a client would have, with these messages.
+fn spooled_file(dir: &Path, name: &str, messages: &[&str]) {
+    let records: Vec<timber_core::LogRecord> = messages
+        .iter()
+        .map(|m| timber_core::LogRecord::new(timber_core::Level::Info, *m))
+        .collect();
+    fs::write(dir.join(name), timber_core::logs_body(&records)).unwrap();
+}
+
+const KEY_A: &str = "0000000000001-000000-AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA.batch.json";
+const KEY_B: &str = "0000000000002-000000-BBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBB.batch.json";
+
+#[test]
+fn a_spooled_batch_refused_on_restore_is_split_delivered_and_its_bad_record_reported() {
+    let dir = tempfile::tempdir().unwrap();
+    spooled_file(dir.path(), KEY_A, &["a0", "a1", "a2", "a3"]);
+    spooled_file(dir.path(), KEY_B, &["b0"]);
+    let up = MockTransport::new();
+    // The whole batch, then its first half, then that half's first half:
+    // only "a0" is refused for good; the next file is not held up.
+    up.fail_next(3, Fault::Status(413));
+    let errors = Errors::default();
+    let client = builder(&up, &errors)
+        .max_in_flight(1)
+        .spool(dir.path())
+        .build()
+        .unwrap();
+    assert!(up.wait_for_count(4, Duration::from_secs(10)));
+    let mut messages: Vec<String> = up.records().into_iter().map(|r| r.message).collect();
+    messages.sort();
+    assert_eq!(messages, ["a1", "a2", "a3", "b0"]);
+    let reports = errors.messages();
+    assert_eq!(reports.len(), 1, "{reports:?}");
+    assert!(
+        reports[0].starts_with("1 record(s) refused by the server"),
+        "{reports:?}"
+    );
+    // Both files are done with.
+    for _ in 0..100 {
+        if spool_files(dir.path(), ".batch.json").is_empty() {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    assert!(spool_files(dir.path(), ".batch.json").is_empty());
+    let stats = client.stats();
+    assert_eq!((stats.restored, stats.lost), (5, 1), "{stats:?}");
+}
+
+#[test]
+fn a_spooled_batch_failing_for_good_is_reported_and_kept_for_later() {
+    let dir = tempfile::tempdir().unwrap();
+    spooled_file(dir.path(), KEY_A, &["kept"]);
+    let down = MockTransport::new();
+    down.fail_next(4, Fault::Status(401));
+    let errors = Errors::default();
+    let client = builder(&down, &errors).spool(dir.path()).build().unwrap();
+    for _ in 0..200 {
+        if !errors.all().is_empty() {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    assert!(
+        matches!(&errors.all()[..], [Error::Undelivered { records: 1, .. }]),
+        "{:?}",
+        errors.messages()
+    );
+    drop(client);
+    assert_eq!(spool_files(dir.path(), ".batch.json"), [KEY_A]);
+
+    // At the next start it goes through, with its key.
+    let up = MockTransport::new();
+    let _client = builder(&up, &errors).spool(dir.path()).build().unwrap();
+    assert!(up.wait_for_count(1, Duration::from_secs(10)));
+    assert!(KEY_A.contains(up.batches()[0].idempotency_key()));
+}
+
+#[test]
+fn one_client_per_spool_directory_and_crash_leftovers_are_cleaned() {
+    let dir = tempfile::tempdir().unwrap();
+    let leftover = dir.path().join("0000000000009-000000-x.batch.json.tmp");
+    fs::write(&leftover, b"{\"logs\":[").unwrap();
+    let mock = MockTransport::new();
+    let first = builder(&mock, &Errors::default())
+        .spool(dir.path())
+        .build()
+        .unwrap();
+    assert!(
+        !leftover.exists(),
+        "a writer's leftover from a crash is removed"
+    );
+    let second = builder(&mock, &Errors::default()).spool(dir.path()).build();
+    let err = second.unwrap_err().to_string();
+    assert!(
+        err.contains("spool") && err.contains("another client uses this spool directory"),
+        "{err}"
+    );
+    drop(first);
+    builder(&mock, &Errors::default())
+        .spool(dir.path())
+        .build()
+        .expect("free again once the first client is gone");
+}
+
+#[test]
+fn records_spilled_by_the_spool_policy_go_before_newer_ones() {
+    let dir = tempfile::tempdir().unwrap();
+    let mock = MockTransport::new();
+    mock.fail_next(1_000, Fault::Status(503));
+    let errors = Errors::default();
+    let client = builder(&mock, &errors)
+        .batch_size(5)
+        .max_in_flight(1)
+        .queue_capacity(20)
+        .overflow(OverflowPolicy::Spool)
+        .spool(dir.path())
+        .build()
+        .unwrap();
+    let mut accepted = Vec::new();
+    for i in 0..100 {
+        if client
+            .try_log(timber_core::LogEntry::new(
+                timber_core::Level::Info,
+                format!("m{i}"),
+            ))
+            .is_ok()
+        {
+            accepted.push(i);
+        }
+        if i % 20 == 0 {
+            std::thread::sleep(Duration::from_millis(5));
+        }
+    }
+    for _ in 0..500 {
+        if client.stats().spooled > 0 {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    assert!(client.stats().spooled > 0);
+    mock.clear_faults();
+    // The service is back: spooled and queued records go, oldest first.
+    client.flush().unwrap_or_else(|_| client.flush().unwrap());
+    for _ in 0..200 {
+        if mock.count() >= accepted.len() {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(10));
+        let _ = client.flush();
+    }
+    let got: Vec<u32> = mock
+        .records()
+        .iter()
+        .map(|r| r.message[1..].parse().unwrap())
+        .collect();
+    let mut sorted = got.clone();
+    sorted.sort();
+    assert_eq!(got, sorted, "oldest first");
+    assert_eq!(got.len(), accepted.len());
+}

@@ -61,6 +61,8 @@ struct State {
 struct Control {
     /// A flush or the interval wants every record below this sent now.
     drain_to: u64,
+    /// Flushes asked for so far (a paused spool tries again after one).
+    flushes: u64,
     /// Set by `close`: nothing more is accepted; the worker delivers until
     /// this deadline.
     closing: Option<Instant>,
@@ -326,6 +328,7 @@ impl Pipeline {
         let (tx, rx) = oneshot::channel();
         {
             let mut st = self.lock();
+            st.control.flushes += 1;
             let target = st.queue.entered();
             if st.watermark() >= target {
                 let _ = tx.send(Ok(()));

@@ -68,8 +68,13 @@ struct Worker<'a> {
     ready: VecDeque<Job>,
     /// Batches read back from the spool, sent before live ones.
     restoring: VecDeque<Job>,
-    /// Spool files to read back in this pass (listed at start and each interval).
+    /// Spool files to read back in this pass (listed at start and each
+    /// interval). They hold older records than the queue: live batches
+    /// wait until they are through.
     spool_files: VecDeque<PathBuf>,
+    /// A spooled batch failed for good: no more until the next interval or
+    /// flush (the count of flushes when it failed).
+    spool_paused: Option<u64>,
     /// Spool files delivered but not deleted: never sent again.
     delivered_files: HashSet<PathBuf>,
     next_tick: Instant,
@@ -103,6 +108,7 @@ impl<'a> Worker<'a> {
             ready: VecDeque::new(),
             restoring: VecDeque::new(),
             spool_files: VecDeque::new(),
+            spool_paused: None,
             delivered_files: HashSet::new(),
             next_tick: clock::after(p.config.flush_interval),
             linger: false,
@@ -130,6 +136,7 @@ impl<'a> Worker<'a> {
         if now >= self.next_tick {
             self.next_tick = clock::after(self.p.config.flush_interval);
             st.control.drain_to = st.queue.entered();
+            self.spool_paused = None;
             if st.control.closing.is_none() && self.spool_files.is_empty() {
                 self.list_spool();
             }
@@ -137,15 +144,27 @@ impl<'a> Worker<'a> {
         if std::mem::take(&mut st.control.spill_requested) {
             st = self.spill_queue(st);
         }
+        if self.spool_paused.is_some_and(|at| st.control.flushes > at) {
+            self.spool_paused = None;
+            self.list_spool();
+        }
         let closing = st.control.closing.is_some();
         let draining = closing || st.control.drain_to > st.watermark();
         let mut sent_full = false;
         while self.window.has_room() {
+            let spooled_first = !closing && self.held.is_empty();
             if let Some(job) = self.restoring.pop_front() {
                 self.window.send(job, false);
-            } else if !closing && self.held.is_empty() && !self.spool_files.is_empty() {
+            } else if spooled_first && (self.spool_paused.is_some() || !self.spool_files.is_empty())
+            {
+                let Some(path) = self
+                    .spool_files
+                    .pop_front()
+                    .filter(|_| self.spool_paused.is_none())
+                else {
+                    break;
+                };
                 drop(st);
-                let path = self.spool_files.pop_front().expect("a spool file");
                 self.restore(path);
                 st = self.p.lock();
                 continue;
@@ -171,7 +190,7 @@ impl<'a> Worker<'a> {
             busy = true;
         }
         // Write the next batch while the window is full.
-        if self.ready.is_empty() && self.spool_files.is_empty() {
+        if self.ready.is_empty() && self.spool_files.is_empty() && self.spool_paused.is_none() {
             if let Some(taken) = self.take(&mut st, draining) {
                 drop(st);
                 self.write(taken);
@@ -315,6 +334,7 @@ impl<'a> Worker<'a> {
             file.keep.set(true);
             self.restoring.clear();
             self.spool_files.clear();
+            self.spool_paused = Some(self.p.lock().control.flushes);
             return self.p.report(Error::Undelivered {
                 records: job.len(),
                 cause,
@@ -353,10 +373,7 @@ impl<'a> Worker<'a> {
         let queued = st.queue.take_all();
         let records = jobs.iter().map(|j| j.len() as u64).sum::<u64>() + queued.len() as u64;
         drop(st);
-        let batches = jobs
-            .into_iter()
-            .map(|job| Arc::try_unwrap(job.batch).unwrap_or_else(|shared| (*shared).clone()))
-            .collect();
+        let batches = jobs.into_iter().map(unshare).collect();
         let spooled = spill(self.p, batches, queued);
         let mut st = self.p.lock();
         if !st.control.abandoned {
@@ -384,7 +401,8 @@ impl<'a> Worker<'a> {
         .flatten()
         .min();
         st.control.worker_low = low.unwrap_or(u64::MAX);
-        let failing = self.window.is_troubled() || !self.held.is_empty();
+        let failing =
+            self.window.is_troubled() || !self.held.is_empty() || self.spool_paused.is_some();
         if failing != st.control.failing {
             st.control.failing = failing;
             self.p.room.notify_all();
@@ -416,6 +434,9 @@ impl<'a> Worker<'a> {
         let abandoned = st.control.abandoned;
         let dropped = st.queue.end_burst();
         drop(st);
+        if let Some(spool) = &self.p.spool {
+            spool.release();
+        }
         self.p.room.notify_all();
         if dropped > 0 {
             self.p.report(Error::Dropped {
@@ -432,13 +453,17 @@ impl<'a> Worker<'a> {
         }
     }
 
-    /// The overflow policy `Spool`: move the queue to disk so that callers
-    /// find room again (held batches stay: they go first).
-    fn spill_queue(&self, mut st: MutexGuard<'a, State>) -> MutexGuard<'a, State> {
+    /// The overflow policy `Spool`: move what waits (written batches, then
+    /// the queue, in order) to disk so that callers find room again. Held
+    /// batches stay: they are older than any spool file and go first; live
+    /// batches wait until the spool files are through.
+    fn spill_queue(&mut self, mut st: MutexGuard<'a, State>) -> MutexGuard<'a, State> {
         let queued = st.queue.take_all();
-        let n = queued.len() as u64;
         drop(st);
-        let spooled = spill(self.p, Vec::new(), queued);
+        let batches: Vec<Batch> = self.ready.drain(..).map(unshare).collect();
+        let n = batches.iter().map(|b| b.len() as u64).sum::<u64>() + queued.len() as u64;
+        let spooled = spill(self.p, batches, queued);
+        self.list_spool();
         let mut st = self.p.lock();
         st.accounts.spooled += spooled;
         st.accounts.dropped += n - spooled;
@@ -498,6 +523,11 @@ impl<'a> Worker<'a> {
             });
         }
     }
+}
+
+/// A job's batch, no longer shared with a delivery.
+fn unshare(job: Job) -> Batch {
+    Arc::try_unwrap(job.batch).unwrap_or_else(|shared| (*shared).clone())
 }
 
 fn lowest(jobs: &VecDeque<Job>) -> Option<u64> {
