@@ -360,3 +360,70 @@ fn records_spilled_by_the_spool_policy_go_before_newer_ones() {
     assert_eq!(got, sorted, "oldest first");
     assert_eq!(got.len(), accepted.len());
 }
+
+/// Makes `dir` refuse to delete its files (immutable as root, read-only
+/// otherwise) until dropped; `None` where that cannot be done.
+struct Undeletable(std::path::PathBuf);
+
+impl Undeletable {
+    fn new(dir: &Path) -> Option<Undeletable> {
+        let chattr = std::process::Command::new("chattr")
+            .arg("+i")
+            .arg(dir)
+            .status();
+        if !chattr.is_ok_and(|s| s.success()) {
+            use std::os::unix::fs::PermissionsExt;
+            fs::set_permissions(dir, fs::Permissions::from_mode(0o555)).ok()?;
+        }
+        let guard = Undeletable(dir.to_owned());
+        // Root ignores permissions: check that it really holds.
+        let probe = dir.join("probe");
+        if fs::write(&probe, b"x").is_ok() {
+            let _ = fs::remove_file(probe);
+            return None;
+        }
+        Some(guard)
+    }
+}
+
+impl Drop for Undeletable {
+    fn drop(&mut self) {
+        let _ = std::process::Command::new("chattr")
+            .arg("-i")
+            .arg(&self.0)
+            .status();
+        use std::os::unix::fs::PermissionsExt;
+        let _ = fs::set_permissions(&self.0, fs::Permissions::from_mode(0o755));
+    }
+}
+
+#[test]
+fn a_delivered_spool_file_that_cannot_be_deleted_is_reported_and_not_sent_again() {
+    let dir = tempfile::tempdir().unwrap();
+    spooled_file(dir.path(), KEY_A, &["once"]);
+    fs::write(dir.path().join(".lock"), b"").unwrap();
+    let Some(_undeletable) = Undeletable::new(dir.path()) else {
+        eprintln!("skipped: this machine cannot make a directory refuse deletions");
+        return;
+    };
+    let mock = MockTransport::new();
+    let errors = Errors::default();
+    let client = builder(&mock, &errors)
+        .flush_interval(Duration::from_millis(20))
+        .spool(dir.path())
+        .build()
+        .unwrap();
+    assert!(mock.wait_for_count(1, Duration::from_secs(10)));
+    // Many intervals later, it was not sent again.
+    std::thread::sleep(Duration::from_millis(300));
+    client.flush().unwrap();
+    assert_eq!(mock.attempts(), 1, "resent");
+    let stats = client.stats();
+    assert_eq!((stats.sent, stats.restored), (1, 1), "{stats:?}");
+    let reports = errors.messages();
+    assert_eq!(reports.len(), 1, "{reports:?}");
+    assert!(
+        reports[0].contains("was delivered but cannot be deleted"),
+        "{reports:?}"
+    );
+}

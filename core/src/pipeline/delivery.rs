@@ -235,9 +235,10 @@ impl Window {
     }
 
     /// Shutdown: from now on, the retries left of each batch share the
-    /// time left before `deadline`. Poll again to let them know.
-    pub(crate) fn hurry(&self, deadline: Instant) {
-        self.deadline.set(Some(deadline));
+    /// time left before `deadline`. True the first time: then poll again,
+    /// to let the batches waiting to retry know.
+    pub(crate) fn hurry(&self, deadline: Instant) -> bool {
+        self.deadline.replace(Some(deadline)).is_none()
     }
 
     /// Stops every delivery; returns their jobs (sent or not, their keys
@@ -470,7 +471,7 @@ mod tests {
             w.poll(&mut cx).is_empty(),
             "waiting an hour before its retry"
         );
-        w.hurry(Instant::now() + Duration::from_millis(200));
+        assert!(w.hurry(Instant::now() + Duration::from_millis(200)));
         let done = run(&mut w);
         assert!(done[0].1.is_err());
         assert!((2..=4).contains(&mock.attempts()), "{}", mock.attempts());

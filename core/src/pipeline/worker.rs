@@ -127,10 +127,13 @@ impl<'a> Worker<'a> {
         let now = Instant::now();
         let mut st = self.p.lock();
         if let Some(deadline) = st.control.closing {
-            self.window.hurry(deadline);
             if now >= deadline || self.giving_up.is_some() {
                 let cause = self.giving_up.take();
                 return self.give_up(st, cause);
+            }
+            if self.window.hurry(deadline) {
+                // The batches waiting to retry learn of the deadline when polled.
+                return Next::Again;
             }
         }
         if now >= self.next_tick {
