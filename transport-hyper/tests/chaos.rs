@@ -29,7 +29,7 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 use serde_json::json;
 use timber_core::{
     async_trait, Batch, Client, Endpoint, Error, Flow, Level, LogEntry, RawRequest, RetryPolicy,
-    Transport, TransportError,
+    Transport, TransportError, WeakClient,
 };
 use timber_ingest_server::{IngestServer, Misbehave, ServerConfig, TlsIdentity};
 use timber_transport_hyper::HyperTransport;
@@ -650,6 +650,8 @@ struct Tally {
     injected_429: u64,
     injected_delay: u64,
     injected_hangup: u64,
+    injected_stalled_body: u64,
+    injected_late_answer: u64,
     injected_before: u64,
     injected_after: u64,
     hit_500: u64,
@@ -851,12 +853,14 @@ fn verify(
     problems
 }
 
-/// Errors the client reported through `on_error`.
+/// Errors the client reported through `on_error`, and the client (weakly,
+/// so that the callback does not keep it alive).
 #[derive(Default)]
 struct Reports {
     undelivered: AtomicU64,
     queue_full: AtomicU64,
     other: Mutex<Vec<String>>,
+    client: Mutex<Option<WeakClient>>,
 }
 
 #[test]
@@ -924,13 +928,24 @@ fn every_record_is_stored_once_in_order_under_a_random_fault_schedule() {
         .queue_capacity(QUEUE)
         .shutdown_timeout(Duration::from_secs(5))
         .on_error(move |e| match e {
-            Error::Undelivered { .. } => drop(sink.undelivered.fetch_add(1, Ordering::Relaxed)),
-            Error::QueueFull { .. } => drop(sink.queue_full.fetch_add(1, Ordering::Relaxed)),
+            Error::Undelivered { .. } => {
+                sink.undelivered.fetch_add(1, Ordering::Relaxed);
+                // A callback that flushes: on the worker thread it returns
+                // at once rather than wait for the worker it runs on.
+                let client = lock(&sink.client).as_ref().and_then(WeakClient::upgrade);
+                if let Some(client) = client {
+                    let _ = client.flush_timeout(Duration::from_secs(1));
+                }
+            }
+            Error::QueueFull { .. } | Error::Dropped { .. } => {
+                sink.queue_full.fetch_add(1, Ordering::Relaxed);
+            }
             other => lock(&sink.other).push(other.to_string()),
         })
         .shared_transport(probe.clone() as Arc<dyn Transport>)
         .build()
         .expect("the client");
+    *lock(&reports.client) = Some(client.downgrade());
 
     let flows = Arc::new(Flows::default());
     let slots: Arc<Vec<FlowSlot>> = Arc::new(
@@ -982,7 +997,7 @@ fn every_record_is_stored_once_in_order_under_a_random_fault_schedule() {
             tally.restarts += 1;
             continue;
         }
-        match rng.below(11) {
+        match rng.below(13) {
             0..=2 => {
                 let n = 1 + rng.below(3);
                 server.misbehave(Misbehave::status(500).times(n as u32));
@@ -1005,6 +1020,16 @@ fn every_record_is_stored_once_in_order_under_a_random_fault_schedule() {
                 let n = 1 + rng.below(2);
                 proxy.arm_before(n as u32);
                 tally.injected_before += n;
+            }
+            11 => {
+                // Stored and answered 200, but the answer's body never ends.
+                server.misbehave(Misbehave::stall_body());
+                tally.injected_stalled_body += 1;
+            }
+            12 => {
+                // Stored, but answered after the client gave up: resent.
+                server.misbehave(Misbehave::delay_answer(DELAY));
+                tally.injected_late_answer += 1;
             }
             _ => {
                 let n = 1 + rng.below(2);
@@ -1080,7 +1105,8 @@ fn every_record_is_stored_once_in_order_under_a_random_fault_schedule() {
     );
     eprintln!(
         "faults injected/hit: 500 {}/{}, 429+Retry-After {}/{}, delay {:?} {}/{} (client timeouts), server hang-up {}/{}, \
-         reset before forwarding {}/{}, reset after forwarding {}/{}; idempotent duplicates absorbed {}; \
+         reset before forwarding {}/{}, reset after forwarding {}/{}, stalled answer body {}, late answer {}; \
+         idempotent duplicates absorbed {}; \
          proxy connections {} (refused while down {}), server connections {}",
         tally.injected_500,
         tally.hit_500,
@@ -1095,6 +1121,8 @@ fn every_record_is_stored_once_in_order_under_a_random_fault_schedule() {
         tally.hit_before,
         tally.injected_after,
         tally.hit_after,
+        tally.injected_stalled_body,
+        tally.injected_late_answer,
         tally.duplicates_absorbed,
         tally.proxy_connections,
         tally.proxy_refused,
