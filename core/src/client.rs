@@ -393,25 +393,37 @@ impl Client {
 
     /// Sends everything queued so far and waits for the outcome. A batch
     /// that fails every retry stays queued and its error is returned.
-    pub fn flush(&self) -> Result<(), Error> {
-        crate::block_on::block_on(self.inner.pipeline.flush())
+    /// Returns the client, so that calls chain:
+    ///
+    /// ```
+    /// # use timber_core::Client;
+    /// # use timber_transport_mock::MockTransport;
+    /// # let mock = MockTransport::new();
+    /// # let client = Client::builder().source("s").api_key("k").transport(mock.clone()).build()?;
+    /// client.info("one", (), None).flush()?.info("two", (), None).disconnect()?;
+    /// assert_eq!(mock.count(), 2);
+    /// # Ok::<(), timber_core::Error>(())
+    /// ```
+    pub fn flush(&self) -> Result<&Self, Error> {
+        crate::block_on::block_on(self.inner.pipeline.flush()).map(|()| self)
     }
 
     /// The async form of [`Client::flush`]: awaits without blocking the
     /// executor (safe on a current-thread runtime).
-    pub async fn flush_async(&self) -> Result<(), Error> {
-        self.inner.pipeline.flush().await
+    pub async fn flush_async(&self) -> Result<&Self, Error> {
+        self.inner.pipeline.flush().await.map(|()| self)
     }
 
     /// Flushes and stops the worker, within the shutdown timeout. Later
-    /// logging calls are refused with [`Error::Closed`].
-    pub fn disconnect(&self) -> Result<(), Error> {
-        crate::block_on::block_on(self.inner.pipeline.close())
+    /// logging calls are refused with [`Error::Closed`]. Returns the client
+    /// (for [`stats`](Self::stats), say) so that calls chain.
+    pub fn disconnect(&self) -> Result<&Self, Error> {
+        crate::block_on::block_on(self.inner.pipeline.close()).map(|()| self)
     }
 
     /// The async form of [`Client::disconnect`].
-    pub async fn disconnect_async(&self) -> Result<(), Error> {
-        self.inner.pipeline.close().await
+    pub async fn disconnect_async(&self) -> Result<&Self, Error> {
+        self.inner.pipeline.close().await.map(|()| self)
     }
 
     /// A guard that disconnects the client when it goes out of scope, even
