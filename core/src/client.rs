@@ -1,5 +1,6 @@
 //! The client handle: the logging API callers use.
 
+use std::backtrace::Backtrace;
 use std::fmt;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
@@ -11,15 +12,15 @@ use serde::Serialize;
 use serde_json::{Map, Value};
 
 use crate::encode::render_extra;
-use crate::pending::{Ids, Pending, Plain, NO_STEP};
+use crate::pending::{Ids, Pending, Plain, Traced, NO_STEP};
 use crate::pipeline::Pipeline;
 use crate::spool::Spool;
 use crate::validate::limits;
 use crate::validate::{check_message, check_tags};
 use crate::{
-    now_millis, validate, ClientBuilder, Config, ConfigError, Endpoint, Error, ErrorPayload, Flow,
-    IngestRawOptions, Level, LogEntry, LogOptions, LogRecord, RawFormat, RawRequest, Stats,
-    Transport, TransportError, ValidationError, Violation,
+    now_millis, validate, ClientBuilder, Config, ConfigError, Endpoint, Error, ErrorOrData,
+    ErrorPayload, Flow, IngestRawOptions, Level, LogEntry, LogOptions, LogRecord, RawFormat,
+    RawRequest, Stats, Transport, TransportError, ValidationError, Violation,
 };
 
 /// The logging client: a cheap `Clone + Send + Sync` handle.
@@ -173,21 +174,18 @@ impl Client {
         self
     }
 
-    /// Logs at error level, with data (`json!({..})`, a `Map`, `()`) or an
-    /// error value (`&err`), whose name, cause chain and message are extracted.
-    pub fn error(
+    /// Logs at error level, with an error value (`&err` of any
+    /// `std::error::Error`, a `Box<dyn Error>`, an `anyhow::Error` or
+    /// `eyre::Report` with their features), whose name, message, cause
+    /// chain and a backtrace are extracted, or with the same data as
+    /// [`info`](Self::info). See [`ErrorOrData`] for what each gives.
+    pub fn error<K>(
         &self,
         message: impl AsRef<str>,
-        error_or_data: impl Into<ErrorPayload>,
+        error_or_data: impl ErrorOrData<K>,
         options: impl Into<Option<LogOptions>>,
     ) -> &Self {
-        self.log_payload(
-            Level::Error,
-            message,
-            error_or_data.into(),
-            options.into(),
-            None,
-        );
+        error_or_data.emit(self, message.as_ref(), options.into(), None);
         self
     }
 
@@ -467,6 +465,7 @@ impl Client {
                 ErrorPayload::data(data),
                 Some(o),
                 flow,
+                None,
             ),
             o => self.log_plain(level, message.as_ref(), data, o.map(|o| o.tags), flow),
         }
@@ -493,8 +492,21 @@ impl Client {
             ErrorPayload::Data(map) if plain => {
                 self.log_plain(level, message, &map, options.map(|o| o.tags), flow)
             }
-            payload => self.log_full(level, message, payload, options, flow),
+            payload => self.log_full(level, message, payload, options, flow, None),
         }
+    }
+
+    /// An error value: its record carries a backtrace of this thread,
+    /// captured now (unresolved) when the client's setting asks for one.
+    pub(crate) fn log_error_value(
+        &self,
+        message: &str,
+        payload: ErrorPayload,
+        options: Option<LogOptions>,
+        flow: Option<&Flow>,
+    ) {
+        let backtrace = self.config().backtrace.capture();
+        self.log_full(Level::Error, message, payload, options, flow, backtrace);
     }
 
     /// A message with at most data and tags, the common case: its data and
@@ -546,6 +558,7 @@ impl Client {
         payload: ErrorPayload,
         options: Option<LogOptions>,
         flow: Option<&Flow>,
+        backtrace: Option<Backtrace>,
     ) {
         let mut record = self.stamp(level, message.to_owned(), now_millis());
         match payload {
@@ -569,7 +582,7 @@ impl Client {
             record.tags = options.tags;
             record.request_id = options.request_id;
         }
-        if let Err(e) = self.submit(record, flow) {
+        if let Err(e) = self.submit_traced(record, backtrace, flow) {
             self.report_refusal(e);
         }
     }
@@ -641,12 +654,27 @@ impl Client {
 
     /// Validates and queues; counts refusals.
     #[inline]
-    fn submit(&self, mut record: LogRecord, flow: Option<&Flow>) -> Result<(), Error> {
+    fn submit(&self, record: LogRecord, flow: Option<&Flow>) -> Result<(), Error> {
+        self.submit_traced(record, None, flow)
+    }
+
+    /// Validates and queues a record, with the backtrace the worker appends
+    /// to its error stack; counts refusals.
+    fn submit_traced(
+        &self,
+        mut record: LogRecord,
+        backtrace: Option<Backtrace>,
+        flow: Option<&Flow>,
+    ) -> Result<(), Error> {
         if let Some(flow) = flow {
             record.flow_id = Some(flow.shared_id());
         }
         self.check(validate(&record))?;
-        self.enqueue(Pending::Full(Box::new(record)), flow)
+        let pending = match backtrace {
+            None => Pending::Full(Box::new(record)),
+            Some(backtrace) => Pending::Traced(Box::new(Traced { record, backtrace })),
+        };
+        self.enqueue(pending, flow)
     }
 
     /// Counts a record refused by validation.

@@ -7,7 +7,8 @@ use std::time::Duration;
 use crate::spool::{Spool, SpoolConfig};
 use crate::validate::limits;
 use crate::{
-    ApiKey, Client, ConfigError, Environment, Error, Level, RawFormat, RetryPolicy, Transport,
+    ApiKey, BacktraceMode, Client, ConfigError, Environment, Error, Level, RawFormat, RetryPolicy,
+    Transport,
 };
 
 /// The public ingestion service.
@@ -79,6 +80,8 @@ pub struct Config {
     pub check_raw_bodies: bool,
     /// The on-disk spool, when enabled.
     pub spool: Option<SpoolConfig>,
+    /// When error records carry a backtrace.
+    pub backtrace: BacktraceMode,
 }
 
 impl fmt::Debug for Config {
@@ -100,6 +103,7 @@ impl fmt::Debug for Config {
             .field("overflow", &self.overflow)
             .field("shutdown_timeout", &self.shutdown_timeout)
             .field("spool", &self.spool)
+            .field("backtrace", &self.backtrace)
             .finish_non_exhaustive()
     }
 }
@@ -152,6 +156,7 @@ pub struct ClientBuilder {
     check_raw_bodies: bool,
     spool: Option<SpoolConfig>,
     transport: Option<Arc<dyn Transport>>,
+    backtrace: BacktraceMode,
 }
 
 impl Default for ClientBuilder {
@@ -177,6 +182,7 @@ impl Default for ClientBuilder {
             check_raw_bodies: true,
             spool: None,
             transport: None,
+            backtrace: BacktraceMode::Always,
         }
     }
 }
@@ -237,6 +243,9 @@ impl ClientBuilder {
         overflow: OverflowPolicy);
     setter!(/// Longest wait for delivery on disconnect or drop (default 5 s).
         shutdown_timeout: Duration);
+    setter!(/// When error records carry a backtrace (default: always; the caller
+        /// only captures it, the worker resolves it; see [`BacktraceMode`]).
+        backtrace: BacktraceMode);
 
     /// The ingestion service's base URL (default: the public service).
     pub fn base_url(mut self, url: impl Into<String>) -> Self {
@@ -379,6 +388,7 @@ impl ClientBuilder {
             raw_validator: self.raw_validator,
             check_raw_bodies: self.check_raw_bodies,
             spool: self.spool,
+            backtrace: self.backtrace,
         };
         Ok((config, transport))
     }

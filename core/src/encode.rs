@@ -11,10 +11,10 @@ use std::sync::Arc;
 use serde::Serialize;
 
 use crate::batch::write_record;
-use crate::pending::{Pending, Plain, NO_STEP};
+use crate::pending::{Pending, Plain, Traced, NO_STEP};
 use crate::spare;
 use crate::validate::limits;
-use crate::{Config, Environment, Error, ValidationError, Violation};
+use crate::{Config, Environment, Error, LogRecord, ValidationError, Violation};
 
 /// The configuration's fields, rendered once per client.
 pub(crate) struct Stamp {
@@ -60,19 +60,36 @@ impl Stamp {
                 let extra = plain.extra;
                 (!extra.is_empty() && extra.capacity() <= spare::KEEP_CAPACITY).then_some(extra)
             }
-            Pending::Full(mut record) => {
-                record.source.get_or_insert_with(|| self.source.clone());
-                record.environment.get_or_insert(self.environment);
-                if record.version.is_none() {
-                    record.version.clone_from(&self.version);
-                }
-                if record.dataset.is_none() {
-                    record.dataset.clone_from(&self.dataset);
-                }
-                write_record(out, &record);
+            Pending::Full(record) => {
+                self.write_full(out, *record);
+                None
+            }
+            Pending::Traced(traced) => {
+                let Traced {
+                    mut record,
+                    backtrace,
+                } = *traced;
+                // Symbols are resolved here, on the worker, not by the caller.
+                crate::backtrace::append(
+                    record.error_stack.get_or_insert_with(String::new),
+                    &backtrace,
+                );
+                self.write_full(out, record);
                 None
             }
         }
+    }
+
+    fn write_full(&self, out: &mut Vec<u8>, mut record: LogRecord) {
+        record.source.get_or_insert_with(|| self.source.clone());
+        record.environment.get_or_insert(self.environment);
+        if record.version.is_none() {
+            record.version.clone_from(&self.version);
+        }
+        if record.dataset.is_none() {
+            record.dataset.clone_from(&self.dataset);
+        }
+        write_record(out, &record);
     }
 
     fn write_plain(&self, out: &mut Vec<u8>, p: &Plain) {

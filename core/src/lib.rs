@@ -49,6 +49,7 @@
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
+mod backtrace;
 mod batch;
 mod block_on;
 mod client;
@@ -57,6 +58,7 @@ mod encode;
 mod entry;
 mod environment;
 mod error;
+mod error_arg;
 mod flow;
 #[cfg(any(feature = "tracing", feature = "log"))]
 mod integrations;
@@ -74,12 +76,14 @@ mod stats;
 mod transport;
 mod validate;
 
+pub use backtrace::BacktraceMode;
 pub use batch::Batch;
 pub use client::{Client, ShutdownGuard};
 pub use config::{ClientBuilder, Config, OnError, OverflowPolicy, RawValidator, DEFAULT_BASE_URL};
 pub use entry::{LogEntry, LogOptions};
 pub use environment::Environment;
 pub use error::{ConfigError, Error};
+pub use error_arg::{kinds, ErrorOrData};
 pub use flow::Flow;
 #[cfg(feature = "log")]
 pub use integrations::log_bridge::TimberLogger;

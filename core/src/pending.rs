@@ -1,5 +1,6 @@
 //! A record on its way through the queue.
 
+use std::backtrace::Backtrace;
 use std::sync::Arc;
 
 use compact_str::CompactString;
@@ -17,6 +18,14 @@ pub(crate) enum Pending {
     Plain(Plain),
     /// Boxed: the queue's slots stay the size of a plain message.
     Full(Box<LogRecord>),
+    /// An error record with a backtrace captured on the caller, resolved
+    /// and appended to its error stack by the worker when it writes the record.
+    Traced(Box<Traced>),
+}
+
+pub(crate) struct Traced {
+    pub(crate) record: LogRecord,
+    pub(crate) backtrace: Backtrace,
 }
 
 pub(crate) struct Plain {
@@ -47,6 +56,7 @@ impl Pending {
         match self {
             Pending::Plain(p) => p.step_index = index,
             Pending::Full(r) => r.step_index = Some(index),
+            Pending::Traced(t) => t.record.step_index = Some(index),
         }
     }
 }

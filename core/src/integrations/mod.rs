@@ -179,39 +179,17 @@ pub(crate) fn is_error_field(name: &str) -> bool {
     name == "error" || name == "err" || name.ends_with("_error") || name.ends_with(".error")
 }
 
-/// Guesses an error's type from its `Debug` text: derived `Debug` starts
-/// with the type (or variant) name, as in `ParseIntError { kind: .. }` or
-/// `Timeout(30)`. Anything else yields `None`.
-pub(crate) fn type_name_from_debug(debug: &str) -> Option<&str> {
-    let end = debug
-        .find(|c: char| !(c.is_ascii_alphanumeric() || c == '_' || c == ':'))
-        .unwrap_or(debug.len());
-    let (path, rest) = debug.split_at(end);
-    let name = path.rsplit("::").next().unwrap_or(path);
-    let well_formed = name.starts_with(|c: char| c.is_ascii_uppercase())
-        && !name.contains(':')
-        && (rest.is_empty() || rest.starts_with(" {") || rest.starts_with('('));
-    well_formed.then_some(name)
-}
-
 /// `errorName`/`errorStack` of an error value, with its cause chain.
 pub(crate) fn error_fields(error: &(dyn std::error::Error + 'static)) -> (String, String) {
-    // An io::Error's Debug shows its representation (`Os { .. }`), not its type.
-    let debug = format!("{error:?}");
-    let name = if error.is::<std::io::Error>() {
-        "Error"
-    } else {
-        type_name_from_debug(&debug).unwrap_or("Error")
-    };
-    match crate::ErrorPayload::from_error(error, name) {
+    match crate::ErrorPayload::from_erased(error, "Error") {
         crate::ErrorPayload::Error { name, stack, .. } => (name, stack),
-        _ => (name.to_owned(), error.to_string()),
+        _ => ("Error".to_owned(), error.to_string()),
     }
 }
 
 /// `errorName`/`errorStack` of an error known only by its text.
 pub(crate) fn error_fields_from_text(text: &str) -> (String, String) {
-    let name = type_name_from_debug(text).unwrap_or("Error");
+    let name = crate::payload::type_name_from_debug(text).unwrap_or("Error");
     (
         crate::validate::truncate_chars(name.to_owned(), crate::limits::ERROR_NAME),
         crate::validate::truncate_chars(text.to_owned(), crate::limits::ERROR_STACK),
@@ -237,21 +215,6 @@ mod tests {
         assert!(!none.matches("hyper"));
         none.add(String::new());
         assert!(!none.matches("anything"));
-    }
-
-    #[test]
-    fn type_names_come_from_derived_debug_only() {
-        assert_eq!(
-            type_name_from_debug("ParseIntError { kind: InvalidDigit }"),
-            Some("ParseIntError")
-        );
-        assert_eq!(type_name_from_debug("Timeout(30)"), Some("Timeout"));
-        assert_eq!(type_name_from_debug("Closed"), Some("Closed"));
-        assert_eq!(type_name_from_debug("my::Error { x: 1 }"), Some("Error"));
-        assert_eq!(type_name_from_debug("invalid digit found"), None);
-        assert_eq!(type_name_from_debug("Connection refused"), None);
-        assert_eq!(type_name_from_debug(""), None);
-        assert_eq!(type_name_from_debug("\"quoted\""), None);
     }
 
     #[test]
