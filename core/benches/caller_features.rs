@@ -9,8 +9,8 @@ use std::sync::Arc;
 use criterion::{criterion_group, criterion_main, Criterion};
 use serde_json::json;
 use timber_core::{
-    async_trait, BacktraceMode, Batch, Client, ClientBuilder, Endpoint, ErrorPayload, RawRequest,
-    Transport, TransportError,
+    async_trait, BacktraceMode, Batch, Client, ClientBuilder, Endpoint, ErrorPayload, Level,
+    RawRequest, Transport, TransportError,
 };
 
 /// Accepts everything at once, so the bench measures the SDK, not a network.
@@ -121,5 +121,57 @@ fn errors(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, errors);
+fn hooks(c: &mut Criterion) {
+    let mut group = c.benchmark_group("core_hooks");
+    let small = || json!({"user": "alice", "attempt": 3, "ok": true});
+    let cases: Vec<(&str, Client)> = vec![
+        // No hook at all: redaction turned off, nothing else configured.
+        (
+            "baseline_info_small_data_no_hooks",
+            builder().redact_keys(Vec::<String>::new()).build().unwrap(),
+        ),
+        // The default: redaction of DEFAULT_REDACTED_KEYS.
+        (
+            "info_small_data_default_redaction",
+            builder().build().unwrap(),
+        ),
+        (
+            "info_small_data_sampling_configured",
+            builder()
+                .redact_keys(Vec::<String>::new())
+                .sample_rate(Level::Debug, 0.5)
+                .build()
+                .unwrap(),
+        ),
+        (
+            "info_small_data_before_send",
+            builder()
+                .redact_keys(Vec::<String>::new())
+                .before_send(Some)
+                .build()
+                .unwrap(),
+        ),
+    ];
+    for (id, client) in &cases {
+        group.bench_function(*id, |b| {
+            b.iter(|| client.info(black_box("message"), small(), None))
+        });
+        finish(client);
+    }
+    let no_hooks = &cases[0].1;
+    group.bench_function("info_message_no_hooks", |b| {
+        b.iter(|| no_hooks.info(black_box("message"), (), None))
+    });
+    let default = &cases[1].1;
+    group.bench_function("info_message_default_redaction", |b| {
+        b.iter(|| default.info(black_box("message"), (), None))
+    });
+    let sampled_out = builder().sample_rate(Level::Info, 0.0).build().unwrap();
+    group.bench_function("info_small_data_sampled_out", |b| {
+        b.iter(|| sampled_out.info(black_box("message"), small(), None))
+    });
+    group.finish();
+}
+
+criterion_group!(benches, errors, hooks);
 criterion_main!(benches);

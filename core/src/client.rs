@@ -455,7 +455,7 @@ impl Client {
         options: Option<LogOptions>,
         flow: Option<&Flow>,
     ) {
-        if !self.should_log(level) {
+        if !self.admits(level) {
             return;
         }
         match options {
@@ -480,7 +480,7 @@ impl Client {
         options: Option<LogOptions>,
         flow: Option<&Flow>,
     ) {
-        if !self.should_log(level) {
+        if !self.admits(level) {
             return;
         }
         let message = message.as_ref();
@@ -496,8 +496,17 @@ impl Client {
         }
     }
 
-    /// An error value: its record carries a backtrace of this thread,
-    /// captured now (unresolved) when the client's setting asks for one.
+    /// Whether a record of this level is to be logged: it passes
+    /// `min_level` and sampling keeps it (one random draw per record: call
+    /// once, where the record enters the client).
+    #[inline]
+    pub(crate) fn admits(&self, level: Level) -> bool {
+        self.should_log(level) && self.config().hooks.sampled_in(level)
+    }
+
+    /// An error value (already admitted): its record carries a backtrace
+    /// of this thread, captured now (unresolved) when the client's setting
+    /// asks for one.
     pub(crate) fn log_error_value(
         &self,
         message: &str,
@@ -522,11 +531,21 @@ impl Client {
         flow: Option<&Flow>,
     ) {
         let tags = tags.unwrap_or_default();
+        let hooks = &self.config().hooks;
+        if hooks.before_send.is_some() {
+            // The hook sees whole records.
+            let options = LogOptions {
+                tags,
+                request_id: None,
+            };
+            let payload = ErrorPayload::data(data);
+            return self.log_full(level, message, payload, Some(options), flow, None);
+        }
         // The ids were checked when set, the flow id when the flow began.
         let extra = check_message(message)
             .and_then(|()| check_tags(&tags))
             .map_err(Error::Validation)
-            .and_then(|()| render_extra(data, &tags));
+            .and_then(|()| render_extra(data, &tags, hooks.redactor.as_deref()));
         let extra = match extra {
             Ok(extra) => extra,
             Err(e) => return self.refuse(e),
@@ -596,7 +615,7 @@ impl Client {
     }
 
     pub(crate) fn submit_entry(&self, entry: LogEntry, flow: Option<&Flow>) -> Result<(), Error> {
-        if !self.should_log(entry.level) {
+        if !self.admits(entry.level) {
             return Ok(());
         }
         let mut record = self.stamp(
@@ -668,6 +687,14 @@ impl Client {
     ) -> Result<(), Error> {
         if let Some(flow) = flow {
             record.flow_id = Some(flow.shared_id());
+        }
+        let hooks = &self.config().hooks;
+        if hooks.before_send.is_some() || hooks.redactor.is_some() {
+            record = match hooks.apply(record) {
+                Ok(Some(record)) => record,
+                Ok(None) => return Ok(()),
+                Err(reason) => return Err(Error::InvalidData(reason.to_owned())),
+            };
         }
         self.check(validate(&record))?;
         let pending = match backtrace {

@@ -4,11 +4,12 @@ use std::fmt;
 use std::sync::Arc;
 use std::time::Duration;
 
+use crate::hooks::HookSettings;
 use crate::spool::{Spool, SpoolConfig};
 use crate::validate::limits;
 use crate::{
-    ApiKey, BacktraceMode, Client, ConfigError, Environment, Error, Level, RawFormat, RetryPolicy,
-    Transport,
+    ApiKey, BacktraceMode, Client, ConfigError, Environment, Error, Hooks, Level, RawFormat,
+    RetryPolicy, Transport,
 };
 
 /// The public ingestion service.
@@ -82,6 +83,8 @@ pub struct Config {
     pub spool: Option<SpoolConfig>,
     /// When error records carry a backtrace.
     pub backtrace: BacktraceMode,
+    /// Sampling, `before_send` and redaction.
+    pub hooks: Hooks,
 }
 
 impl fmt::Debug for Config {
@@ -104,6 +107,7 @@ impl fmt::Debug for Config {
             .field("shutdown_timeout", &self.shutdown_timeout)
             .field("spool", &self.spool)
             .field("backtrace", &self.backtrace)
+            .field("hooks", &self.hooks)
             .finish_non_exhaustive()
     }
 }
@@ -157,6 +161,7 @@ pub struct ClientBuilder {
     spool: Option<SpoolConfig>,
     transport: Option<Arc<dyn Transport>>,
     backtrace: BacktraceMode,
+    pub(crate) hooks: HookSettings,
 }
 
 impl Default for ClientBuilder {
@@ -183,6 +188,7 @@ impl Default for ClientBuilder {
             spool: None,
             transport: None,
             backtrace: BacktraceMode::Always,
+            hooks: HookSettings::default(),
         }
     }
 }
@@ -389,6 +395,7 @@ impl ClientBuilder {
             check_raw_bodies: self.check_raw_bodies,
             spool: self.spool,
             backtrace: self.backtrace,
+            hooks: self.hooks.build()?,
         };
         Ok((config, transport))
     }

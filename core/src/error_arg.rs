@@ -146,7 +146,7 @@ impl<E: StdError + 'static> Emit<kinds::Concrete> for &E {
         options: Option<LogOptions>,
         flow: Option<&Flow>,
     ) {
-        if client.should_log(Level::Error) {
+        if client.admits(Level::Error) {
             let payload = ErrorPayload::from_error(self, std::any::type_name::<E>());
             emit_error(client, message, payload, options, flow);
         }
@@ -157,7 +157,7 @@ macro_rules! erased {
     ($kind:ident: $($ty:ty),* $(,)?) => {
         $(impl Emit<kinds::$kind> for $ty {
             fn emit(self, client: &Client, message: &str, options: Option<LogOptions>, flow: Option<&Flow>) {
-                if client.should_log(Level::Error) {
+                if client.admits(Level::Error) {
                     let payload = ErrorPayload::from_erased(&*self, "Error");
                     emit_error(client, message, payload, options, flow);
                 }
@@ -221,7 +221,7 @@ impl Emit<kinds::Payload> for ErrorPayload {
     ) {
         match self {
             payload @ ErrorPayload::Error { .. } => {
-                if client.should_log(Level::Error) {
+                if client.admits(Level::Error) {
                     emit_error(client, message, payload, options, flow);
                 }
             }
@@ -250,7 +250,7 @@ impl Emit<kinds::Anyhow> for &anyhow::Error {
         options: Option<LogOptions>,
         flow: Option<&Flow>,
     ) {
-        if client.should_log(Level::Error) {
+        if client.admits(Level::Error) {
             let payload = chain_payload(self.as_ref(), self.root_cause(), "anyhow::Error");
             emit_error(client, message, payload, options, flow);
         }
@@ -279,7 +279,7 @@ impl Emit<kinds::Eyre> for &eyre::Report {
         options: Option<LogOptions>,
         flow: Option<&Flow>,
     ) {
-        if client.should_log(Level::Error) {
+        if client.admits(Level::Error) {
             let payload = chain_payload(self.as_ref(), self.root_cause(), "eyre::Report");
             emit_error(client, message, payload, options, flow);
         }

@@ -60,6 +60,7 @@ mod environment;
 mod error;
 mod error_arg;
 mod flow;
+mod hooks;
 #[cfg(any(feature = "tracing", feature = "log"))]
 mod integrations;
 mod level;
@@ -68,6 +69,7 @@ mod pending;
 mod pipeline;
 mod raw;
 mod record;
+mod redact;
 mod retry;
 mod secret;
 mod spare;
@@ -85,6 +87,7 @@ pub use environment::Environment;
 pub use error::{ConfigError, Error};
 pub use error_arg::{kinds, ErrorOrData};
 pub use flow::Flow;
+pub use hooks::{BeforeSend, Hooks};
 #[cfg(feature = "log")]
 pub use integrations::log_bridge::TimberLogger;
 #[cfg(feature = "tracing")]
@@ -95,6 +98,7 @@ pub use level::{Level, UnknownName};
 pub use payload::ErrorPayload;
 pub use raw::{IngestRawOptions, RawFormat};
 pub use record::{logs_body, now_millis, LogRecord};
+pub use redact::{DEFAULT_REDACTED_KEYS, REDACTED};
 pub use retry::RetryPolicy;
 pub use secret::ApiKey;
 pub use spool::SpoolConfig;
