@@ -69,6 +69,16 @@ struct Inner {
     worker: ThreadId,
 }
 
+/// A client handle that does not keep the client alive.
+#[derive(Clone)]
+pub(crate) struct WeakClient(std::sync::Weak<Inner>);
+
+impl WeakClient {
+    pub(crate) fn upgrade(&self) -> Option<Client> {
+        self.0.upgrade().map(|inner| Client { inner })
+    }
+}
+
 impl Drop for Inner {
     fn drop(&mut self) {
         let close = self.pipeline.close();
@@ -123,6 +133,10 @@ impl Client {
                 worker,
             }),
         })
+    }
+
+    pub(crate) fn downgrade(&self) -> WeakClient {
+        WeakClient(Arc::downgrade(&self.inner))
     }
 
     /// The configuration the client was built with.
@@ -679,7 +693,7 @@ impl Client {
 
     /// Validates and queues a record, with the backtrace the worker appends
     /// to its error stack; counts refusals.
-    fn submit_traced(
+    pub(crate) fn submit_traced(
         &self,
         mut record: LogRecord,
         backtrace: Option<Backtrace>,

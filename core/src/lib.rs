@@ -64,6 +64,7 @@ mod hooks;
 #[cfg(any(feature = "tracing", feature = "log"))]
 mod integrations;
 mod level;
+mod panic_hook;
 mod payload;
 mod pending;
 mod pipeline;
