@@ -583,6 +583,35 @@ impl Client {
         }
     }
 
+    /// A plain record whose data (and tags) a bridge already rendered as
+    /// JSON members (`,"data":{..}`), with a valid message; already admitted.
+    #[cfg_attr(not(feature = "tracing"), allow(dead_code))]
+    pub(crate) fn log_rendered(
+        &self,
+        level: Level,
+        message: CompactString,
+        extra: Vec<u8>,
+        flow: Option<&Flow>,
+    ) {
+        let ids = self
+            .inner
+            .has_defaults
+            .load(Ordering::Acquire)
+            .then(|| self.inner.defaults.load_full());
+        let pending = Pending::Plain(Plain {
+            level,
+            message,
+            timestamp: now_millis(),
+            ids,
+            flow_id: flow.map(Flow::shared_id),
+            extra,
+            step_index: NO_STEP,
+        });
+        if let Err(e) = self.enqueue(pending, flow) {
+            self.report_refusal(e);
+        }
+    }
+
     /// Any other record: built whole here, validated, queued boxed.
     fn log_full(
         &self,
@@ -632,6 +661,24 @@ impl Client {
         if !self.admits(entry.level) {
             return Ok(());
         }
+        self.submit_admitted(entry, flow)
+    }
+
+    /// Logs an entry already admitted (by `min_level` and sampling);
+    /// invalid input goes to `on_error`.
+    #[cfg_attr(not(feature = "tracing"), allow(dead_code))]
+    pub(crate) fn log_admitted(&self, entry: LogEntry, flow: Option<&Flow>) {
+        if let Err(e) = self.submit_admitted(entry, flow) {
+            self.report_refusal(e);
+        }
+    }
+
+    /// Queues an entry already admitted (by `min_level` and sampling).
+    pub(crate) fn submit_admitted(
+        &self,
+        entry: LogEntry,
+        flow: Option<&Flow>,
+    ) -> Result<(), Error> {
         let mut record = self.stamp(
             entry.level,
             entry.message,

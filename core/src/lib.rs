@@ -92,7 +92,7 @@ pub use hooks::{BeforeSend, Hooks};
 #[cfg(feature = "log")]
 pub use integrations::log_bridge::TimberLogger;
 #[cfg(feature = "tracing")]
-pub use integrations::tracing_layer::TimberLayer;
+pub use integrations::tracing_layer::{TimberFilter, TimberLayer};
 #[cfg(any(feature = "tracing", feature = "log"))]
 pub use integrations::DEFAULT_IGNORED_TARGETS;
 pub use level::{Level, UnknownName};

@@ -9,8 +9,11 @@
 use std::cell::Cell;
 use std::thread;
 
-use serde_json::{Map, Number, Value};
+#[cfg(feature = "log")]
+use serde_json::{Number, Value};
 
+#[cfg(feature = "tracing")]
+mod json;
 #[cfg(feature = "log")]
 pub(crate) mod log_bridge;
 #[cfg(feature = "tracing")]
@@ -137,16 +140,6 @@ fn target_matches(entry: &str, target: &str) -> bool {
 pub(crate) const TARGET_KEY: &str = "target";
 pub(crate) const MODULE_KEY: &str = "module";
 
-/// Adds the origin of a record to its data, unless a field already took the key.
-pub(crate) fn add_origin(data: &mut Map<String, Value>, target: &str, module: Option<&str>) {
-    data.entry(TARGET_KEY)
-        .or_insert_with(|| Value::String(target.to_owned()));
-    if let Some(module) = module {
-        data.entry(MODULE_KEY)
-            .or_insert_with(|| Value::String(module.to_owned()));
-    }
-}
-
 /// A message the service accepts: never empty, never over the limit.
 pub(crate) fn message_or(message: String, fallback: &str) -> String {
     let message = if message.is_empty() {
@@ -158,12 +151,14 @@ pub(crate) fn message_or(message: String, fallback: &str) -> String {
 }
 
 /// A JSON number, or the text of a float JSON cannot hold (NaN, infinities).
+#[cfg(feature = "log")]
 pub(crate) fn f64_value(v: f64) -> Value {
     Number::from_f64(v).map_or_else(|| Value::String(v.to_string()), Value::Number)
 }
 
 /// A JSON number when it fits 64 bits, else its decimal text (JSON readers
 /// commonly lose precision beyond that).
+#[cfg(feature = "log")]
 pub(crate) fn i128_value(v: i128) -> Value {
     if let Ok(v) = i64::try_from(v) {
         Value::from(v)
@@ -175,6 +170,7 @@ pub(crate) fn i128_value(v: i128) -> Value {
 }
 
 /// Whether a field carrying text is meant as an error (`error = %err`).
+#[cfg(feature = "tracing")]
 pub(crate) fn is_error_field(name: &str) -> bool {
     name == "error" || name == "err" || name.ends_with("_error") || name.ends_with(".error")
 }
@@ -188,6 +184,7 @@ pub(crate) fn error_fields(error: &(dyn std::error::Error + 'static)) -> (String
 }
 
 /// `errorName`/`errorStack` of an error known only by its text.
+#[cfg(feature = "tracing")]
 pub(crate) fn error_fields_from_text(text: &str) -> (String, String) {
     let name = crate::payload::type_name_from_debug(text).unwrap_or("Error");
     (
@@ -239,6 +236,7 @@ mod tests {
     }
 
     #[test]
+    #[cfg(feature = "log")]
     fn odd_numbers_are_kept_as_text() {
         assert_eq!(f64_value(1.5), Value::from(1.5));
         assert_eq!(f64_value(f64::NAN), Value::from("NaN"));
