@@ -21,8 +21,10 @@ use serde_json::json;
 use timber_core::{
     async_trait, Batch, Client, Endpoint, Level, RawRequest, TimberLayer, Transport, TransportError,
 };
+use tracing::level_filters::LevelFilter;
 use tracing::Dispatch;
 use tracing_subscriber::layer::SubscriberExt;
+use tracing_subscriber::Layer as _;
 
 /// Accepts everything at once, so the bench measures the SDK, not a network.
 #[derive(Clone, Default)]
@@ -110,6 +112,26 @@ fn caller(c: &mut Criterion) {
     drop(dispatch);
     finish(&timber);
 
+    // The same, as a per-layer filter (the form to use beside `fmt`).
+    let filtered = client(Level::Debug);
+    let dispatch = Dispatch::new(
+        tracing_subscriber::registry().with(TimberLayer::new(filtered.clone()).filtered()),
+    );
+    tracing::dispatcher::with_default(&dispatch, || {
+        group.bench_function("timber_layer_filtered_info_3_fields", |b| {
+            b.iter(|| {
+                tracing::info!(
+                    status = black_box(200),
+                    route = "/v1/orders",
+                    cached = true,
+                    "request served"
+                )
+            })
+        });
+    });
+    drop(dispatch);
+    finish(&filtered);
+
     // OpenTelemetry's bridge into its SDK's batch processor (a queue and a
     // thread, as the client has), with room for every event of the run.
     let exported = Arc::new(AtomicU64::new(0));
@@ -158,6 +180,23 @@ fn disabled(c: &mut Criterion) {
         group.bench_function("timber_layer_trace_below_min_level", |b| {
             b.iter(|| tracing::trace!(status = black_box(200), "skipped"))
         });
+    });
+    drop(dispatch);
+    // Beside a console layer at INFO, as a per-layer filter.
+    let dispatch = Dispatch::new(
+        tracing_subscriber::registry()
+            .with(
+                tracing_subscriber::fmt::layer()
+                    .with_writer(std::io::sink)
+                    .with_filter(LevelFilter::INFO),
+            )
+            .with(TimberLayer::new(client.clone()).filtered()),
+    );
+    tracing::dispatcher::with_default(&dispatch, || {
+        group.bench_function(
+            "timber_layer_filtered_beside_fmt_trace_below_min_level",
+            |b| b.iter(|| tracing::trace!(status = black_box(200), "skipped too")),
+        );
     });
     drop(dispatch);
     finish(&client);
