@@ -25,9 +25,21 @@
 //!
 //! Two optional features bridge the logging ecosystems into a [`Client`]:
 //! `tracing` adds `TimberLayer`, a `tracing_subscriber::Layer` (span fields,
-//! flows from `flow = "name"` spans, errors), and `log` adds `TimberLogger`,
-//! a `log::Log` with `init`/`try_init`. Neither blocks the caller, and
-//! neither loops back when the SDK or its HTTP stack logs.
+//! flows from `flow = "name"` spans, errors; callsites it does not want are
+//! disabled, alone or as a per-layer filter beside `fmt`), and `log` adds
+//! `TimberLogger`, a `log::Log` with `init`/`try_init`. Neither blocks the
+//! caller, and neither loops back when the SDK or its HTTP stack logs. Two
+//! more let [`Client::error`] take `anyhow::Error` (`anyhow`) and
+//! `eyre::Report` (`eyre`) as they are.
+//!
+//! Between a logging call and the queue, a record can be sampled
+//! ([`ClientBuilder::sample_rate`]), edited or dropped
+//! ([`ClientBuilder::before_send`]) and redacted
+//! ([`ClientBuilder::redact_keys`], on by default with
+//! [`DEFAULT_REDACTED_KEYS`]); see [`Hooks`]. Error records carry a
+//! backtrace captured on the calling thread and resolved on the worker
+//! ([`BacktraceMode`]), and [`Client::install_panic_hook`] turns panics
+//! into error records.
 //!
 //! ```
 //! use serde_json::json;

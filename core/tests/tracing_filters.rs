@@ -327,3 +327,37 @@ fn odd_text_and_numbers_survive_the_direct_writer() {
     assert_eq!(records[1].data.as_ref().unwrap()["empty"], json!(""));
     assert_eq!(client.stats().invalid, 0);
 }
+
+#[test]
+fn a_layer_event_is_the_record_the_native_call_makes() {
+    let mock = MockTransport::new();
+    let client = builder(&mock).build().unwrap();
+    client.info(
+        "request served",
+        json!({"status": 200, "route": "/v1/orders", "cached": true}),
+        None,
+    );
+    let layer =
+        Dispatch::new(tracing_subscriber::registry().with(TimberLayer::new(client.clone())));
+    tracing::dispatcher::with_default(&layer, || {
+        tracing::info!(
+            status = 200,
+            route = "/v1/orders",
+            cached = true,
+            "request served"
+        );
+    });
+    client.flush().unwrap();
+    let mut records = mock.records();
+    assert_eq!(records.len(), 2);
+    for record in &mut records {
+        record.timestamp = None;
+    }
+    assert_eq!(records[0], records[1]);
+    // No origin added: the same bytes on the wire.
+    let sizes: Vec<usize> = records
+        .iter()
+        .map(|r| serde_json::to_vec(r).unwrap().len())
+        .collect();
+    assert_eq!(sizes[0], sizes[1]);
+}

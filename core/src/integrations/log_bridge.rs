@@ -28,11 +28,11 @@ use crate::{Client, Level, LogEntry};
 /// **With `tracing`.** `log` has one global logger. When the program also
 /// uses `tracing`, `tracing_subscriber`'s `init()` installs `tracing-log`'s
 /// `LogTracer` as that logger, which hands `log` records on to `tracing`
-/// without their key-values (`tracing-log` 0.2): a [`TimberLayer`](crate::TimberLayer)
+/// without their key-values (`tracing-log` 0.2): a `TimberLayer`
 /// then gets their message but not their data. To keep them, install the
 /// subscriber with `set_global_default` (or `try_init` with
 /// `tracing-subscriber`'s `tracing-log` feature off) and this logger with
-/// [`forward_to_tracing`](Self::forward_to_tracing) (feature `tracing`):
+/// `forward_to_tracing` (feature `tracing`):
 /// it logs each record through the client with its key-values, and hands it
 /// on to `tracing` as `LogTracer` would, for the other layers (the layer of
 /// the same client skips those, so nothing is logged twice).
@@ -61,14 +61,14 @@ use crate::{Client, Level, LogEntry};
 /// assert_eq!((data["status"].as_u64(), data["target"].as_str()), (Some(200), Some("api::http")));
 /// # Ok::<(), timber_core::Error>(())
 /// ```
-#[derive(Debug)]
+#[derive(Clone, Debug)]
 pub struct TimberLogger {
     client: Client,
     ignored: IgnoredTargets,
     with_target: bool,
     with_module: bool,
     #[cfg(feature = "tracing")]
-    tracer: Option<tracing_log::LogTracer>,
+    tracer: Option<std::sync::Arc<tracing_log::LogTracer>>,
 }
 
 impl TimberLogger {
@@ -127,7 +127,7 @@ impl TimberLogger {
     /// ```
     #[cfg(feature = "tracing")]
     pub fn forward_to_tracing(mut self, yes: bool) -> Self {
-        self.tracer = yes.then(tracing_log::LogTracer::new);
+        self.tracer = yes.then(|| std::sync::Arc::new(tracing_log::LogTracer::new()));
         self
     }
 
