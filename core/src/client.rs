@@ -1,5 +1,6 @@
 //! The client handle: the logging API callers use.
 
+use std::backtrace::Backtrace;
 use std::fmt;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
@@ -12,15 +13,15 @@ use serde::Serialize;
 use serde_json::{Map, Value};
 
 use crate::encode::render_extra;
-use crate::pending::{Ids, Pending, Plain, NO_STEP};
+use crate::pending::{Ids, Pending, Plain, Traced, NO_STEP};
 use crate::pipeline::Pipeline;
 use crate::spool::Spool;
 use crate::validate::limits;
 use crate::validate::{check_message, check_tags};
 use crate::{
-    now_millis, validate, ClientBuilder, Config, ConfigError, Endpoint, Error, ErrorPayload, Flow,
-    IngestRawOptions, Level, LogEntry, LogOptions, LogRecord, RawFormat, RawRequest, Stats,
-    Transport, TransportError, ValidationError, Violation,
+    now_millis, validate, ClientBuilder, Config, ConfigError, Endpoint, Error, ErrorOrData,
+    ErrorPayload, Flow, IngestRawOptions, Level, LogEntry, LogOptions, LogRecord, RawFormat,
+    RawRequest, Stats, Transport, TransportError, ValidationError, Violation,
 };
 
 /// The logging client: a cheap `Clone + Send + Sync` handle.
@@ -196,21 +197,18 @@ impl Client {
         self
     }
 
-    /// Logs at error level, with data (`json!({..})`, a `Map`, `()`) or an
-    /// error value (`&err`), whose name, cause chain and message are extracted.
-    pub fn error(
+    /// Logs at error level, with an error value (`&err` of any
+    /// `std::error::Error`, a `Box<dyn Error>`, an `anyhow::Error` or
+    /// `eyre::Report` with their features), whose name, message, cause
+    /// chain and a backtrace are extracted, or with the same data as
+    /// [`info`](Self::info). See [`ErrorOrData`] for what each gives.
+    pub fn error<K>(
         &self,
         message: impl AsRef<str>,
-        error_or_data: impl Into<ErrorPayload>,
+        error_or_data: impl ErrorOrData<K>,
         options: impl Into<Option<LogOptions>>,
     ) -> &Self {
-        self.log_payload(
-            Level::Error,
-            message,
-            error_or_data.into(),
-            options.into(),
-            None,
-        );
+        error_or_data.emit(self, message.as_ref(), options.into(), None);
         self
     }
 
@@ -409,14 +407,25 @@ impl Client {
 
     /// Sends everything queued so far and waits for the outcome. A batch
     /// that fails every retry stays queued and its error is returned.
-    pub fn flush(&self) -> Result<(), Error> {
+    /// Returns the client, so that calls chain:
+    ///
+    /// ```
+    /// # use timber_core::Client;
+    /// # use timber_transport_mock::MockTransport;
+    /// # let mock = MockTransport::new();
+    /// # let client = Client::builder().source("s").api_key("k").transport(mock.clone()).build()?;
+    /// client.info("one", (), None).flush()?.info("two", (), None).disconnect()?;
+    /// assert_eq!(mock.count(), 2);
+    /// # Ok::<(), timber_core::Error>(())
+    /// ```
+    pub fn flush(&self) -> Result<&Self, Error> {
         self.flush_timeout(crate::clock::LONGEST)
     }
 
     /// [`flush`](Self::flush), waiting at most `timeout`: then
     /// [`Error::Timeout`], and delivery goes on in the background. From
     /// `on_error` on the worker thread it does not wait at all.
-    pub fn flush_timeout(&self, timeout: Duration) -> Result<(), Error> {
+    pub fn flush_timeout(&self, timeout: Duration) -> Result<&Self, Error> {
         let flush = self.inner.pipeline.flush();
         if self.on_worker_thread() {
             return Err(Error::Timeout {
@@ -424,7 +433,9 @@ impl Client {
             });
         }
         let flush = crate::clock::timeout(timeout, flush);
-        crate::block_on::block_on(flush).unwrap_or(Err(Error::Timeout { after: timeout }))
+        crate::block_on::block_on(flush)
+            .unwrap_or(Err(Error::Timeout { after: timeout }))
+            .map(|()| self)
     }
 
     /// Whether this is the client's worker thread (a callback runs there):
@@ -435,12 +446,13 @@ impl Client {
 
     /// The async form of [`Client::flush`]: awaits without blocking the
     /// executor (safe on a current-thread runtime).
-    pub async fn flush_async(&self) -> Result<(), Error> {
-        self.inner.pipeline.flush().await
+    pub async fn flush_async(&self) -> Result<&Self, Error> {
+        self.inner.pipeline.flush().await.map(|()| self)
     }
 
     /// Flushes and stops the worker, within the shutdown timeout. Later
-    /// logging calls are refused with [`Error::Closed`].
+    /// logging calls are refused with [`Error::Closed`]. Returns the client
+    /// (for [`stats`](Self::stats), say) so that calls chain.
     ///
     /// What it guarantees with the defaults: within `shutdown_timeout` (5 s),
     /// every queued record is sent, each batch keeping its retries with the
@@ -449,27 +461,27 @@ impl Client {
     /// delivered by then goes to the spool if one is configured (sent first
     /// at the next start); otherwise it is counted lost and returned as
     /// [`Error::Lost`] (also reported to `on_error`, once, with the total).
-    pub fn disconnect(&self) -> Result<(), Error> {
+    pub fn disconnect(&self) -> Result<&Self, Error> {
         self.disconnect_timeout(self.config().shutdown_timeout)
     }
 
     /// [`disconnect`](Self::disconnect) within `timeout` instead of the
     /// configured shutdown timeout. From `on_error` on the worker thread it
     /// starts the shutdown and returns [`Error::Timeout`] at once.
-    pub fn disconnect_timeout(&self, timeout: Duration) -> Result<(), Error> {
+    pub fn disconnect_timeout(&self, timeout: Duration) -> Result<&Self, Error> {
         let close = self.inner.pipeline.close(timeout);
         if self.on_worker_thread() {
             return Err(Error::Timeout {
                 after: Duration::ZERO,
             });
         }
-        crate::block_on::block_on(close)
+        crate::block_on::block_on(close).map(|()| self)
     }
 
     /// The async form of [`Client::disconnect`].
-    pub async fn disconnect_async(&self) -> Result<(), Error> {
+    pub async fn disconnect_async(&self) -> Result<&Self, Error> {
         let timeout = self.config().shutdown_timeout;
-        self.inner.pipeline.close(timeout).await
+        self.inner.pipeline.close(timeout).await.map(|()| self)
     }
 
     /// A handle that does not keep the client alive: for `on_error` and
@@ -523,7 +535,7 @@ impl Client {
         options: Option<LogOptions>,
         flow: Option<&Flow>,
     ) {
-        if !self.should_log(level) {
+        if !self.admits(level) {
             return;
         }
         match options {
@@ -533,6 +545,7 @@ impl Client {
                 ErrorPayload::data(data),
                 Some(o),
                 flow,
+                None,
             ),
             o => self.log_plain(level, message.as_ref(), data, o.map(|o| o.tags), flow),
         }
@@ -547,7 +560,7 @@ impl Client {
         options: Option<LogOptions>,
         flow: Option<&Flow>,
     ) {
-        if !self.should_log(level) {
+        if !self.admits(level) {
             return;
         }
         let message = message.as_ref();
@@ -559,8 +572,30 @@ impl Client {
             ErrorPayload::Data(map) if plain => {
                 self.log_plain(level, message, &map, options.map(|o| o.tags), flow)
             }
-            payload => self.log_full(level, message, payload, options, flow),
+            payload => self.log_full(level, message, payload, options, flow, None),
         }
+    }
+
+    /// Whether a record of this level is to be logged: it passes
+    /// `min_level` and sampling keeps it (one random draw per record: call
+    /// once, where the record enters the client).
+    #[inline]
+    pub(crate) fn admits(&self, level: Level) -> bool {
+        self.should_log(level) && self.config().hooks.sampled_in(level)
+    }
+
+    /// An error value (already admitted): its record carries a backtrace
+    /// of this thread, captured now (unresolved) when the client's setting
+    /// asks for one.
+    pub(crate) fn log_error_value(
+        &self,
+        message: &str,
+        payload: ErrorPayload,
+        options: Option<LogOptions>,
+        flow: Option<&Flow>,
+    ) {
+        let backtrace = self.config().backtrace.capture();
+        self.log_full(Level::Error, message, payload, options, flow, backtrace);
     }
 
     /// A message with at most data and tags, the common case: its data and
@@ -576,11 +611,21 @@ impl Client {
         flow: Option<&Flow>,
     ) {
         let tags = tags.unwrap_or_default();
+        let hooks = &self.config().hooks;
+        if hooks.before_send.is_some() {
+            // The hook sees whole records.
+            let options = LogOptions {
+                tags,
+                request_id: None,
+            };
+            let payload = ErrorPayload::data(data);
+            return self.log_full(level, message, payload, Some(options), flow, None);
+        }
         // The ids were checked when set, the flow id when the flow began.
         let extra = check_message(message)
             .and_then(|()| check_tags(&tags))
             .map_err(Error::Validation)
-            .and_then(|()| render_extra(data, &tags));
+            .and_then(|()| render_extra(data, &tags, hooks.redactor.as_deref()));
         let extra = match extra {
             Ok(extra) => extra,
             Err(e) => return self.refuse(e),
@@ -604,6 +649,35 @@ impl Client {
         }
     }
 
+    /// A plain record whose data (and tags) a bridge already rendered as
+    /// JSON members (`,"data":{..}`), with a valid message; already admitted.
+    #[cfg_attr(not(feature = "tracing"), allow(dead_code))]
+    pub(crate) fn log_rendered(
+        &self,
+        level: Level,
+        message: CompactString,
+        extra: Vec<u8>,
+        flow: Option<&Flow>,
+    ) {
+        let ids = self
+            .inner
+            .has_defaults
+            .load(Ordering::Acquire)
+            .then(|| self.inner.defaults.load_full());
+        let pending = Pending::Plain(Plain {
+            level,
+            message,
+            timestamp: now_millis(),
+            ids,
+            flow_id: flow.map(Flow::shared_id),
+            extra,
+            step_index: NO_STEP,
+        });
+        if let Err(e) = self.enqueue(pending, flow) {
+            self.report_refusal(e);
+        }
+    }
+
     /// Any other record: built whole here, validated, queued boxed.
     fn log_full(
         &self,
@@ -612,6 +686,7 @@ impl Client {
         payload: ErrorPayload,
         options: Option<LogOptions>,
         flow: Option<&Flow>,
+        backtrace: Option<Backtrace>,
     ) {
         let mut record = self.stamp(level, message.to_owned(), now_millis());
         match payload {
@@ -635,7 +710,7 @@ impl Client {
             record.tags = options.tags;
             record.request_id = options.request_id;
         }
-        if let Err(e) = self.submit(record, flow) {
+        if let Err(e) = self.submit_traced(record, backtrace, flow) {
             self.report_refusal(e);
         }
     }
@@ -649,9 +724,27 @@ impl Client {
     }
 
     pub(crate) fn submit_entry(&self, entry: LogEntry, flow: Option<&Flow>) -> Result<(), Error> {
-        if !self.should_log(entry.level) {
+        if !self.admits(entry.level) {
             return Ok(());
         }
+        self.submit_admitted(entry, flow)
+    }
+
+    /// Logs an entry already admitted (by `min_level` and sampling);
+    /// invalid input goes to `on_error`.
+    #[cfg_attr(not(feature = "tracing"), allow(dead_code))]
+    pub(crate) fn log_admitted(&self, entry: LogEntry, flow: Option<&Flow>) {
+        if let Err(e) = self.submit_admitted(entry, flow) {
+            self.report_refusal(e);
+        }
+    }
+
+    /// Queues an entry already admitted (by `min_level` and sampling).
+    pub(crate) fn submit_admitted(
+        &self,
+        entry: LogEntry,
+        flow: Option<&Flow>,
+    ) -> Result<(), Error> {
         let mut record = self.stamp(
             entry.level,
             entry.message,
@@ -707,12 +800,35 @@ impl Client {
 
     /// Validates and queues; counts refusals.
     #[inline]
-    fn submit(&self, mut record: LogRecord, flow: Option<&Flow>) -> Result<(), Error> {
+    fn submit(&self, record: LogRecord, flow: Option<&Flow>) -> Result<(), Error> {
+        self.submit_traced(record, None, flow)
+    }
+
+    /// Validates and queues a record, with the backtrace the worker appends
+    /// to its error stack; counts refusals.
+    pub(crate) fn submit_traced(
+        &self,
+        mut record: LogRecord,
+        backtrace: Option<Backtrace>,
+        flow: Option<&Flow>,
+    ) -> Result<(), Error> {
         if let Some(flow) = flow {
             record.flow_id = Some(flow.shared_id());
         }
+        let hooks = &self.config().hooks;
+        if hooks.before_send.is_some() || hooks.redactor.is_some() {
+            record = match hooks.apply(record) {
+                Ok(Some(record)) => record,
+                Ok(None) => return Ok(()),
+                Err(reason) => return Err(Error::InvalidData(reason.to_owned())),
+            };
+        }
         self.check(validate(&record))?;
-        self.enqueue(Pending::Full(Box::new(record)), flow)
+        let pending = match backtrace {
+            None => Pending::Full(Box::new(record)),
+            Some(backtrace) => Pending::Traced(Box::new(Traced { record, backtrace })),
+        };
+        self.enqueue(pending, flow)
     }
 
     /// Counts a record refused by validation.

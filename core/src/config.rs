@@ -4,10 +4,12 @@ use std::fmt;
 use std::sync::Arc;
 use std::time::Duration;
 
+use crate::hooks::HookSettings;
 use crate::spool::{Spool, SpoolConfig};
 use crate::validate::limits;
 use crate::{
-    ApiKey, Client, ConfigError, Environment, Error, Level, RawFormat, RetryPolicy, Transport,
+    ApiKey, BacktraceMode, Client, ConfigError, Environment, Error, Hooks, Level, RawFormat,
+    RetryPolicy, Transport,
 };
 
 /// The public ingestion service.
@@ -146,6 +148,10 @@ pub struct Config {
     /// Tells whether the current thread runs an async executor (see
     /// [`ClientBuilder::in_async_context`]).
     pub in_async_context: Option<fn() -> bool>,
+    /// When error records carry a backtrace.
+    pub backtrace: BacktraceMode,
+    /// Sampling, `before_send` and redaction.
+    pub hooks: Hooks,
 }
 
 impl fmt::Debug for Config {
@@ -171,6 +177,8 @@ impl fmt::Debug for Config {
             .field("overflow", &self.overflow)
             .field("shutdown_timeout", &self.shutdown_timeout)
             .field("spool", &self.spool)
+            .field("backtrace", &self.backtrace)
+            .field("hooks", &self.hooks)
             .finish_non_exhaustive()
     }
 }
@@ -229,6 +237,8 @@ pub struct ClientBuilder {
     spool_max_bytes: Option<u64>,
     in_async_context: Option<fn() -> bool>,
     transport: Option<Arc<dyn Transport>>,
+    backtrace: BacktraceMode,
+    pub(crate) hooks: HookSettings,
 }
 
 impl Default for ClientBuilder {
@@ -260,6 +270,8 @@ impl Default for ClientBuilder {
             spool_max_bytes: None,
             in_async_context: None,
             transport: None,
+            backtrace: BacktraceMode::Always,
+            hooks: HookSettings::default(),
         }
     }
 }
@@ -344,6 +356,9 @@ impl ClientBuilder {
     }
     setter!(/// Longest wait for delivery on disconnect or drop (default 5 s).
         shutdown_timeout: Duration);
+    setter!(/// When error records carry a backtrace (default: always; the caller
+        /// only captures it, the worker resolves it; see [`BacktraceMode`]).
+        backtrace: BacktraceMode);
 
     /// The ingestion service's base URL (default: the public service).
     pub fn base_url(mut self, url: impl Into<String>) -> Self {
@@ -533,6 +548,8 @@ impl ClientBuilder {
             check_raw_bodies: self.check_raw_bodies,
             spool: self.spool,
             in_async_context: self.in_async_context,
+            backtrace: self.backtrace,
+            hooks: self.hooks.build()?,
         };
         Ok((config, transport))
     }

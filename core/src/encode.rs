@@ -11,10 +11,11 @@ use std::sync::Arc;
 use serde::Serialize;
 
 use crate::batch::write_record;
-use crate::pending::{Pending, Plain, NO_STEP};
+use crate::pending::{Pending, Plain, Traced, NO_STEP};
+use crate::redact::{Redacted, Redactor};
 use crate::spare;
 use crate::validate::limits;
-use crate::{Config, Environment, Error, ValidationError, Violation};
+use crate::{Config, Environment, Error, LogRecord, ValidationError, Violation};
 
 /// The configuration's fields, rendered once per client.
 pub(crate) struct Stamp {
@@ -65,19 +66,36 @@ impl Stamp {
                 let extra = plain.extra;
                 (!extra.is_empty() && extra.capacity() <= spare::KEEP_CAPACITY).then_some(extra)
             }
-            Pending::Full(mut record) => {
-                record.source.get_or_insert_with(|| self.source.clone());
-                record.environment.get_or_insert(self.environment);
-                if record.version.is_none() {
-                    record.version.clone_from(&self.version);
-                }
-                if record.dataset.is_none() {
-                    record.dataset.clone_from(&self.dataset);
-                }
-                write_record(out, &record);
+            Pending::Full(record) => {
+                self.write_full(out, *record);
+                None
+            }
+            Pending::Traced(traced) => {
+                let Traced {
+                    mut record,
+                    backtrace,
+                } = *traced;
+                // Symbols are resolved here, on the worker, not by the caller.
+                crate::backtrace::append(
+                    record.error_stack.get_or_insert_with(String::new),
+                    &backtrace,
+                );
+                self.write_full(out, record);
                 None
             }
         }
+    }
+
+    fn write_full(&self, out: &mut Vec<u8>, mut record: LogRecord) {
+        record.source.get_or_insert_with(|| self.source.clone());
+        record.environment.get_or_insert(self.environment);
+        if record.version.is_none() {
+            record.version.clone_from(&self.version);
+        }
+        if record.dataset.is_none() {
+            record.dataset.clone_from(&self.dataset);
+        }
+        write_record(out, &record);
     }
 
     fn write_plain(&self, out: &mut Vec<u8>, p: &Plain) {
@@ -127,9 +145,13 @@ fn write_str(out: &mut Vec<u8>, s: &str) {
 /// buffer. Data that serializes to `null` is no data; anything else but an
 /// object is refused, and so is an object nested deeper than the protocol
 /// allows.
-pub(crate) fn render_extra(data: impl Serialize, tags: &[String]) -> Result<Vec<u8>, Error> {
+pub(crate) fn render_extra(
+    data: impl Serialize,
+    tags: &[String],
+    redactor: Option<&Redactor>,
+) -> Result<Vec<u8>, Error> {
     let mut buf = spare::take();
-    match render_into(&mut buf, data, tags) {
+    match render_into(&mut buf, data, tags, redactor) {
         Ok(()) if !buf.is_empty() => Ok(buf),
         result => {
             spare::keep(buf);
@@ -138,10 +160,25 @@ pub(crate) fn render_extra(data: impl Serialize, tags: &[String]) -> Result<Vec<
     }
 }
 
-fn render_into(out: &mut Vec<u8>, data: impl Serialize, tags: &[String]) -> Result<(), Error> {
+fn render_into(
+    out: &mut Vec<u8>,
+    data: impl Serialize,
+    tags: &[String],
+    redactor: Option<&Redactor>,
+) -> Result<(), Error> {
     const DATA: &[u8] = b",\"data\":";
     out.extend_from_slice(DATA);
-    serde_json::to_writer(&mut *out, &data).map_err(|e| Error::InvalidData(e.to_string()))?;
+    match redactor {
+        None => serde_json::to_writer(&mut *out, &data),
+        Some(redactor) => serde_json::to_writer(
+            &mut *out,
+            &Redacted {
+                value: &data,
+                redactor,
+            },
+        ),
+    }
+    .map_err(|e| Error::InvalidData(e.to_string()))?;
     let value = &out[DATA.len()..];
     match value.first().copied().unwrap_or(b'n') {
         b'n' => out.clear(),
@@ -232,10 +269,10 @@ mod tests {
     #[test]
     fn data_and_tags_render_as_members() {
         let tags = vec!["a\"b".to_owned()];
-        let out = render_extra(json!({"k": [1]}), &tags).unwrap();
+        let out = render_extra(json!({"k": [1]}), &tags, None).unwrap();
         assert_eq!(out, br#","data":{"k":[1]},"tags":["a\"b"]"#);
-        assert!(render_extra((), &[]).unwrap().is_empty());
-        let err = render_extra(json!([1]), &[]).unwrap_err();
+        assert!(render_extra((), &[], None).unwrap().is_empty());
+        let err = render_extra(json!([1]), &[], None).unwrap_err();
         assert_eq!(
             err.to_string(),
             Error::InvalidData("data must be a JSON object, got an array".into()).to_string()

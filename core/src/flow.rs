@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use serde::Serialize;
 
-use crate::{Client, Error, ErrorPayload, Level, LogEntry, LogOptions};
+use crate::{Client, Error, ErrorOrData, Level, LogEntry, LogOptions};
 
 /// A multi-step process whose records share a `flowId` and carry
 /// `stepIndex` 0, 1, 2, ... A record dropped by `min_level` consumes no
@@ -126,20 +126,15 @@ impl Flow {
         self
     }
 
-    /// Logs an error step, with data or an error value.
-    pub fn error(
+    /// Logs an error step, with an error value or data, as
+    /// [`Client::error`] does.
+    pub fn error<K>(
         &self,
         message: impl AsRef<str>,
-        error_or_data: impl Into<ErrorPayload>,
+        error_or_data: impl ErrorOrData<K>,
         options: impl Into<Option<LogOptions>>,
     ) -> &Self {
-        self.client.log_payload(
-            Level::Error,
-            message,
-            error_or_data.into(),
-            options.into(),
-            Some(self),
-        );
+        error_or_data.emit(&self.client, message.as_ref(), options.into(), Some(self));
         self
     }
 

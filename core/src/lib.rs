@@ -25,9 +25,21 @@
 //!
 //! Two optional features bridge the logging ecosystems into a [`Client`]:
 //! `tracing` adds `TimberLayer`, a `tracing_subscriber::Layer` (span fields,
-//! flows from `flow = "name"` spans, errors), and `log` adds `TimberLogger`,
-//! a `log::Log` with `init`/`try_init`. Neither blocks the caller, and
-//! neither loops back when the SDK or its HTTP stack logs.
+//! flows from `flow = "name"` spans, errors; callsites it does not want are
+//! disabled, alone or as a per-layer filter beside `fmt`), and `log` adds
+//! `TimberLogger`, a `log::Log` with `init`/`try_init`. Neither blocks the
+//! caller, and neither loops back when the SDK or its HTTP stack logs. Two
+//! more let [`Client::error`] take `anyhow::Error` (`anyhow`) and
+//! `eyre::Report` (`eyre`) as they are.
+//!
+//! Between a logging call and the queue, a record can be sampled
+//! ([`ClientBuilder::sample_rate`]), edited or dropped
+//! ([`ClientBuilder::before_send`]) and redacted
+//! ([`ClientBuilder::redact_keys`], on by default with
+//! [`DEFAULT_REDACTED_KEYS`]); see [`Hooks`]. Error records carry a
+//! backtrace captured on the calling thread and resolved on the worker
+//! ([`BacktraceMode`]), and [`Client::install_panic_hook`] turns panics
+//! into error records.
 //!
 //! ```
 //! use serde_json::json;
@@ -49,6 +61,7 @@
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
+mod backtrace;
 mod batch;
 mod block_on;
 mod client;
@@ -58,15 +71,19 @@ mod encode;
 mod entry;
 mod environment;
 mod error;
+mod error_arg;
 mod flow;
+mod hooks;
 #[cfg(any(feature = "tracing", feature = "log"))]
 mod integrations;
 mod level;
+mod panic_hook;
 mod payload;
 mod pending;
 mod pipeline;
 mod raw;
 mod record;
+mod redact;
 mod retry;
 mod secret;
 mod spare;
@@ -75,23 +92,27 @@ mod stats;
 mod transport;
 mod validate;
 
+pub use backtrace::BacktraceMode;
 pub use batch::Batch;
 pub use client::{Client, ShutdownGuard, WeakClient};
 pub use config::{ClientBuilder, Config, OnError, OverflowPolicy, RawValidator, DEFAULT_BASE_URL};
 pub use entry::{LogEntry, LogOptions};
 pub use environment::Environment;
 pub use error::{ConfigError, Error};
+pub use error_arg::{kinds, ErrorOrData};
 pub use flow::Flow;
+pub use hooks::{BeforeSend, Hooks};
 #[cfg(feature = "log")]
 pub use integrations::log_bridge::TimberLogger;
 #[cfg(feature = "tracing")]
-pub use integrations::tracing_layer::TimberLayer;
+pub use integrations::tracing_layer::{TimberFilter, TimberLayer};
 #[cfg(any(feature = "tracing", feature = "log"))]
 pub use integrations::DEFAULT_IGNORED_TARGETS;
 pub use level::{Level, UnknownName};
 pub use payload::ErrorPayload;
 pub use raw::{IngestRawOptions, RawFormat};
 pub use record::{logs_body, now_millis, LogRecord};
+pub use redact::{DEFAULT_REDACTED_KEYS, REDACTED};
 pub use retry::RetryPolicy;
 pub use secret::ApiKey;
 pub use spool::SpoolConfig;

@@ -1,5 +1,6 @@
 //! A record on its way through the queue.
 
+use std::backtrace::Backtrace;
 use std::sync::Arc;
 
 use compact_str::CompactString;
@@ -19,6 +20,14 @@ pub(crate) enum Pending {
     Plain(Plain),
     /// Boxed: the queue's slots stay the size of a plain message.
     Full(Box<LogRecord>),
+    /// An error record with a backtrace captured on the caller, resolved
+    /// and appended to its error stack by the worker when it writes the record.
+    Traced(Box<Traced>),
+}
+
+pub(crate) struct Traced {
+    pub(crate) record: LogRecord,
+    pub(crate) backtrace: Backtrace,
 }
 
 pub(crate) struct Plain {
@@ -61,31 +70,9 @@ impl Pending {
                     .map_or(0, |i| len(&i.user_id) + len(&i.session_id));
                 FRAME_BYTES + p.message.len() + p.extra.len() + ids + len(&p.flow_id)
             }
-            Pending::Full(r) => {
-                let owned = |s: &Option<String>| s.as_deref().map_or(0, str::len);
-                let data = r
-                    .data
-                    .as_ref()
-                    .map_or(0, |d| json_len(d.iter().map(|(k, v)| (k.len(), v))));
-                FRAME_BYTES
-                    + r.message.len()
-                    + [&r.user_id, &r.session_id, &r.flow_id]
-                        .into_iter()
-                        .map(len)
-                        .sum::<usize>()
-                    + [
-                        &r.request_id,
-                        &r.error_name,
-                        &r.error_stack,
-                        &r.ip_address,
-                        &r.country,
-                    ]
-                    .into_iter()
-                    .map(owned)
-                    .sum::<usize>()
-                    + r.tags.iter().map(|t| t.len() + 3).sum::<usize>()
-                    + data
-            }
+            Pending::Full(r) => record_size(r),
+            // The worker appends the resolved frames, cut to the stack limit.
+            Pending::Traced(t) => record_size(&t.record) + crate::validate::limits::ERROR_STACK,
         }
     }
 
@@ -93,8 +80,37 @@ impl Pending {
         match self {
             Pending::Plain(p) => p.step_index = index,
             Pending::Full(r) => r.step_index = Some(index),
+            Pending::Traced(t) => t.record.step_index = Some(index),
         }
     }
+}
+
+/// About how long a whole record is as JSON (without the client's fields).
+fn record_size(r: &LogRecord) -> usize {
+    let len = |s: &Option<Arc<str>>| s.as_deref().map_or(0, str::len);
+    let owned = |s: &Option<String>| s.as_deref().map_or(0, str::len);
+    let data = r
+        .data
+        .as_ref()
+        .map_or(0, |d| json_len(d.iter().map(|(k, v)| (k.len(), v))));
+    FRAME_BYTES
+        + r.message.len()
+        + [&r.user_id, &r.session_id, &r.flow_id]
+            .into_iter()
+            .map(len)
+            .sum::<usize>()
+        + [
+            &r.request_id,
+            &r.error_name,
+            &r.error_stack,
+            &r.ip_address,
+            &r.country,
+        ]
+        .into_iter()
+        .map(owned)
+        .sum::<usize>()
+        + r.tags.iter().map(|t| t.len() + 3).sum::<usize>()
+        + data
 }
 
 /// About how long these members are as JSON (keys and values, quotes and

@@ -30,7 +30,11 @@ fn data(record: &LogRecord) -> &serde_json::Map<String, serde_json::Value> {
 fn the_log_macros_reach_the_client_once_installed() {
     let mock = MockTransport::new();
     let client = builder(&mock).min_level(Level::Info).build().unwrap();
-    TimberLogger::new(client.clone()).try_init().unwrap();
+    TimberLogger::new(client.clone())
+        .with_target(true)
+        .with_module(true)
+        .try_init()
+        .unwrap();
     assert_eq!(log::max_level(), log::LevelFilter::Info);
 
     log::trace!("skipped");
@@ -100,7 +104,9 @@ fn trace_and_debug_become_debug_and_max_level_follows_min_level() {
 fn key_values_keep_their_json_types_and_errors_fill_error_fields() {
     let mock = MockTransport::new();
     let client = builder(&mock).build().unwrap();
-    let logger = TimberLogger::new(client.clone());
+    let logger = TimberLogger::new(client.clone())
+        .with_target(true)
+        .with_module(true);
     let parse = "x".parse::<u8>().unwrap_err();
     let err: &(dyn std::error::Error + 'static) = &parse;
     let kvs: &[(&str, log::kv::Value)] = &[
@@ -135,6 +141,39 @@ fn key_values_keep_their_json_types_and_errors_fill_error_fields() {
         .as_deref()
         .unwrap()
         .starts_with("ParseIntError: invalid digit found in string"));
+}
+
+#[test]
+fn target_and_module_are_data_only_when_asked_for() {
+    let mock = MockTransport::new();
+    let client = builder(&mock).build().unwrap();
+    let record = |logger: &TimberLogger, kvs: &[(&str, &str)]| {
+        logger.log(
+            &Record::builder()
+                .level(log::Level::Info)
+                .target("app::db")
+                .module_path(Some("app::db::pool"))
+                .args(format_args!("m"))
+                .key_values(&kvs)
+                .build(),
+        );
+        client.flush().unwrap();
+        mock.last().unwrap()
+    };
+    let plain = TimberLogger::new(client.clone());
+    assert_eq!(record(&plain, &[]).data, None);
+    assert_eq!(
+        data(&record(&plain, &[("user", "ada")]))
+            .keys()
+            .collect::<Vec<_>>(),
+        ["user"]
+    );
+    let both = TimberLogger::new(client.clone())
+        .with_target(true)
+        .with_module(true);
+    let with_origin = record(&both, &[("target", "a field wins")]);
+    assert_eq!(data(&with_origin)["target"], json!("a field wins"));
+    assert_eq!(data(&with_origin)["module"], json!("app::db::pool"));
 }
 
 #[test]

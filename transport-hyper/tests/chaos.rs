@@ -1062,7 +1062,7 @@ fn every_record_is_stored_once_in_order_under_a_random_fault_schedule() {
     });
     let stats = client.stats();
     let closing = client.clone();
-    let (closed, close_time) = within(HANG, "disconnect", move || closing.disconnect());
+    let (closed, close_time) = within(HANG, "disconnect", move || closing.disconnect().map(|_| ()));
     retire(server, &probe, &flows, &mut stored, &mut tally);
     let hits = |a: &AtomicU64| a.load(Ordering::Relaxed);
     tally.hit_before = hits(&proxy.shared.hit_before);

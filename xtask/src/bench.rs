@@ -75,6 +75,8 @@ pub fn run(root: &Path, options: &Options) -> Result<PathBuf, String> {
     // Bench targets only (`--benches` would include libs, whose libtest
     // harness rejects criterion's options).
     c.args(["--bench", "*"]);
+    // Benches of optional integrations (the tracing layer) need their feature.
+    c.args(["--features", "timber-core/tracing"]);
     if options.quick {
         c.arg("--").args(QUICK_ARGS);
     }

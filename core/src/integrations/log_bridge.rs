@@ -10,10 +10,12 @@ use crate::{Client, Level, LogEntry};
 /// A [`log::Log`] that sends records through a [`Client`].
 ///
 /// `trace` and `debug` become `debug`; the formatted arguments become the
-/// message; the record's target and module go to `data` (`target`,
-/// `module`), with its key-values (`log::info!(user = 42; "..")`) keeping
-/// their JSON type. A key-value that is an error (`err:err`) fills
-/// `errorName` and `errorStack`.
+/// message; the record's key-values (`log::info!(user = 42; "..")`) go to
+/// `data`, keeping their JSON type (the client's redaction applies). A
+/// key-value that is an error (`err:err`) fills `errorName` and
+/// `errorStack`. The record's target and module go to `data` (`target`,
+/// `module`) only when asked for ([`with_target`](Self::with_target),
+/// [`with_module`](Self::with_module)).
 ///
 /// Logging never blocks: records are validated, queued and sent by the
 /// client's worker. For the same reason [`Log::flush`] does nothing: keep a
@@ -22,6 +24,18 @@ use crate::{Client, Level, LogEntry};
 /// the SDK (an `on_error` callback that logs) and from the targets in
 /// [`DEFAULT_IGNORED_TARGETS`](crate::DEFAULT_IGNORED_TARGETS) are dropped,
 /// so the SDK never logs into itself.
+///
+/// **With `tracing`.** `log` has one global logger. When the program also
+/// uses `tracing`, `tracing_subscriber`'s `init()` installs `tracing-log`'s
+/// `LogTracer` as that logger, which hands `log` records on to `tracing`
+/// without their key-values (`tracing-log` 0.2): a `TimberLayer`
+/// then gets their message but not their data. To keep them, install the
+/// subscriber with `set_global_default` (or `try_init` with
+/// `tracing-subscriber`'s `tracing-log` feature off) and this logger with
+/// `forward_to_tracing` (feature `tracing`):
+/// it logs each record through the client with its key-values, and hands it
+/// on to `tracing` as `LogTracer` would, for the other layers (the layer of
+/// the same client skips those, so nothing is logged twice).
 ///
 /// ```
 /// use timber_core::{Client, Level, TimberLogger};
@@ -34,7 +48,7 @@ use crate::{Client, Level, LogEntry};
 ///     .min_level(Level::Info)
 ///     .transport(mock.clone())
 ///     .build()?;
-/// TimberLogger::new(client.clone()).try_init().expect("no other logger is set");
+/// TimberLogger::new(client.clone()).with_target(true).try_init().expect("no other logger is set");
 /// assert_eq!(log::max_level(), log::LevelFilter::Info);
 ///
 /// log::info!(target: "api::http", status = 200; "request served");
@@ -51,6 +65,10 @@ use crate::{Client, Level, LogEntry};
 pub struct TimberLogger {
     client: Client,
     ignored: IgnoredTargets,
+    with_target: bool,
+    with_module: bool,
+    #[cfg(feature = "tracing")]
+    tracer: Option<std::sync::Arc<tracing_log::LogTracer>>,
 }
 
 impl TimberLogger {
@@ -59,7 +77,64 @@ impl TimberLogger {
         TimberLogger {
             client,
             ignored: IgnoredTargets::default(),
+            with_target: false,
+            with_module: false,
+            #[cfg(feature = "tracing")]
+            tracer: None,
         }
+    }
+
+    /// Whether each record's `data` gets the record's target under `target`
+    /// (default: no). A key-value of that name wins.
+    pub fn with_target(mut self, yes: bool) -> Self {
+        self.with_target = yes;
+        self
+    }
+
+    /// Whether each record's `data` gets the record's module path under
+    /// `module` (default: no). A key-value of that name wins.
+    pub fn with_module(mut self, yes: bool) -> Self {
+        self.with_module = yes;
+        self
+    }
+
+    /// Also hands every record on to `tracing`, as `tracing-log`'s
+    /// `LogTracer` does, so that the subscriber's other layers (a console
+    /// `fmt` layer) see `log` records too while this logger keeps their
+    /// key-values; a [`TimberLayer`](crate::TimberLayer) skips the records
+    /// this logger hands on, so nothing is logged twice (default: no).
+    /// Install the subscriber first: [`try_init`](Self::try_init) then sets
+    /// `log`'s max level to the more verbose of the client's `min_level`
+    /// and the subscriber's.
+    ///
+    /// ```no_run
+    /// use tracing_subscriber::layer::SubscriberExt;
+    /// use timber_core::{Client, TimberLayer, TimberLogger};
+    /// # use timber_transport_mock::MockTransport as HyperTransport;
+    ///
+    /// let client = Client::builder().source("api").api_key("k")
+    ///     .transport(HyperTransport::new()).build()?;
+    /// let subscriber = tracing_subscriber::registry()
+    ///     .with(tracing_subscriber::fmt::layer())
+    ///     .with(TimberLayer::new(client.clone()).filtered());
+    /// // Not `init()`: with tracing-subscriber's `tracing-log` feature it
+    /// // installs `LogTracer`, which drops key-values.
+    /// tracing::subscriber::set_global_default(subscriber)?;
+    /// TimberLogger::new(client).forward_to_tracing(true).try_init()?;
+    ///
+    /// log::info!(user = 42; "signed in"); // to Timber with data.user, and to the console
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    #[cfg(feature = "tracing")]
+    pub fn forward_to_tracing(mut self, yes: bool) -> Self {
+        self.tracer = yes.then(|| std::sync::Arc::new(tracing_log::LogTracer::new()));
+        self
+    }
+
+    /// Whether the client wants a record of this level and target.
+    fn wants(&self, metadata: &Metadata<'_>) -> bool {
+        self.client.should_log(level_of(metadata.level()))
+            && !self.ignored.matches(metadata.target())
     }
 
     /// Also ignores records of this target (and its submodules; an entry
@@ -80,14 +155,22 @@ impl TimberLogger {
     }
 
     /// The `log` filter matching the client's `min_level` (`Debug` lets
-    /// `trace` through too, since trace records become debug ones).
+    /// `trace` through too, since trace records become debug ones); when
+    /// forwarding to `tracing`, the more verbose of that and the current
+    /// subscriber's.
     pub fn max_level(&self) -> LevelFilter {
-        match self.client.config().min_level {
+        let mine = match self.client.config().min_level {
             Level::Debug => LevelFilter::Trace,
             Level::Info => LevelFilter::Info,
             Level::Warn => LevelFilter::Warn,
             Level::Error => LevelFilter::Error,
+        };
+        #[cfg(feature = "tracing")]
+        if self.tracer.is_some() {
+            use tracing_log::AsLog;
+            return mine.max(tracing_core::LevelFilter::current().as_log());
         }
+        mine
     }
 
     /// The client this logger sends through.
@@ -128,22 +211,37 @@ fn level_of(level: log::Level) -> Level {
 
 impl Log for TimberLogger {
     fn enabled(&self, metadata: &Metadata<'_>) -> bool {
-        self.client.should_log(level_of(metadata.level()))
-            && !self.ignored.matches(metadata.target())
-            && !super::suppressed()
+        #[cfg(feature = "tracing")]
+        if let Some(tracer) = &self.tracer {
+            if tracer.enabled(metadata) {
+                return true;
+            }
+        }
+        self.wants(metadata) && !super::suppressed()
     }
 
     fn log(&self, record: &Record<'_>) {
-        if !self.client.should_log(level_of(record.level()))
-            || self.ignored.matches(record.target())
-        {
-            return;
+        // Held until the record is queued, and while it is handed on to
+        // `tracing`: formatting the arguments, an on_error callback that
+        // logs, and this client's own tracing layer cannot loop back here.
+        let inside = Reentry::enter();
+        if inside.is_some() && self.wants(record.metadata()) {
+            self.log_to_client(record);
         }
-        // Held until the record is queued: formatting the arguments or an
-        // on_error callback that logs cannot loop back here.
-        let Some(_inside) = Reentry::enter() else {
-            return;
-        };
+        #[cfg(feature = "tracing")]
+        if let Some(tracer) = &self.tracer {
+            tracer.log(record);
+        }
+        drop(inside);
+    }
+
+    /// Does nothing, so that no logging call ever waits on the network; see
+    /// the type's documentation.
+    fn flush(&self) {}
+}
+
+impl TimberLogger {
+    fn log_to_client(&self, record: &Record<'_>) {
         let message = match record.args().as_str() {
             Some(text) => text.to_owned(),
             None => record.args().to_string(),
@@ -152,23 +250,26 @@ impl Log for TimberLogger {
         // A failing source only costs its remaining pairs.
         let _ = record.key_values().visit(&mut visitor);
         let mut data = visitor.fields;
-        super::add_origin(&mut data, record.target(), record.module_path());
+        if self.with_target {
+            data.entry(super::TARGET_KEY)
+                .or_insert_with(|| Value::String(record.target().to_owned()));
+        }
+        if let (true, Some(module)) = (self.with_module, record.module_path()) {
+            data.entry(super::MODULE_KEY)
+                .or_insert_with(|| Value::String(module.to_owned()));
+        }
 
         let mut entry = LogEntry::new(
             level_of(record.level()),
             super::message_or(message, record.target()),
         );
-        entry.data = Some(data);
+        entry.data = (!data.is_empty()).then_some(data);
         if let Some((name, stack)) = visitor.error {
             entry.error_name = Some(name);
             entry.error_stack = Some(stack);
         }
         self.client.log(entry);
     }
-
-    /// Does nothing, so that no logging call ever waits on the network; see
-    /// the type's documentation.
-    fn flush(&self) {}
 }
 
 /// Collects a record's key-values as JSON.

@@ -9,8 +9,11 @@
 use std::cell::Cell;
 use std::thread;
 
-use serde_json::{Map, Number, Value};
+#[cfg(feature = "log")]
+use serde_json::{Number, Value};
 
+#[cfg(feature = "tracing")]
+mod json;
 #[cfg(feature = "log")]
 pub(crate) mod log_bridge;
 #[cfg(feature = "tracing")]
@@ -137,16 +140,6 @@ fn target_matches(entry: &str, target: &str) -> bool {
 pub(crate) const TARGET_KEY: &str = "target";
 pub(crate) const MODULE_KEY: &str = "module";
 
-/// Adds the origin of a record to its data, unless a field already took the key.
-pub(crate) fn add_origin(data: &mut Map<String, Value>, target: &str, module: Option<&str>) {
-    data.entry(TARGET_KEY)
-        .or_insert_with(|| Value::String(target.to_owned()));
-    if let Some(module) = module {
-        data.entry(MODULE_KEY)
-            .or_insert_with(|| Value::String(module.to_owned()));
-    }
-}
-
 /// A message the service accepts: never empty, never over the limit.
 pub(crate) fn message_or(message: String, fallback: &str) -> String {
     let message = if message.is_empty() {
@@ -158,12 +151,14 @@ pub(crate) fn message_or(message: String, fallback: &str) -> String {
 }
 
 /// A JSON number, or the text of a float JSON cannot hold (NaN, infinities).
+#[cfg(feature = "log")]
 pub(crate) fn f64_value(v: f64) -> Value {
     Number::from_f64(v).map_or_else(|| Value::String(v.to_string()), Value::Number)
 }
 
 /// A JSON number when it fits 64 bits, else its decimal text (JSON readers
 /// commonly lose precision beyond that).
+#[cfg(feature = "log")]
 pub(crate) fn i128_value(v: i128) -> Value {
     if let Ok(v) = i64::try_from(v) {
         Value::from(v)
@@ -175,43 +170,23 @@ pub(crate) fn i128_value(v: i128) -> Value {
 }
 
 /// Whether a field carrying text is meant as an error (`error = %err`).
+#[cfg(feature = "tracing")]
 pub(crate) fn is_error_field(name: &str) -> bool {
     name == "error" || name == "err" || name.ends_with("_error") || name.ends_with(".error")
 }
 
-/// Guesses an error's type from its `Debug` text: derived `Debug` starts
-/// with the type (or variant) name, as in `ParseIntError { kind: .. }` or
-/// `Timeout(30)`. Anything else yields `None`.
-pub(crate) fn type_name_from_debug(debug: &str) -> Option<&str> {
-    let end = debug
-        .find(|c: char| !(c.is_ascii_alphanumeric() || c == '_' || c == ':'))
-        .unwrap_or(debug.len());
-    let (path, rest) = debug.split_at(end);
-    let name = path.rsplit("::").next().unwrap_or(path);
-    let well_formed = name.starts_with(|c: char| c.is_ascii_uppercase())
-        && !name.contains(':')
-        && (rest.is_empty() || rest.starts_with(" {") || rest.starts_with('('));
-    well_formed.then_some(name)
-}
-
 /// `errorName`/`errorStack` of an error value, with its cause chain.
 pub(crate) fn error_fields(error: &(dyn std::error::Error + 'static)) -> (String, String) {
-    // An io::Error's Debug shows its representation (`Os { .. }`), not its type.
-    let debug = format!("{error:?}");
-    let name = if error.is::<std::io::Error>() {
-        "Error"
-    } else {
-        type_name_from_debug(&debug).unwrap_or("Error")
-    };
-    match crate::ErrorPayload::from_error(error, name) {
+    match crate::ErrorPayload::from_erased(error, "Error") {
         crate::ErrorPayload::Error { name, stack, .. } => (name, stack),
-        _ => (name.to_owned(), error.to_string()),
+        _ => ("Error".to_owned(), error.to_string()),
     }
 }
 
 /// `errorName`/`errorStack` of an error known only by its text.
+#[cfg(feature = "tracing")]
 pub(crate) fn error_fields_from_text(text: &str) -> (String, String) {
-    let name = type_name_from_debug(text).unwrap_or("Error");
+    let name = crate::payload::type_name_from_debug(text).unwrap_or("Error");
     (
         crate::validate::truncate_chars(name.to_owned(), crate::limits::ERROR_NAME),
         crate::validate::truncate_chars(text.to_owned(), crate::limits::ERROR_STACK),
@@ -240,21 +215,6 @@ mod tests {
     }
 
     #[test]
-    fn type_names_come_from_derived_debug_only() {
-        assert_eq!(
-            type_name_from_debug("ParseIntError { kind: InvalidDigit }"),
-            Some("ParseIntError")
-        );
-        assert_eq!(type_name_from_debug("Timeout(30)"), Some("Timeout"));
-        assert_eq!(type_name_from_debug("Closed"), Some("Closed"));
-        assert_eq!(type_name_from_debug("my::Error { x: 1 }"), Some("Error"));
-        assert_eq!(type_name_from_debug("invalid digit found"), None);
-        assert_eq!(type_name_from_debug("Connection refused"), None);
-        assert_eq!(type_name_from_debug(""), None);
-        assert_eq!(type_name_from_debug("\"quoted\""), None);
-    }
-
-    #[test]
     fn reentry_is_refused_while_inside() {
         let outer = Reentry::enter();
         assert!(outer.is_some());
@@ -276,6 +236,7 @@ mod tests {
     }
 
     #[test]
+    #[cfg(feature = "log")]
     fn odd_numbers_are_kept_as_text() {
         assert_eq!(f64_value(1.5), Value::from(1.5));
         assert_eq!(f64_value(f64::NAN), Value::from("NaN"));

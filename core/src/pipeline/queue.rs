@@ -133,6 +133,7 @@ mod tests {
             .into_iter()
             .map(|p| match p {
                 Pending::Full(r) => r.message,
+                Pending::Traced(t) => t.record.message,
                 Pending::Plain(p) => p.message.to_string(),
             })
             .collect()
