@@ -31,7 +31,7 @@ use crate::{
 /// ```
 /// use serde_json::json;
 /// use timber_core::{Client, Level, LogOptions};
-/// use timber_transport_mock::MockTransport;
+/// use timber_core::mock::MockTransport;
 ///
 /// let mock = MockTransport::new();
 /// let client = Client::builder()
@@ -259,7 +259,7 @@ impl Client {
     ///
     /// ```
     /// # use timber_core::Client;
-    /// # use timber_transport_mock::MockTransport;
+    /// # use timber_core::mock::MockTransport;
     /// # let client = Client::builder().source("s").api_key("k").transport(MockTransport::new()).build()?;
     /// let flow = client.flow("checkout")?;
     /// assert!(flow.id().starts_with("checkout-"));
@@ -312,7 +312,7 @@ impl Client {
     ///
     /// ```
     /// # use timber_core::{Client, RawFormat};
-    /// # use timber_transport_mock::MockTransport;
+    /// # use timber_core::mock::MockTransport;
     /// # let mock = MockTransport::new();
     /// # let client = Client::builder().source("relay").api_key("k").transport(mock.clone()).build()?;
     /// client.ingest_raw("level,message\nerror,Connection refused", RawFormat::Csv, None)?;
@@ -348,12 +348,8 @@ impl Client {
                 reason: "the body is empty".into(),
             });
         }
-        if config.check_raw_bodies {
-            let verdict = match &config.raw_validator {
-                Some(check) => check(format, body),
-                None => p.transport().check_raw(format, body),
-            };
-            verdict.map_err(|reason| Error::InvalidRawBody { format, reason })?;
+        if let (true, Some(check)) = (config.check_raw_bodies, &config.raw_validator) {
+            check(format, body).map_err(|reason| Error::InvalidRawBody { format, reason })?;
         }
         let mut options = options.into().unwrap_or_default();
         options
@@ -419,7 +415,7 @@ impl Client {
     ///
     /// ```
     /// # use timber_core::Client;
-    /// # use timber_transport_mock::MockTransport;
+    /// # use timber_core::mock::MockTransport;
     /// let mock = MockTransport::new();
     /// let client = Client::builder().source("job").api_key("k").transport(mock.clone()).build()?;
     /// {

@@ -73,7 +73,7 @@ pub struct Config {
     pub shutdown_timeout: Duration,
     /// The error callback.
     pub on_error: OnError,
-    /// Checks raw bodies before sending, instead of the transport's check.
+    /// Checks raw bodies before sending.
     pub raw_validator: Option<RawValidator>,
     /// Whether raw bodies are checked before sending.
     pub check_raw_bodies: bool,
@@ -110,7 +110,7 @@ impl fmt::Debug for Config {
 /// ```
 /// use std::time::Duration;
 /// use timber_core::{Client, Environment, Level};
-/// use timber_transport_mock::MockTransport;
+/// use timber_core::mock::MockTransport;
 ///
 /// let client = Client::builder()
 ///     .source("billing")
@@ -250,16 +250,16 @@ impl ClientBuilder {
         self
     }
 
-    /// Checks raw bodies with this function instead of the transport's own
-    /// check (see `timber_format::validator`).
+    /// Checks raw bodies with this function before `ingest_raw` sends them
+    /// (default: no check; `timber_format::validator()` parses every format,
+    /// and the `timber-sdk` facade installs it).
     pub fn raw_validator(mut self, validator: RawValidator) -> Self {
         self.raw_validator = Some(validator);
         self
     }
 
-    /// Whether `ingest_raw` checks a body before sending it (default: yes,
-    /// with [`raw_validator`](Self::raw_validator) or else
-    /// [`Transport::check_raw`]; the hyper transport parses every format).
+    /// Whether `ingest_raw` checks a body with the
+    /// [`raw_validator`](Self::raw_validator) before sending it (default: yes).
     pub fn check_raw_bodies(mut self, check: bool) -> Self {
         self.check_raw_bodies = check;
         self

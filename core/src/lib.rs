@@ -5,8 +5,9 @@
 //! The SDK is hexagonal: this crate holds the domain (records, levels,
 //! validation, flows, batching, retry) and one *port*, the [`Transport`]
 //! trait. Adapters implement the port: `timber-transport-hyper` sends over
-//! HTTPS, `timber-transport-mock` records in memory for tests, and you can
-//! write your own.
+//! HTTPS, [`mock::MockTransport`] records in memory for tests, and you can
+//! write your own. Most applications depend on the `timber-sdk` facade,
+//! which bundles the core, the HTTPS transport and the raw-format checks.
 //!
 //! ```text
 //!   your code ──► Client / Flow ──► validate ─► bounded queue ─► worker thread
@@ -32,7 +33,7 @@
 //! ```
 //! use serde_json::json;
 //! use timber_core::{Client, Environment};
-//! use timber_transport_mock::MockTransport;
+//! use timber_core::mock::MockTransport;
 //!
 //! let mock = MockTransport::new();
 //! let client = Client::builder()
@@ -61,6 +62,7 @@ mod flow;
 #[cfg(any(feature = "tracing", feature = "log"))]
 mod integrations;
 mod level;
+pub mod mock;
 mod payload;
 mod pending;
 mod pipeline;

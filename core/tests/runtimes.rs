@@ -5,8 +5,8 @@ mod common;
 
 use std::time::Duration;
 
+use timber_core::mock::{Fault, MockTransport};
 use timber_core::RawFormat;
-use timber_transport_mock::{Fault, MockTransport};
 
 async fn scenario(mock: &MockTransport) {
     let (client, errors) = common::client(mock);

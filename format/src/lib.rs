@@ -178,8 +178,8 @@ pub fn validator() -> timber_core::RawValidator {
 }
 
 /// Whether `body` parses as `format`; the error is `line L, column C: what`.
-/// The hyper transport's `Transport::check_raw` uses it, so raw bodies are
-/// checked by default.
+/// [`validator`] wraps it for the client, and the `timber-sdk` facade
+/// installs that validator by default.
 ///
 /// ```
 /// use timber_format::{check, Format};

@@ -21,9 +21,6 @@
 //!   (with `Retry-After` as the hint); other 4xx and certificate failures
 //!   permanent. The API key never appears in an error or a `Debug` output;
 //! - optional gzip request bodies;
-//! - raw bodies parsed with `timber-format` before they are sent
-//!   ([`Transport::check_raw`](timber_core::Transport::check_raw)), so a
-//!   malformed one is a local error with its position;
 //! - usable from sync code and from any async runtime: the I/O runs on a
 //!   small tokio runtime the transport owns.
 //!

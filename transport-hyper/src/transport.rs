@@ -11,7 +11,7 @@ use hyper::header::{HeaderValue, CONTENT_ENCODING, CONTENT_TYPE, RETRY_AFTER, US
 use hyper::{Request, Uri};
 use hyper_rustls::HttpsConnector;
 use hyper_util::client::legacy::connect::HttpConnector;
-use timber_core::{async_trait, Batch, Endpoint, RawFormat, RawRequest, Transport, TransportError};
+use timber_core::{async_trait, Batch, Endpoint, RawRequest, Transport, TransportError};
 
 use crate::errors;
 use crate::runtime::OwnedRuntime;
@@ -250,11 +250,5 @@ impl Transport for HyperTransport {
             idempotency_key: None,
         };
         self.post(endpoint, post).await.map(drop)
-    }
-
-    /// Parses the body with `timber-format`, so that a malformed body is a
-    /// local error with its line and column instead of a server 400.
-    fn check_raw(&self, format: RawFormat, body: &str) -> Result<(), String> {
-        timber_format::check(body, format)
     }
 }

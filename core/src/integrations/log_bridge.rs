@@ -25,7 +25,7 @@ use crate::{Client, Level, LogEntry};
 ///
 /// ```
 /// use timber_core::{Client, Level, TimberLogger};
-/// use timber_transport_mock::MockTransport;
+/// use timber_core::mock::MockTransport;
 ///
 /// let mock = MockTransport::new();
 /// let client = Client::builder()

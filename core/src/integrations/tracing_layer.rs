@@ -45,7 +45,7 @@ const DEFAULT_FLOW_FIELD: &str = "flow";
 /// ```
 /// use tracing_subscriber::layer::SubscriberExt;
 /// use timber_core::{Client, Level, TimberLayer};
-/// use timber_transport_mock::MockTransport;
+/// use timber_core::mock::MockTransport;
 ///
 /// let mock = MockTransport::new();
 /// let client = Client::builder()
@@ -102,7 +102,7 @@ impl TimberLayer {
     /// ```
     /// # use timber_core::{Client, TimberLayer};
     /// # let client = Client::builder().source("s").api_key("k")
-    /// #     .transport(timber_transport_mock::MockTransport::new()).build()?;
+    /// #     .transport(timber_core::mock::MockTransport::new()).build()?;
     /// let layer = TimberLayer::new(client).ignored_targets(["hyper", "my_noisy_crate"]);
     /// # Ok::<(), timber_core::Error>(())
     /// ```
