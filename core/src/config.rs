@@ -5,10 +5,14 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use crate::spool::{Spool, SpoolConfig};
+
+mod env;
+
 use crate::validate::limits;
 use crate::{
     ApiKey, Client, ConfigError, Environment, Error, Level, RawFormat, RetryPolicy, Transport,
 };
+pub use env::{EnvVar, ENV_VARS};
 
 /// The public ingestion service.
 pub const DEFAULT_BASE_URL: &str = "https://timberlogs-ingest.enaboapps.workers.dev";
@@ -21,6 +25,9 @@ pub type OnError = Arc<dyn Fn(&Error) + Send + Sync>;
 /// Checks a raw body before it is sent; `Err` carries the reason with its
 /// position. `timber-format` provides one for every format.
 pub type RawValidator = Arc<dyn Fn(RawFormat, &str) -> Result<(), String> + Send + Sync>;
+
+/// Makes the transport of [`ClientBuilder::default_transport`].
+type TransportFactory = Box<dyn FnOnce() -> Result<Arc<dyn Transport>, ConfigError> + Send + Sync>;
 
 /// What happens when a record arrives and the queue is at its bound.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -152,6 +159,11 @@ pub struct ClientBuilder {
     check_raw_bodies: bool,
     spool: Option<SpoolConfig>,
     transport: Option<Arc<dyn Transport>>,
+    default_transport: Option<TransportFactory>,
+    /// The settings given by a builder call, which the environment does not override.
+    explicit: env::Explicit,
+    /// The variables read by `from_env`/`with_env`.
+    env: Option<env::EnvVars>,
 }
 
 impl Default for ClientBuilder {
@@ -177,6 +189,9 @@ impl Default for ClientBuilder {
             check_raw_bodies: true,
             spool: None,
             transport: None,
+            default_transport: None,
+            explicit: env::Explicit::default(),
+            env: None,
         }
     }
 }
@@ -196,6 +211,7 @@ macro_rules! setter {
         $(#[$doc])*
         pub fn $name(mut self, value: $ty) -> Self {
             self.$name = value;
+            self.explicit.mark(stringify!($name));
             self
         }
     };
@@ -203,6 +219,7 @@ macro_rules! setter {
         $(#[$doc])*
         pub fn $name(mut self, value: impl Into<$ty>) -> Self {
             self.$name = Some(value.into());
+            self.explicit.mark(stringify!($name));
             self
         }
     };
@@ -241,6 +258,7 @@ impl ClientBuilder {
     /// The ingestion service's base URL (default: the public service).
     pub fn base_url(mut self, url: impl Into<String>) -> Self {
         self.base_url = url.into();
+        self.explicit.mark("base_url");
         self
     }
 
@@ -298,6 +316,35 @@ impl ClientBuilder {
         self
     }
 
+    /// Makes the transport with `make` at [`build`](Self::build) if none was
+    /// given with [`transport`](Self::transport) (the `timber-sdk` facade
+    /// gives the HTTPS transport this way). Nothing is made when the
+    /// configuration is invalid; an `Err` of `make` fails the build.
+    ///
+    /// ```
+    /// use std::sync::Arc;
+    /// use timber_core::{Client, Transport};
+    /// use timber_core::mock::MockTransport;
+    ///
+    /// let mock = MockTransport::new();
+    /// let fallback = mock.clone();
+    /// let client = Client::builder()
+    ///     .source("s")
+    ///     .api_key("k")
+    ///     .default_transport(move || Ok(Arc::new(fallback) as Arc<dyn Transport>))
+    ///     .build()?;
+    /// client.info("through the default transport", (), None).flush()?;
+    /// assert_eq!(mock.count(), 1);
+    /// # Ok::<(), timber_core::Error>(())
+    /// ```
+    pub fn default_transport(
+        mut self,
+        make: impl FnOnce() -> Result<Arc<dyn Transport>, ConfigError> + Send + Sync + 'static,
+    ) -> Self {
+        self.default_transport = Some(Box::new(make));
+        self
+    }
+
     /// Validates the configuration and starts the client's worker.
     pub fn build(self) -> Result<Client, Error> {
         let (config, transport) = self.into_config()?;
@@ -312,6 +359,11 @@ impl ClientBuilder {
     }
 
     fn into_config(self) -> Result<(Config, Arc<dyn Transport>), ConfigError> {
+        let this = self.apply_env()?;
+        this.check_config()
+    }
+
+    fn check_config(self) -> Result<(Config, Arc<dyn Transport>), ConfigError> {
         let bad = |field: &'static str, reason: &str| ConfigError {
             field,
             reason: reason.to_owned(),
@@ -323,6 +375,9 @@ impl ClientBuilder {
         let api_key = self.api_key.ok_or_else(|| bad("api_key", "is required"))?;
         if api_key.trim().is_empty() {
             return Err(bad("api_key", "must not be empty"));
+        }
+        if let Err(reason) = env::check_header_safe(&api_key) {
+            return Err(bad("api_key", reason));
         }
         let base_url = self.base_url.trim_end_matches('/').to_owned();
         if !(base_url.starts_with("https://") || base_url.starts_with("http://")) {
@@ -353,9 +408,11 @@ impl ClientBuilder {
         if self.overflow == OverflowPolicy::Spool && self.spool.is_none() {
             return Err(bad("overflow", "the Spool policy needs a spool directory"));
         }
-        let transport = self
-            .transport
-            .ok_or_else(|| bad("transport", "is required"))?;
+        let transport = match (self.transport, self.default_transport) {
+            (Some(transport), _) => transport,
+            (None, Some(make)) => make()?,
+            (None, None) => return Err(bad("transport", "is required")),
+        };
         let on_error = self
             .on_error
             .unwrap_or_else(|| Arc::new(|e: &Error| eprintln!("timber: {e}")) as OnError);

@@ -59,6 +59,7 @@ mod entry;
 mod environment;
 mod error;
 mod flow;
+mod global;
 #[cfg(any(feature = "tracing", feature = "log"))]
 mod integrations;
 mod level;
@@ -78,11 +79,15 @@ mod validate;
 
 pub use batch::Batch;
 pub use client::{Client, ShutdownGuard};
-pub use config::{ClientBuilder, Config, OnError, OverflowPolicy, RawValidator, DEFAULT_BASE_URL};
+pub use config::{
+    ClientBuilder, Config, EnvVar, OnError, OverflowPolicy, RawValidator, DEFAULT_BASE_URL,
+    ENV_VARS,
+};
 pub use entry::{LogEntry, LogOptions};
 pub use environment::Environment;
 pub use error::{ConfigError, Error};
 pub use flow::Flow;
+pub use global::{global, set_global, GlobalGuard};
 #[cfg(feature = "log")]
 pub use integrations::log_bridge::TimberLogger;
 #[cfg(feature = "tracing")]

@@ -4,7 +4,7 @@ use log::kv::{self, Key, VisitSource};
 use log::{LevelFilter, Log, Metadata, Record, SetLoggerError};
 use serde_json::{Map, Value};
 
-use super::{IgnoredTargets, Reentry};
+use super::{IgnoredTargets, Reentry, Sink};
 use crate::{Client, Level, LogEntry};
 
 /// A [`log::Log`] that sends records through a [`Client`].
@@ -49,15 +49,41 @@ use crate::{Client, Level, LogEntry};
 /// ```
 #[derive(Clone, Debug)]
 pub struct TimberLogger {
-    client: Client,
+    sink: Sink,
     ignored: IgnoredTargets,
 }
 
 impl TimberLogger {
     /// A logger sending through `client`, ignoring the default targets.
     pub fn new(client: Client) -> Self {
+        Self::with_sink(Sink::Client(client))
+    }
+
+    /// A logger sending through the global client ([`crate::set_global`],
+    /// or `timber_sdk::init`), whichever it is when each record comes;
+    /// records are dropped while none is set. It can be installed before
+    /// the client exists; its [`max_level`](Self::max_level) then lets
+    /// every level through.
+    ///
+    /// ```
+    /// use timber_core::{set_global, Client, TimberLogger};
+    /// use timber_core::mock::MockTransport;
+    ///
+    /// let mock = MockTransport::new();
+    /// let guard = set_global(Client::builder().source("s").api_key("k").transport(mock.clone()).build()?);
+    /// TimberLogger::global().try_init().expect("no other logger is set");
+    /// log::warn!(attempt = 2; "retrying");
+    /// drop(guard); // flushes
+    /// assert_eq!(mock.records()[0].message, "retrying");
+    /// # Ok::<(), timber_core::Error>(())
+    /// ```
+    pub fn global() -> Self {
+        Self::with_sink(Sink::Global)
+    }
+
+    fn with_sink(sink: Sink) -> Self {
         TimberLogger {
-            client,
+            sink,
             ignored: IgnoredTargets::default(),
         }
     }
@@ -82,17 +108,18 @@ impl TimberLogger {
     /// The `log` filter matching the client's `min_level` (`Debug` lets
     /// `trace` through too, since trace records become debug ones).
     pub fn max_level(&self) -> LevelFilter {
-        match self.client.config().min_level {
-            Level::Debug => LevelFilter::Trace,
-            Level::Info => LevelFilter::Info,
-            Level::Warn => LevelFilter::Warn,
-            Level::Error => LevelFilter::Error,
+        match self.sink.with(|client| client.config().min_level) {
+            None | Some(Level::Debug) => LevelFilter::Trace,
+            Some(Level::Info) => LevelFilter::Info,
+            Some(Level::Warn) => LevelFilter::Warn,
+            Some(Level::Error) => LevelFilter::Error,
         }
     }
 
-    /// The client this logger sends through.
-    pub fn client(&self) -> &Client {
-        &self.client
+    /// The client this logger sends through now (for a
+    /// [`global`](Self::global) logger, the global client if one is set).
+    pub fn client(&self) -> Option<Client> {
+        self.sink.client()
     }
 
     /// Installs this logger as the `log` crate's global logger and sets
@@ -128,15 +155,18 @@ fn level_of(level: log::Level) -> Level {
 
 impl Log for TimberLogger {
     fn enabled(&self, metadata: &Metadata<'_>) -> bool {
-        self.client.should_log(level_of(metadata.level()))
+        self.sink
+            .with(|client| client.should_log(level_of(metadata.level())))
+            == Some(true)
             && !self.ignored.matches(metadata.target())
             && !super::suppressed()
     }
 
     fn log(&self, record: &Record<'_>) {
-        if !self.client.should_log(level_of(record.level()))
-            || self.ignored.matches(record.target())
-        {
+        let wanted = self
+            .sink
+            .with(|client| client.should_log(level_of(record.level())));
+        if wanted != Some(true) || self.ignored.matches(record.target()) {
             return;
         }
         // Held until the record is queued: formatting the arguments or an
@@ -163,7 +193,9 @@ impl Log for TimberLogger {
             entry.error_name = Some(name);
             entry.error_stack = Some(stack);
         }
-        self.client.log(entry);
+        self.sink.with(|client| {
+            client.log(entry);
+        });
     }
 
     /// Does nothing, so that no logging call ever waits on the network; see

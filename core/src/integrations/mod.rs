@@ -11,6 +11,8 @@ use std::thread;
 
 use serde_json::{Map, Number, Value};
 
+use crate::Client;
+
 #[cfg(feature = "log")]
 pub(crate) mod log_bridge;
 #[cfg(feature = "tracing")]
@@ -88,6 +90,30 @@ impl Reentry {
 impl Drop for Reentry {
     fn drop(&mut self) {
         let _ = IN_SDK.try_with(|flag| flag.set(false));
+    }
+}
+
+/// Where a bridge sends records: a client of its own, or whichever client
+/// is global ([`crate::set_global`]) when each record comes.
+#[derive(Clone, Debug)]
+pub(crate) enum Sink {
+    Client(Client),
+    Global,
+}
+
+impl Sink {
+    /// Runs `f` with the client; `None` when the sink is global and no
+    /// client is set (the record is dropped).
+    pub(crate) fn with<R>(&self, f: impl FnOnce(&Client) -> R) -> Option<R> {
+        match self {
+            Sink::Client(client) => Some(f(client)),
+            Sink::Global => crate::global::with_global(f),
+        }
+    }
+
+    /// The client records go to now.
+    pub(crate) fn client(&self) -> Option<Client> {
+        self.with(Client::clone)
     }
 }
 

@@ -9,7 +9,7 @@ use tracing_core::{Event, Subscriber};
 use tracing_subscriber::layer::{Context, Layer};
 use tracing_subscriber::registry::LookupSpan;
 
-use super::{IgnoredTargets, Reentry};
+use super::{IgnoredTargets, Reentry, Sink};
 use crate::{Client, Flow, Level, LogEntry};
 
 /// The default name of the span field that opens a flow.
@@ -74,7 +74,7 @@ const DEFAULT_FLOW_FIELD: &str = "flow";
 /// ```
 #[derive(Clone, Debug)]
 pub struct TimberLayer {
-    client: Client,
+    sink: Sink,
     ignored: IgnoredTargets,
     flow_field: String,
 }
@@ -82,8 +82,34 @@ pub struct TimberLayer {
 impl TimberLayer {
     /// A layer logging through `client`, ignoring the default targets.
     pub fn new(client: Client) -> Self {
+        Self::with_sink(Sink::Client(client))
+    }
+
+    /// A layer logging through the global client ([`crate::set_global`],
+    /// or `timber_sdk::init`), whichever it is when each event comes; events
+    /// are dropped while none is set. The layer can be installed before the
+    /// client exists.
+    ///
+    /// ```
+    /// use tracing_subscriber::layer::SubscriberExt;
+    /// use timber_core::{set_global, Client, TimberLayer};
+    /// use timber_core::mock::MockTransport;
+    ///
+    /// let subscriber = tracing_subscriber::registry().with(TimberLayer::global());
+    /// let mock = MockTransport::new();
+    /// let guard = set_global(Client::builder().source("s").api_key("k").transport(mock.clone()).build()?);
+    /// tracing::subscriber::with_default(subscriber, || tracing::info!(order = 7, "paid"));
+    /// drop(guard); // flushes
+    /// assert_eq!(mock.records()[0].message, "paid");
+    /// # Ok::<(), timber_core::Error>(())
+    /// ```
+    pub fn global() -> Self {
+        Self::with_sink(Sink::Global)
+    }
+
+    fn with_sink(sink: Sink) -> Self {
         TimberLayer {
-            client,
+            sink,
             ignored: IgnoredTargets::default(),
             flow_field: DEFAULT_FLOW_FIELD.to_owned(),
         }
@@ -121,9 +147,10 @@ impl TimberLayer {
         self
     }
 
-    /// The client this layer logs through.
-    pub fn client(&self) -> &Client {
-        &self.client
+    /// The client this layer logs through now (for a
+    /// [`global`](Self::global) layer, the global client if one is set).
+    pub fn client(&self) -> Option<Client> {
+        self.sink.client()
     }
 
     fn ignores(&self, target: &str) -> bool {
@@ -139,9 +166,9 @@ impl TimberLayer {
         let Some(Value::String(name)) = span.fields.remove(&self.flow_field) else {
             return;
         };
-        match self.client.flow(&name) {
-            Ok(flow) => span.flow = Some(flow),
-            Err(_) => {
+        match self.sink.with(|client| client.flow(&name)) {
+            Some(Ok(flow)) => span.flow = Some(flow),
+            Some(Err(_)) | None => {
                 span.fields
                     .insert(self.flow_field.clone(), Value::String(name));
             }
@@ -202,7 +229,8 @@ where
     fn on_event(&self, event: &Event<'_>, ctx: Context<'_, S>) {
         let metadata = event.metadata();
         let level = level_of(metadata.level());
-        if !self.client.should_log(level) || self.ignores(metadata.target()) {
+        let wanted = self.sink.with(|client| client.should_log(level));
+        if wanted != Some(true) || self.ignores(metadata.target()) {
             return;
         }
         // Held until the record is queued: whatever runs meanwhile on this
@@ -251,7 +279,9 @@ where
                 flow.log(entry);
             }
             None => {
-                self.client.log(entry);
+                self.sink.with(|client| {
+                    client.log(entry);
+                });
             }
         }
     }
