@@ -21,6 +21,13 @@
 //!   (with `Retry-After` as the hint); other 4xx and certificate failures
 //!   permanent. The API key never appears in an error or a `Debug` output;
 //! - optional gzip request bodies;
+//! - proxies: `HTTPS_PROXY`, `HTTP_PROXY` and `NO_PROXY` (or lowercase)
+//!   honoured by default, or [`HyperTransportBuilder::proxy`] /
+//!   [`HyperTransportBuilder::no_proxy`]; HTTPS goes through a `CONNECT`
+//!   tunnel with TLS end to end, and proxy credentials from the URL are
+//!   never printed;
+//! - custom headers ([`HyperTransportBuilder::header`]), checked when the
+//!   transport is built;
 //! - usable from sync code and from any async runtime: the I/O runs on a
 //!   small tokio runtime the transport owns.
 //!
@@ -30,6 +37,7 @@
 
 mod builder;
 mod errors;
+mod proxy;
 mod runtime;
 mod tls;
 mod transport;

@@ -7,13 +7,14 @@ use std::time::Duration;
 
 use bytes::Bytes;
 use http_body_util::{BodyExt, Full, Limited};
+use hyper::header::{HeaderMap, PROXY_AUTHORIZATION};
 use hyper::header::{HeaderValue, CONTENT_ENCODING, CONTENT_TYPE, RETRY_AFTER, USER_AGENT};
 use hyper::{Request, Uri};
 use hyper_rustls::HttpsConnector;
-use hyper_util::client::legacy::connect::HttpConnector;
 use timber_core::{async_trait, Batch, Endpoint, RawRequest, Transport, TransportError};
 
 use crate::errors;
+use crate::proxy::{Proxies, ProxyConnector};
 use crate::runtime::OwnedRuntime;
 use crate::HyperTransportBuilder;
 
@@ -22,7 +23,7 @@ const MAX_ANSWER_BYTES: usize = 64 * 1024;
 
 const AGENT: &str = concat!("timber-rs/", env!("CARGO_PKG_VERSION"));
 
-type HttpClient = hyper_util::client::legacy::Client<HttpsConnector<HttpConnector>, Full<Bytes>>;
+type HttpClient = hyper_util::client::legacy::Client<HttpsConnector<ProxyConnector>, Full<Bytes>>;
 
 /// The HTTPS transport: hyper 1 over rustls (ring), pooled keep-alive
 /// connections, HTTP/2 when the server offers it through ALPN.
@@ -65,6 +66,9 @@ pub(crate) struct Inner {
     pub(crate) request_timeout: Duration,
     pub(crate) gzip_min_bytes: Option<usize>,
     pub(crate) settings: String,
+    /// Custom headers, added to every request.
+    pub(crate) headers: HeaderMap,
+    pub(crate) proxies: Option<Arc<Proxies>>,
 }
 
 impl fmt::Debug for HyperTransport {
@@ -122,6 +126,14 @@ impl HyperTransport {
             }
         }
         let authority = uri.authority().map_or_else(String::new, |a| a.to_string());
+        // A plain-HTTP request through a proxy carries the proxy's
+        // credentials itself (an HTTPS one gives them to CONNECT).
+        let forward_auth = match (&self.inner.proxies, uri.scheme_str()) {
+            (Some(proxies), Some("http")) => proxies
+                .intercept(&uri)
+                .and_then(|p| p.basic_auth().cloned()),
+            _ => None,
+        };
         let mut key = HeaderValue::from_str(endpoint.api_key.expose()).map_err(|_| {
             TransportError::permanent("the API key has characters not allowed in an HTTP header")
         })?;
@@ -133,6 +145,18 @@ impl HyperTransport {
             .header("x-api-key", key);
         if let Some(idempotency) = post.idempotency_key {
             request = request.header("idempotency-key", idempotency);
+        }
+        if let Some(headers) = request.headers_mut() {
+            for (name, value) in &self.inner.headers {
+                if name == USER_AGENT {
+                    headers.insert(name, value.clone());
+                } else {
+                    headers.append(name, value.clone());
+                }
+            }
+            if let Some(auth) = forward_auth {
+                headers.insert(PROXY_AUTHORIZATION, auth);
+            }
         }
         let mut body = post.body;
         if self
