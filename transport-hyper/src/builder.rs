@@ -70,7 +70,6 @@ impl std::error::Error for BuildError {
 /// let transport = HyperTransport::builder()
 ///     .connect_timeout(Duration::from_secs(5))
 ///     .request_timeout(Duration::from_secs(20))
-///     .gzip_min_bytes(64 * 1024)
 ///     .build()?;
 /// # drop(transport);
 /// # Ok::<(), timber_transport_hyper::BuildError>(())
@@ -201,6 +200,7 @@ impl HyperTransportBuilder {
 
     /// Also trusts the operating system's certificate store.
     #[cfg(feature = "native-roots")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "native-roots")))]
     pub fn native_roots(mut self, trust: bool) -> Self {
         self.trust.native_roots = trust;
         self
@@ -246,6 +246,8 @@ impl HyperTransportBuilder {
     }
 
     /// Gzip request bodies of at least this many bytes (default: never).
+    #[cfg(feature = "gzip")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "gzip")))]
     pub fn gzip_min_bytes(mut self, min_bytes: usize) -> Self {
         self.gzip_min_bytes = Some(min_bytes);
         self
@@ -355,6 +357,7 @@ impl HyperTransportBuilder {
                 runtime,
                 allow_http: self.allow_http,
                 request_timeout: self.request_timeout,
+                #[cfg(feature = "gzip")]
                 gzip_min_bytes: self.gzip_min_bytes,
                 settings: format!(
                     "connect_timeout={:?}, request_timeout={:?}, http2={}, gzip_min_bytes={:?}, allow_http={}, proxy={}, headers={:?}",

@@ -20,7 +20,7 @@
 //!   success; 408, 429, 5xx, connection failures and timeouts retryable
 //!   (with `Retry-After` as the hint); other 4xx and certificate failures
 //!   permanent. The API key never appears in an error or a `Debug` output;
-//! - optional gzip request bodies;
+//! - optional gzip request bodies (feature `gzip`, on by default);
 //! - proxies: `HTTPS_PROXY`, `HTTP_PROXY` and `NO_PROXY` (or lowercase)
 //!   honoured by default, or [`HyperTransportBuilder::proxy`] /
 //!   [`HyperTransportBuilder::no_proxy`]; HTTPS goes through a `CONNECT`
@@ -34,6 +34,7 @@
 //! See [`HyperTransport`] for an example against the local ingest server.
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
+#![cfg_attr(docsrs, feature(doc_cfg))]
 
 mod builder;
 mod errors;

@@ -1,7 +1,6 @@
 //! `HyperTransport`: the port implemented over HTTPS.
 
 use std::fmt;
-use std::io::Write;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -64,6 +63,7 @@ pub(crate) struct Inner {
     pub(crate) runtime: OwnedRuntime,
     pub(crate) allow_http: bool,
     pub(crate) request_timeout: Duration,
+    #[cfg(feature = "gzip")]
     pub(crate) gzip_min_bytes: Option<usize>,
     pub(crate) settings: String,
     /// Custom headers, added to every request.
@@ -158,14 +158,9 @@ impl HyperTransport {
                 headers.insert(PROXY_AUTHORIZATION, auth);
             }
         }
-        let mut body = post.body;
-        if self
-            .inner
-            .gzip_min_bytes
-            .is_some_and(|min| body.len() >= min)
-        {
-            body = gzip(&body);
-            request = request.header(CONTENT_ENCODING, "gzip");
+        let (body, encoding) = self.encode(post.body);
+        if let Some(encoding) = encoding {
+            request = request.header(CONTENT_ENCODING, encoding);
         }
         let request = request
             .body(Full::new(Bytes::from(body)))
@@ -222,7 +217,27 @@ impl HyperTransport {
     }
 }
 
+impl HyperTransport {
+    /// The body as sent, and its `Content-Encoding`.
+    #[cfg(feature = "gzip")]
+    fn encode(&self, body: Vec<u8>) -> (Vec<u8>, Option<&'static str>) {
+        match self.inner.gzip_min_bytes {
+            Some(min) if body.len() >= min => (gzip(&body), Some("gzip")),
+            _ => (body, None),
+        }
+    }
+
+    /// The body as sent (without the `gzip` feature, always as it is).
+    #[cfg(not(feature = "gzip"))]
+    fn encode(&self, body: Vec<u8>) -> (Vec<u8>, Option<&'static str>) {
+        (body, None)
+    }
+}
+
+#[cfg(feature = "gzip")]
 fn gzip(body: &[u8]) -> Vec<u8> {
+    use std::io::Write;
+
     let mut encoder = flate2::write::GzEncoder::new(
         Vec::with_capacity(body.len() / 4),
         flate2::Compression::fast(),

@@ -365,6 +365,7 @@ fn a_bad_ca_pem_fails_the_build() {
     assert!(err.to_string().contains("invalid CA certificate"), "{err}");
 }
 
+#[cfg(feature = "gzip")]
 #[test]
 fn gzip_bodies_are_decoded_by_the_server() {
     for server in servers() {

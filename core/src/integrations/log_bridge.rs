@@ -48,6 +48,7 @@ use crate::{Client, Level, LogEntry};
 /// # Ok::<(), timber_core::Error>(())
 /// ```
 #[derive(Clone, Debug)]
+#[cfg_attr(docsrs, doc(cfg(feature = "log")))]
 pub struct TimberLogger {
     sink: Sink,
     ignored: IgnoredTargets,

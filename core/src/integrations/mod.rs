@@ -30,6 +30,7 @@ pub(crate) mod tracing_layer;
 /// ```
 /// assert!(timber_core::DEFAULT_IGNORED_TARGETS.contains(&"hyper"));
 /// ```
+#[cfg_attr(docsrs, doc(cfg(any(feature = "tracing", feature = "log"))))]
 pub const DEFAULT_IGNORED_TARGETS: &[&str] = &[
     "timber_core",
     "timber_transport_",
@@ -201,6 +202,7 @@ pub(crate) fn i128_value(v: i128) -> Value {
 }
 
 /// Whether a field carrying text is meant as an error (`error = %err`).
+#[cfg(feature = "tracing")]
 pub(crate) fn is_error_field(name: &str) -> bool {
     name == "error" || name == "err" || name.ends_with("_error") || name.ends_with(".error")
 }
@@ -236,6 +238,7 @@ pub(crate) fn error_fields(error: &(dyn std::error::Error + 'static)) -> (String
 }
 
 /// `errorName`/`errorStack` of an error known only by its text.
+#[cfg(feature = "tracing")]
 pub(crate) fn error_fields_from_text(text: &str) -> (String, String) {
     let name = type_name_from_debug(text).unwrap_or("Error");
     (

@@ -73,6 +73,7 @@ const DEFAULT_FLOW_FIELD: &str = "flow";
 /// # Ok::<(), timber_core::Error>(())
 /// ```
 #[derive(Clone, Debug)]
+#[cfg_attr(docsrs, doc(cfg(feature = "tracing")))]
 pub struct TimberLayer {
     sink: Sink,
     ignored: IgnoredTargets,
