@@ -276,6 +276,15 @@ impl ClientBuilder {
         self
     }
 
+    /// Checks raw bodies with `validator` unless
+    /// [`raw_validator`](Self::raw_validator) gives another, before or after
+    /// this call (the `timber-sdk` facade gives `timber_format::validator()`
+    /// this way).
+    pub fn default_raw_validator(mut self, validator: RawValidator) -> Self {
+        self.raw_validator.get_or_insert(validator);
+        self
+    }
+
     /// Whether `ingest_raw` checks a body with the
     /// [`raw_validator`](Self::raw_validator) before sending it (default: yes).
     pub fn check_raw_bodies(mut self, check: bool) -> Self {
