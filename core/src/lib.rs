@@ -108,3 +108,8 @@ pub use validate::{limits, validate, ValidationError, Violation};
 
 /// Re-exported so transports and tests name the same trait version.
 pub use async_trait::async_trait;
+
+/// The code blocks of the README, compiled and run as doctests.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+pub struct ReadmeDoctests;

@@ -191,3 +191,8 @@ pub fn check(body: &str, format: Format) -> Result<(), String> {
         .map(|_| ())
         .map_err(|e| format!("line {}, column {}: {}", e.line, e.column, e.message))
 }
+
+/// The code blocks of the README, compiled and run as doctests.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+pub struct ReadmeDoctests;

@@ -45,3 +45,8 @@ mod transport;
 
 pub use builder::{BuildError, HyperTransportBuilder};
 pub use transport::HyperTransport;
+
+/// The code blocks of the README, compiled and run as doctests.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+pub struct ReadmeDoctests;

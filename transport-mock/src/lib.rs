@@ -42,3 +42,8 @@
 #![warn(missing_docs)]
 
 pub use timber_core::mock::{CreatedFlow, Fault, MockTransport, RawIngestion};
+
+/// The code blocks of the README, compiled and run as doctests.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+pub struct ReadmeDoctests;
