@@ -27,12 +27,12 @@
 //!   checks raw bodies locally with [`format::validator`] (a malformed body
 //!   is an [`Error::InvalidRawBody`] with its line and column, nothing is
 //!   sent), and, with the default `https` feature, sends through
-//!   [`HyperTransport`] unless you give another transport;
+//!   `HyperTransport` unless you give another transport;
 //! - [`init`]: builds that client and makes it global, like `sentry::init`;
 //!   the returned [`Guard`] flushes and disconnects when dropped, and
-//!   [`TimberLayer::global`] / [`TimberLogger::global`] (features
+//!   `TimberLayer::global` / `TimberLogger::global` (features
 //!   `tracing`, `log`) log through it without a client handed around;
-//! - [`test`] (feature `test`): the in-memory mock transport, to assert in
+//! - `test` (feature `test`): the in-memory mock transport, to assert in
 //!   application tests what was logged.
 //!
 //! ## Features
@@ -42,9 +42,9 @@
 //! | `https` | yes | the HTTPS transport: hyper 1, rustls (ring), webpki roots, HTTP/2 by ALPN, proxies |
 //! | `native-roots` | no | also trust the operating system's certificate store |
 //! | `gzip` | no | gzip request bodies of 4 KiB or more |
-//! | `tracing` | no | [`TimberLayer`], a `tracing_subscriber::Layer` |
-//! | `log` | no | [`TimberLogger`], a `log::Log` |
-//! | `test` | no | [`test::MockTransport`] and its faults |
+//! | `tracing` | no | `TimberLayer`, a `tracing_subscriber::Layer` |
+//! | `log` | no | `TimberLogger`, a `log::Log` |
+//! | `test` | no | `test::MockTransport` and its faults |
 //!
 //! Without `https` nothing pulls hyper, tokio or rustls: give the builder
 //! your own [`Transport`].
@@ -67,7 +67,7 @@
 //! A missing required variable or an invalid value is a [`ConfigError`]
 //! naming the variable and what it expects. The default transport also
 //! honours `HTTPS_PROXY`, `HTTP_PROXY` and `NO_PROXY` (or lowercase); see
-//! [`HyperTransportBuilder::proxy`].
+//! `HyperTransportBuilder::proxy`.
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 #![cfg_attr(docsrs, feature(doc_cfg))]
@@ -78,7 +78,7 @@ use std::sync::Arc;
 pub use timber_core::*;
 
 /// The core's mock, which the glob above would re-export, is offered as
-/// [`test`] under the `test` feature instead (this private module shadows it).
+/// `test` under the `test` feature instead (this private module shadows it).
 #[allow(dead_code, hidden_glob_reexports)]
 mod mock {}
 
@@ -132,7 +132,7 @@ pub const CA_CERT_VAR: &str = "TIMBERLOGS_CA_CERT";
 /// - raw bodies are checked with [`format::validator`] unless you give
 ///   another [`raw_validator`](ClientBuilder::raw_validator) (or opt out
 ///   with [`check_raw_bodies(false)`](ClientBuilder::check_raw_bodies));
-/// - with the `https` feature, the transport is a [`HyperTransport`]
+/// - with the `https` feature, the transport is a `HyperTransport`
 ///   (trusting [`CA_CERT_VAR`]'s file too, honouring the proxy variables)
 ///   unless you give one.
 ///
@@ -161,8 +161,8 @@ pub fn builder() -> ClientBuilder {
 /// client until the returned [`Guard`] is dropped, which flushes and
 /// disconnects it.
 ///
-/// [`client`] returns it anywhere, and [`TimberLayer::global`] and
-/// [`TimberLogger::global`] log through it. Keep the guard for as long as
+/// [`client`] returns it anywhere, and `TimberLayer::global` and
+/// `TimberLogger::global` log through it. Keep the guard for as long as
 /// the program logs: `let _guard = timber_sdk::init(..)?;` at the top of
 /// `main` (not `let _ = ...`, which drops it at once).
 ///

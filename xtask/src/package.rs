@@ -89,7 +89,12 @@ pub fn dry_run(root: &Path, options: &Options) -> Result<DryRun, String> {
         });
     }
 
-    let unpacked_root = std::env::temp_dir().join(format!("timber-rs-packaged-{version}"));
+    // Outside the workspace (cargo would take an unpacked crate under it
+    // for a member), one directory per checkout.
+    let unpacked_root = std::env::temp_dir().join(format!(
+        "timber-rs-packaged-{version}-{:016x}",
+        path_hash(root)
+    ));
     let _ = fs::remove_dir_all(&unpacked_root);
     fs::create_dir_all(&unpacked_root).map_err(|e| format!("{}: {e}", unpacked_root.display()))?;
     let mut unpacked = Vec::new();
@@ -155,6 +160,13 @@ fn copy(from: &Path, to: &Path) -> Result<(), String> {
     fs::copy(from, to)
         .map(drop)
         .map_err(|e| format!("cannot copy {} to {}: {e}", from.display(), to.display()))
+}
+
+fn path_hash(path: &Path) -> u64 {
+    use std::hash::{Hash, Hasher};
+    let mut hasher = std::collections::hash_map::DefaultHasher::new();
+    path.hash(&mut hasher);
+    hasher.finish()
 }
 
 /// `[workspace.package] version`.
