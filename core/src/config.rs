@@ -5,13 +5,13 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use crate::spool::{Spool, SpoolConfig};
-
-mod env;
-
 use crate::validate::limits;
 use crate::{
     ApiKey, Client, ConfigError, Environment, Error, Level, RawFormat, RetryPolicy, Transport,
 };
+
+mod env;
+
 pub use env::{EnvVar, ENV_VARS};
 
 /// The public ingestion service.
