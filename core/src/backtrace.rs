@@ -26,7 +26,7 @@ use crate::validate::{limits, truncate_chars};
 ///
 /// ```
 /// use timber_core::{BacktraceMode, Client};
-/// use timber_transport_mock::MockTransport;
+/// use timber_core::mock::MockTransport;
 ///
 /// let mock = MockTransport::new();
 /// let client = Client::builder().source("s").api_key("k").transport(mock.clone()).build()?;

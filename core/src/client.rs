@@ -33,7 +33,7 @@ use crate::{
 /// ```
 /// use serde_json::json;
 /// use timber_core::{Client, Level, LogOptions};
-/// use timber_transport_mock::MockTransport;
+/// use timber_core::mock::MockTransport;
 ///
 /// let mock = MockTransport::new();
 /// let client = Client::builder()
@@ -280,7 +280,7 @@ impl Client {
     ///
     /// ```
     /// # use timber_core::Client;
-    /// # use timber_transport_mock::MockTransport;
+    /// # use timber_core::mock::MockTransport;
     /// # let client = Client::builder().source("s").api_key("k").transport(MockTransport::new()).build()?;
     /// let flow = client.flow("checkout")?;
     /// assert!(flow.id().starts_with("checkout-"));
@@ -333,7 +333,7 @@ impl Client {
     ///
     /// ```
     /// # use timber_core::{Client, RawFormat};
-    /// # use timber_transport_mock::MockTransport;
+    /// # use timber_core::mock::MockTransport;
     /// # let mock = MockTransport::new();
     /// # let client = Client::builder().source("relay").api_key("k").transport(mock.clone()).build()?;
     /// client.ingest_raw("level,message\nerror,Connection refused", RawFormat::Csv, None)?;
@@ -369,12 +369,8 @@ impl Client {
                 reason: "the body is empty".into(),
             });
         }
-        if config.check_raw_bodies {
-            let verdict = match &config.raw_validator {
-                Some(check) => check(format, body),
-                None => p.transport().check_raw(format, body),
-            };
-            verdict.map_err(|reason| Error::InvalidRawBody { format, reason })?;
+        if let (true, Some(check)) = (config.check_raw_bodies, &config.raw_validator) {
+            check(format, body).map_err(|reason| Error::InvalidRawBody { format, reason })?;
         }
         let mut options = options.into().unwrap_or_default();
         options
@@ -411,7 +407,7 @@ impl Client {
     ///
     /// ```
     /// # use timber_core::Client;
-    /// # use timber_transport_mock::MockTransport;
+    /// # use timber_core::mock::MockTransport;
     /// # let mock = MockTransport::new();
     /// # let client = Client::builder().source("s").api_key("k").transport(mock.clone()).build()?;
     /// client.info("one", (), None).flush()?.info("two", (), None).disconnect()?;
@@ -490,7 +486,7 @@ impl Client {
     ///
     /// ```
     /// # use timber_core::Client;
-    /// # use timber_transport_mock::MockTransport;
+    /// # use timber_core::mock::MockTransport;
     /// let client = Client::builder().source("s").api_key("k").transport(MockTransport::new()).build()?;
     /// let weak = client.downgrade();
     /// assert!(weak.upgrade().is_some());
@@ -509,7 +505,7 @@ impl Client {
     ///
     /// ```
     /// # use timber_core::Client;
-    /// # use timber_transport_mock::MockTransport;
+    /// # use timber_core::mock::MockTransport;
     /// let mock = MockTransport::new();
     /// let client = Client::builder().source("job").api_key("k").transport(mock.clone()).build()?;
     /// {

@@ -12,6 +12,10 @@ use crate::{
     RetryPolicy, Transport,
 };
 
+mod env;
+
+pub use env::{EnvVar, ENV_VARS};
+
 /// The public ingestion service.
 pub const DEFAULT_BASE_URL: &str = "https://timberlogs-ingest.enaboapps.workers.dev";
 
@@ -43,6 +47,9 @@ pub type OnError = Arc<dyn Fn(&Error) + Send + Sync>;
 /// Checks a raw body before it is sent; `Err` carries the reason with its
 /// position. `timber-format` provides one for every format.
 pub type RawValidator = Arc<dyn Fn(RawFormat, &str) -> Result<(), String> + Send + Sync>;
+
+/// Makes the transport of [`ClientBuilder::default_transport`].
+type TransportFactory = Box<dyn FnOnce() -> Result<Arc<dyn Transport>, ConfigError> + Send + Sync>;
 
 /// What happens when a record arrives and the queue is at its bound.
 ///
@@ -139,7 +146,7 @@ pub struct Config {
     pub shutdown_timeout: Duration,
     /// The error callback.
     pub on_error: OnError,
-    /// Checks raw bodies before sending, instead of the transport's check.
+    /// Checks raw bodies before sending.
     pub raw_validator: Option<RawValidator>,
     /// Whether raw bodies are checked before sending.
     pub check_raw_bodies: bool,
@@ -189,7 +196,7 @@ impl fmt::Debug for Config {
 /// ```
 /// use std::time::Duration;
 /// use timber_core::{Client, Environment, Level};
-/// use timber_transport_mock::MockTransport;
+/// use timber_core::mock::MockTransport;
 ///
 /// let client = Client::builder()
 ///     .source("billing")
@@ -239,6 +246,11 @@ pub struct ClientBuilder {
     transport: Option<Arc<dyn Transport>>,
     backtrace: BacktraceMode,
     pub(crate) hooks: HookSettings,
+    default_transport: Option<TransportFactory>,
+    /// The settings given by a builder call, which the environment does not override.
+    explicit: env::Explicit,
+    /// The variables read by `from_env`/`with_env`.
+    env: Option<env::EnvVars>,
 }
 
 impl Default for ClientBuilder {
@@ -272,6 +284,9 @@ impl Default for ClientBuilder {
             transport: None,
             backtrace: BacktraceMode::Always,
             hooks: HookSettings::default(),
+            default_transport: None,
+            explicit: env::Explicit::default(),
+            env: None,
         }
     }
 }
@@ -291,6 +306,7 @@ macro_rules! setter {
         $(#[$doc])*
         pub fn $name(mut self, value: $ty) -> Self {
             self.$name = value;
+            self.explicit.mark(stringify!($name));
             self
         }
     };
@@ -298,6 +314,7 @@ macro_rules! setter {
         $(#[$doc])*
         pub fn $name(mut self, value: impl Into<$ty>) -> Self {
             self.$name = Some(value.into());
+            self.explicit.mark(stringify!($name));
             self
         }
     };
@@ -363,6 +380,7 @@ impl ClientBuilder {
     /// The ingestion service's base URL (default: the public service).
     pub fn base_url(mut self, url: impl Into<String>) -> Self {
         self.base_url = url.into();
+        self.explicit.mark("base_url");
         self
     }
 
@@ -374,16 +392,25 @@ impl ClientBuilder {
         self
     }
 
-    /// Checks raw bodies with this function instead of the transport's own
-    /// check (see `timber_format::validator`).
+    /// Checks raw bodies with this function before `ingest_raw` sends them
+    /// (default: no check; `timber_format::validator()` parses every format,
+    /// and the `timber-sdk` facade installs it).
     pub fn raw_validator(mut self, validator: RawValidator) -> Self {
         self.raw_validator = Some(validator);
         self
     }
 
-    /// Whether `ingest_raw` checks a body before sending it (default: yes,
-    /// with [`raw_validator`](Self::raw_validator) or else
-    /// [`Transport::check_raw`]; the hyper transport parses every format).
+    /// Checks raw bodies with `validator` unless
+    /// [`raw_validator`](Self::raw_validator) gives another, before or after
+    /// this call (the `timber-sdk` facade gives `timber_format::validator()`
+    /// this way).
+    pub fn default_raw_validator(mut self, validator: RawValidator) -> Self {
+        self.raw_validator.get_or_insert(validator);
+        self
+    }
+
+    /// Whether `ingest_raw` checks a body with the
+    /// [`raw_validator`](Self::raw_validator) before sending it (default: yes).
     pub fn check_raw_bodies(mut self, check: bool) -> Self {
         self.check_raw_bodies = check;
         self
@@ -426,6 +453,13 @@ impl ClientBuilder {
         self
     }
 
+    /// [`in_async_context`](Self::in_async_context), unless one was given
+    /// (for layers that add defaults, like the `timber-sdk` facade).
+    pub fn default_in_async_context(mut self, check: fn() -> bool) -> Self {
+        self.in_async_context.get_or_insert(check);
+        self
+    }
+
     /// The transport that carries requests (required).
     pub fn transport(mut self, transport: impl Transport) -> Self {
         self.transport = Some(Arc::new(transport));
@@ -435,6 +469,35 @@ impl ClientBuilder {
     /// A transport already shared behind an `Arc`.
     pub fn shared_transport(mut self, transport: Arc<dyn Transport>) -> Self {
         self.transport = Some(transport);
+        self
+    }
+
+    /// Makes the transport with `make` at [`build`](Self::build) if none was
+    /// given with [`transport`](Self::transport) (the `timber-sdk` facade
+    /// gives the HTTPS transport this way). Nothing is made when the
+    /// configuration is invalid; an `Err` of `make` fails the build.
+    ///
+    /// ```
+    /// use std::sync::Arc;
+    /// use timber_core::{Client, Transport};
+    /// use timber_core::mock::MockTransport;
+    ///
+    /// let mock = MockTransport::new();
+    /// let fallback = mock.clone();
+    /// let client = Client::builder()
+    ///     .source("s")
+    ///     .api_key("k")
+    ///     .default_transport(move || Ok(Arc::new(fallback) as Arc<dyn Transport>))
+    ///     .build()?;
+    /// client.info("through the default transport", (), None).flush()?;
+    /// assert_eq!(mock.count(), 1);
+    /// # Ok::<(), timber_core::Error>(())
+    /// ```
+    pub fn default_transport(
+        mut self,
+        make: impl FnOnce() -> Result<Arc<dyn Transport>, ConfigError> + Send + Sync + 'static,
+    ) -> Self {
+        self.default_transport = Some(Box::new(make));
         self
     }
 
@@ -452,6 +515,11 @@ impl ClientBuilder {
     }
 
     fn into_config(self) -> Result<(Config, Arc<dyn Transport>), ConfigError> {
+        let this = self.apply_env()?;
+        this.check_config()
+    }
+
+    fn check_config(self) -> Result<(Config, Arc<dyn Transport>), ConfigError> {
         let bad = |field: &'static str, reason: &str| ConfigError {
             field,
             reason: reason.to_owned(),
@@ -464,13 +532,8 @@ impl ClientBuilder {
         if api_key.trim().is_empty() {
             return Err(bad("api_key", "must not be empty"));
         }
-        // It travels in an HTTP header: CR, LF or NUL would break (or forge)
-        // the request. The message never shows the key.
-        if !api_key.bytes().all(|b| b.is_ascii_graphic()) {
-            return Err(bad(
-                "api_key",
-                "must be visible ASCII characters only (no spaces, control characters or line breaks)",
-            ));
+        if let Err(reason) = env::check_header_safe(&api_key) {
+            return Err(bad("api_key", reason));
         }
         let base_url = check_base_url(&self.base_url).map_err(|reason| bad("base_url", reason))?;
         let optional = |field: &'static str, value: Option<String>, max: usize| match value {
@@ -519,9 +582,11 @@ impl ClientBuilder {
                 "needs a spool directory (spool(dir))",
             ));
         }
-        let transport = self
-            .transport
-            .ok_or_else(|| bad("transport", "is required"))?;
+        let transport = match (self.transport, self.default_transport) {
+            (Some(transport), _) => transport,
+            (None, Some(make)) => make()?,
+            (None, None) => return Err(bad("transport", "is required")),
+        };
         let on_error = self.on_error.unwrap_or_else(to_stderr);
         let config = Config {
             source: source.into(),

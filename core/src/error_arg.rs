@@ -36,7 +36,7 @@ use crate::{Client, ErrorPayload, Flow, Level, LogOptions};
 /// ```
 /// use std::collections::HashMap;
 /// use timber_core::Client;
-/// use timber_transport_mock::MockTransport;
+/// use timber_core::mock::MockTransport;
 ///
 /// #[derive(serde::Serialize)]
 /// struct Attempt { user: &'static str, tries: u32 }

@@ -16,7 +16,7 @@ use crate::{Client, Error, ErrorOrData, Level, LogEntry, LogOptions};
 ///
 /// ```
 /// use timber_core::{Client, Level};
-/// use timber_transport_mock::MockTransport;
+/// use timber_core::mock::MockTransport;
 ///
 /// let mock = MockTransport::new();
 /// let client = Client::builder()

@@ -155,7 +155,7 @@ impl ClientBuilder {
     ///
     /// ```
     /// use timber_core::{Client, Level};
-    /// use timber_transport_mock::MockTransport;
+    /// use timber_core::mock::MockTransport;
     ///
     /// let mock = MockTransport::new();
     /// let client = Client::builder()
@@ -191,7 +191,7 @@ impl ClientBuilder {
     ///
     /// ```
     /// use timber_core::{Client, Level};
-    /// use timber_transport_mock::MockTransport;
+    /// use timber_core::mock::MockTransport;
     ///
     /// let mock = MockTransport::new();
     /// let client = Client::builder()
@@ -228,7 +228,7 @@ impl ClientBuilder {
     /// ```
     /// use serde_json::json;
     /// use timber_core::{Client, DEFAULT_REDACTED_KEYS};
-    /// use timber_transport_mock::MockTransport;
+    /// use timber_core::mock::MockTransport;
     ///
     /// let mock = MockTransport::new();
     /// let client = Client::builder()

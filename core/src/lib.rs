@@ -5,8 +5,9 @@
 //! The SDK is hexagonal: this crate holds the domain (records, levels,
 //! validation, flows, batching, retry) and one *port*, the [`Transport`]
 //! trait. Adapters implement the port: `timber-transport-hyper` sends over
-//! HTTPS, `timber-transport-mock` records in memory for tests, and you can
-//! write your own.
+//! HTTPS, [`mock::MockTransport`] records in memory for tests, and you can
+//! write your own. Most applications depend on the `timber-sdk` facade,
+//! which bundles the core, the HTTPS transport and the raw-format checks.
 //!
 //! ```text
 //!   your code ──► Client / Flow ──► validate ─► bounded queue ─► worker thread
@@ -44,7 +45,7 @@
 //! ```
 //! use serde_json::json;
 //! use timber_core::{Client, Environment};
-//! use timber_transport_mock::MockTransport;
+//! use timber_core::mock::MockTransport;
 //!
 //! let mock = MockTransport::new();
 //! let client = Client::builder()
@@ -60,6 +61,7 @@
 //! ```
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
+#![cfg_attr(docsrs, feature(doc_cfg))]
 
 mod backtrace;
 mod batch;
@@ -73,10 +75,12 @@ mod environment;
 mod error;
 mod error_arg;
 mod flow;
+mod global;
 mod hooks;
 #[cfg(any(feature = "tracing", feature = "log"))]
 mod integrations;
 mod level;
+pub mod mock;
 mod panic_hook;
 mod payload;
 mod pending;
@@ -95,12 +99,16 @@ mod validate;
 pub use backtrace::BacktraceMode;
 pub use batch::Batch;
 pub use client::{Client, ShutdownGuard, WeakClient};
-pub use config::{ClientBuilder, Config, OnError, OverflowPolicy, RawValidator, DEFAULT_BASE_URL};
+pub use config::{
+    ClientBuilder, Config, EnvVar, OnError, OverflowPolicy, RawValidator, DEFAULT_BASE_URL,
+    ENV_VARS,
+};
 pub use entry::{LogEntry, LogOptions};
 pub use environment::Environment;
 pub use error::{ConfigError, Error};
 pub use error_arg::{kinds, ErrorOrData};
 pub use flow::Flow;
+pub use global::{global, set_global, GlobalGuard};
 pub use hooks::{BeforeSend, Hooks};
 #[cfg(feature = "log")]
 pub use integrations::log_bridge::TimberLogger;
@@ -122,3 +130,8 @@ pub use validate::{limits, validate, ValidationError, Violation};
 
 /// Re-exported so transports and tests name the same trait version.
 pub use async_trait::async_trait;
+
+/// The code blocks of the README, compiled and run as doctests.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+pub struct ReadmeDoctests;

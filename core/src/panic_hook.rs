@@ -55,7 +55,7 @@ impl Client {
     ///
     /// ```
     /// use timber_core::Client;
-    /// use timber_transport_mock::MockTransport;
+    /// use timber_core::mock::MockTransport;
     ///
     /// let mock = MockTransport::new();
     /// let client = Client::builder().source("s").api_key("k").transport(mock.clone()).build()?;

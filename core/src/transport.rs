@@ -169,6 +169,10 @@ pub struct RawRequest<'a> {
 
 /// The port between the runtime-agnostic core and the network.
 ///
+/// A transport only carries requests: checking raw bodies before they are
+/// sent is the client's job ([`ClientBuilder::raw_validator`](crate::ClientBuilder::raw_validator)),
+/// so a transport needs no parser.
+///
 /// The client calls it from its own worker thread (through a minimal
 /// executor) and, for the `_async` methods, from the caller's executor, so an
 /// implementation must not assume any particular async runtime is driving it.
@@ -218,16 +222,6 @@ pub trait Transport: Send + Sync + 'static {
         endpoint: &Endpoint,
         raw: RawRequest<'_>,
     ) -> Result<(), TransportError>;
-
-    /// Checks a raw body before it is sent, so that a malformed body is a
-    /// clear local error (with its position) instead of a server 400. The
-    /// default checks nothing; the hyper transport parses the body with
-    /// `timber-format`. The client skips it with
-    /// [`ClientBuilder::check_raw_bodies(false)`](crate::ClientBuilder::check_raw_bodies).
-    fn check_raw(&self, format: RawFormat, body: &str) -> Result<(), String> {
-        let _ = (format, body);
-        Ok(())
-    }
 }
 
 #[async_trait]
@@ -244,8 +238,5 @@ impl<T: Transport + ?Sized> Transport for Arc<T> {
         raw: RawRequest<'_>,
     ) -> Result<(), TransportError> {
         (**self).ingest_raw(endpoint, raw).await
-    }
-    fn check_raw(&self, format: RawFormat, body: &str) -> Result<(), String> {
-        (**self).check_raw(format, body)
     }
 }

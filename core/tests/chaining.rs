@@ -3,8 +3,8 @@
 
 mod common;
 
+use timber_core::mock::{Fault, MockTransport};
 use timber_core::{Client, Error, Level};
-use timber_transport_mock::{Fault, MockTransport};
 
 #[test]
 fn flush_and_disconnect_chain_with_logging_calls() {

@@ -7,11 +7,11 @@ use std::time::Duration;
 
 use serde::Serialize;
 use serde_json::json;
+use timber_core::mock::{Fault, MockTransport};
 use timber_core::{
     Client, Environment, Error, IngestRawOptions, Level, LogEntry, LogOptions, OverflowPolicy,
     RawFormat, Violation,
 };
-use timber_transport_mock::{Fault, MockTransport};
 
 use common::{builder, client, Errors};
 
@@ -562,6 +562,7 @@ fn a_full_queue_drops_the_newest_counts_and_reports_once_per_burst() {
     let client = builder(&mock, &errors)
         .batch_size(2)
         .queue_capacity(4)
+        .max_in_flight(1)
         .overflow(OverflowPolicy::DropNewest)
         .build()
         .unwrap();
@@ -1069,11 +1070,11 @@ fn invalid_configuration_is_an_error_not_a_panic() {
         ),
         (
             base().api_key("tb_live_abc\r\nX-Evil: 1").build(),
-            "api_key: must be visible ASCII characters only (no spaces, control characters or line breaks)",
+            "api_key: must not contain CR or LF (it is sent in an HTTP header)",
         ),
         (
             base().api_key("tb_live_abc\0").build(),
-            "api_key: must be visible ASCII characters only (no spaces, control characters or line breaks)",
+            "api_key: must be visible ASCII characters only: no spaces, control or non-ASCII characters (it is sent in an HTTP header)",
         ),
         (
             base().spool_max_bytes(10).build(),
@@ -1148,9 +1149,17 @@ fn handles_are_send_sync_and_clone() {
 }
 
 #[test]
-fn raw_bodies_are_checked_by_the_transport_unless_opted_out() {
+fn raw_bodies_are_checked_by_the_validator_unless_opted_out() {
     let mock = MockTransport::new();
+    // The mock refuses what the service would refuse: with a 400, after the request.
     mock.check_raw_with(|_, body| {
+        if body.starts_with('{') {
+            Ok(())
+        } else {
+            Err("line 1, column 1: expected an object".into())
+        }
+    });
+    let validator: timber_core::RawValidator = std::sync::Arc::new(|_, body: &str| {
         if body.starts_with('{') {
             Ok(())
         } else {
@@ -1160,30 +1169,40 @@ fn raw_bodies_are_checked_by_the_transport_unless_opted_out() {
     let client = Client::builder()
         .source("s")
         .api_key("k")
+        .raw_validator(validator.clone())
         .transport(mock.clone())
         .build()
         .unwrap();
     let err = client
         .ingest_raw("not json", RawFormat::Jsonl, None)
         .unwrap_err();
+    assert!(matches!(err, Error::InvalidRawBody { .. }), "{err:?}");
     assert_eq!(
         err.to_string(),
         "invalid jsonl body: line 1, column 1: expected an object"
     );
+    assert_eq!(mock.attempts(), 0, "refused before any request");
     client.ingest_raw("{}", RawFormat::Jsonl, None).unwrap();
 
+    // Opted out: the body goes out and the server's 400 comes back.
     let unchecked = Client::builder()
         .source("s")
         .api_key("k")
+        .raw_validator(validator)
         .check_raw_bodies(false)
         .transport(mock.clone())
         .build()
         .unwrap();
-    unchecked
+    let err = unchecked
         .ingest_raw("not json", RawFormat::Jsonl, None)
-        .unwrap();
+        .unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "transport failed: HTTP 400: line 1, column 1: expected an object"
+    );
+    assert_eq!(mock.attempts(), 2);
     let bodies: Vec<String> = mock.raw_ingestions().into_iter().map(|r| r.body).collect();
-    assert_eq!(bodies, ["{}", "not json"]);
+    assert_eq!(bodies, ["{}"]);
 }
 
 #[test]

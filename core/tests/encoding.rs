@@ -6,8 +6,8 @@ mod common;
 
 use proptest::prelude::*;
 use serde_json::{json, Value};
+use timber_core::mock::MockTransport;
 use timber_core::{Environment, Level, LogEntry, LogOptions, LogRecord};
-use timber_transport_mock::MockTransport;
 
 fn text() -> impl Strategy<Value = String> {
     prop_oneof![

@@ -10,8 +10,8 @@ use std::fmt;
 
 use serde::Serialize;
 use serde_json::json;
+use timber_core::mock::MockTransport;
 use timber_core::{BacktraceMode, Client, ErrorPayload, Level, LogRecord};
-use timber_transport_mock::MockTransport;
 
 #[derive(Debug)]
 struct DbError {

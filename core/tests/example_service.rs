@@ -11,8 +11,8 @@ use std::io;
 use std::sync::{Arc, Mutex};
 
 use serde_json::json;
+use timber_core::mock::MockTransport;
 use timber_core::{Client, Level, TimberLayer, REDACTED};
-use timber_transport_mock::MockTransport;
 use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
 use tokio::net::{TcpListener, TcpStream};
 use tracing_subscriber::layer::SubscriberExt;

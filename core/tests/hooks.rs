@@ -6,8 +6,8 @@ mod common;
 
 use serde::Serialize;
 use serde_json::json;
+use timber_core::mock::MockTransport;
 use timber_core::{Client, Error, Level, LogEntry, LogOptions, DEFAULT_REDACTED_KEYS, REDACTED};
-use timber_transport_mock::MockTransport;
 
 #[test]
 fn before_send_edits_and_drops_every_kind_of_record() {

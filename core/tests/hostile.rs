@@ -10,8 +10,8 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use proptest::prelude::*;
+use timber_core::mock::{Fault, MockTransport};
 use timber_core::{Client, Error, LogEntry, OverflowPolicy, RetryPolicy, WeakClient};
-use timber_transport_mock::{Fault, MockTransport};
 
 /// Generous bound that only a hang would break.
 const HANG: Duration = Duration::from_secs(60);

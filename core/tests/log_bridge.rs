@@ -10,8 +10,8 @@ use std::time::Duration;
 
 use log::{Log, Record};
 use serde_json::json;
+use timber_core::mock::MockTransport;
 use timber_core::{Client, ClientBuilder, Level, LogRecord, TimberLogger};
-use timber_transport_mock::MockTransport;
 
 fn builder(mock: &MockTransport) -> ClientBuilder {
     Client::builder()

@@ -9,8 +9,8 @@ use std::io;
 use std::sync::{Arc, Mutex};
 
 use serde_json::json;
+use timber_core::mock::MockTransport;
 use timber_core::{Client, Level, TimberLayer, TimberLogger};
-use timber_transport_mock::MockTransport;
 use tracing_subscriber::layer::SubscriberExt;
 
 #[derive(Clone, Default)]

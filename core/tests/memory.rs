@@ -9,8 +9,8 @@ mod common;
 use std::time::{Duration, Instant};
 
 use serde_json::json;
+use timber_core::mock::{Fault, MockTransport};
 use timber_core::Error;
-use timber_transport_mock::{Fault, MockTransport};
 
 /// (current, peak) resident set in KiB, from /proc (Linux).
 fn rss_kib() -> Option<(u64, u64)> {

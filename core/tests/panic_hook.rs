@@ -11,8 +11,8 @@ use std::thread;
 use std::time::Duration;
 
 use serde_json::json;
+use timber_core::mock::{Fault, MockTransport};
 use timber_core::{Client, Level, REDACTED};
-use timber_transport_mock::{Fault, MockTransport};
 
 static TURN: Mutex<()> = Mutex::new(());
 

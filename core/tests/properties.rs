@@ -13,8 +13,8 @@ use std::time::Duration;
 
 use proptest::prelude::*;
 use serde_json::json;
+use timber_core::mock::{Fault, MockTransport};
 use timber_core::{Client, Flow, Level, LogEntry, LogOptions, OverflowPolicy};
-use timber_transport_mock::{Fault, MockTransport};
 
 /// Producer 0 and flow 0 log through the plain methods (`info` and
 /// friends, with data and tags), the others through whole `LogEntry`s, so

@@ -8,8 +8,8 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
+use timber_core::mock::{Fault, MockTransport};
 use timber_core::{Client, RawFormat};
-use timber_transport_mock::{Fault, MockTransport};
 
 async fn scenario(mock: &MockTransport) {
     let (client, errors) = common::client(mock);

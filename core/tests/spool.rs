@@ -7,8 +7,8 @@ use std::fs;
 use std::path::Path;
 use std::time::Duration;
 
+use timber_core::mock::{Fault, MockTransport};
 use timber_core::{Error, OverflowPolicy};
-use timber_transport_mock::{Fault, MockTransport};
 
 use common::{builder, Errors};
 

@@ -9,8 +9,8 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 
 use serde_json::json;
+use timber_core::mock::MockTransport;
 use timber_core::{Client, ClientBuilder, Level, TimberLayer, REDACTED};
-use timber_transport_mock::MockTransport;
 use tracing::level_filters::LevelFilter;
 use tracing::Dispatch;
 use tracing_core::callsite::Callsite;

@@ -7,8 +7,8 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use serde_json::{json, Value};
+use timber_core::mock::MockTransport;
 use timber_core::{Client, ClientBuilder, Level, LogRecord, TimberLayer};
-use timber_transport_mock::MockTransport;
 use tracing::instrument::WithSubscriber;
 use tracing::{Dispatch, Instrument};
 use tracing_subscriber::layer::SubscriberExt;

@@ -14,9 +14,10 @@ use std::process::ExitCode;
 use std::sync::{Arc, Mutex};
 
 use serde_json::json;
-use timber_core::{Client, Environment, IngestRawOptions, Level, LogOptions, RawFormat};
 use timber_ingest_server::{IngestServer, ServerConfig, Summary, TlsIdentity};
-use timber_transport_hyper::HyperTransport;
+use timber_sdk::{
+    Client, Environment, Error, HyperTransport, IngestRawOptions, Level, LogOptions, RawFormat,
+};
 
 const API_KEY: &str = "tb_test_demo_local_key";
 
@@ -91,7 +92,9 @@ fn run() -> Result<(), Box<dyn StdError>> {
     let errors = Arc::new(Mutex::new(Vec::<String>::new()));
     let client = |source: &str, min_level: Level| {
         let sink = errors.clone();
-        Client::builder()
+        // The SDK's builder: raw bodies checked locally; the settings below
+        // win over any TIMBERLOGS_* variable.
+        timber_sdk::builder()
             .source(source)
             .environment(Environment::Development)
             .version("0.1.0")
@@ -150,6 +153,12 @@ fn run() -> Result<(), Box<dyn StdError>> {
     for (format, body) in RAW_BODIES {
         let options = IngestRawOptions::new().source(format!("raw-{format}"));
         app.ingest_raw(body, format, options)?;
+    }
+    // A malformed body is refused before anything is sent.
+    let refused = app.ingest_raw("level,message\ninfo,ok,extra", RawFormat::Csv, None);
+    match &refused {
+        Err(Error::InvalidRawBody { .. }) => println!("refused locally: {}", refused.unwrap_err()),
+        other => return Err(format!("a malformed CSV body was not refused: {other:?}").into()),
     }
 
     app.flush()?;

@@ -178,8 +178,8 @@ pub fn validator() -> timber_core::RawValidator {
 }
 
 /// Whether `body` parses as `format`; the error is `line L, column C: what`.
-/// The hyper transport's `Transport::check_raw` uses it, so raw bodies are
-/// checked by default.
+/// [`validator`] wraps it for the client, and the `timber-sdk` facade
+/// installs that validator by default.
 ///
 /// ```
 /// use timber_format::{check, Format};
@@ -191,3 +191,8 @@ pub fn check(body: &str, format: Format) -> Result<(), String> {
         .map(|_| ())
         .map_err(|e| format!("line {}, column {}: {}", e.line, e.column, e.message))
 }
+
+/// The code blocks of the README, compiled and run as doctests.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+pub struct ReadmeDoctests;

@@ -396,6 +396,17 @@ fn request_info(req: &Request<Incoming>) -> RequestInfo {
         authorized: false,
         status: None,
         reason: None,
+        headers: req
+            .headers()
+            .iter()
+            .filter(|(name, _)| {
+                !matches!(
+                    name.as_str(),
+                    "x-api-key" | "authorization" | "proxy-authorization"
+                )
+            })
+            .filter_map(|(name, value)| Some((name.to_string(), value.to_str().ok()?.to_owned())))
+            .collect(),
     }
 }
 

@@ -59,3 +59,8 @@ pub use tls::TlsIdentity;
 pub fn check_logs_body(body: &[u8]) -> Result<u64, String> {
     wire::check(body).map(|tally| tally.records)
 }
+
+/// The code blocks of the README, compiled and run as doctests.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+pub struct ReadmeDoctests;

@@ -100,6 +100,20 @@ pub struct RequestInfo {
     pub status: Option<u16>,
     /// The error reason sent back, for refused requests.
     pub reason: Option<String>,
+    /// Every other header, in order, names lowercase (values that are not
+    /// text are left out). Credentials (`X-API-Key`, `Authorization`,
+    /// `Proxy-Authorization`) are never kept.
+    pub headers: Vec<(String, String)>,
+}
+
+impl RequestInfo {
+    /// The first value of a header kept in [`headers`](Self::headers).
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(n, _)| n.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
+    }
 }
 
 pub(crate) struct Store {

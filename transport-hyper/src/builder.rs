@@ -4,9 +4,12 @@ use std::fmt;
 use std::sync::Arc;
 use std::time::Duration;
 
+use hyper::header::{HeaderMap, HeaderName, HeaderValue};
 use hyper_util::client::legacy::connect::HttpConnector;
 use hyper_util::rt::{TokioExecutor, TokioTimer};
+use timber_core::ConfigError;
 
+use crate::proxy::{Proxies, ProxyChoice, ProxyConnector};
 use crate::runtime::OwnedRuntime;
 use crate::tls::Trust;
 use crate::transport::Inner;
@@ -24,6 +27,17 @@ pub enum BuildError {
     Tls(String),
     /// The transport's runtime could not start.
     Runtime(std::io::Error),
+    /// A setting is invalid: a custom header, a proxy URL (given to
+    /// [`HyperTransportBuilder::proxy`] or in `HTTPS_PROXY`...). The error
+    /// names the setting or the variable, never a header value or a proxy
+    /// password.
+    Config(ConfigError),
+}
+
+impl From<ConfigError> for BuildError {
+    fn from(e: ConfigError) -> Self {
+        BuildError::Config(e)
+    }
 }
 
 impl fmt::Display for BuildError {
@@ -33,6 +47,7 @@ impl fmt::Display for BuildError {
             BuildError::NoTrustedRoots => f.write_str("no trusted root certificate"),
             BuildError::Tls(e) => write!(f, "TLS settings refused: {e}"),
             BuildError::Runtime(e) => write!(f, "cannot start the transport runtime: {e}"),
+            BuildError::Config(e) => e.fmt(f),
         }
     }
 }
@@ -41,6 +56,7 @@ impl std::error::Error for BuildError {
     fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
         match self {
             BuildError::Runtime(e) => Some(e),
+            BuildError::Config(e) => Some(e),
             _ => None,
         }
     }
@@ -54,11 +70,14 @@ impl std::error::Error for BuildError {
 /// let transport = HyperTransport::builder()
 ///     .connect_timeout(Duration::from_secs(5))
 ///     .request_timeout(Duration::from_secs(20))
-///     .gzip_min_bytes(64 * 1024)
 ///     .build()?;
 /// # drop(transport);
 /// # Ok::<(), timber_transport_hyper::BuildError>(())
 /// ```
+///
+/// Proxies: by default the `HTTPS_PROXY`, `HTTP_PROXY` and `NO_PROXY`
+/// variables (or their lowercase forms) are honoured, as curl and reqwest
+/// do; [`proxy`](Self::proxy) and [`no_proxy`](Self::no_proxy) override them.
 #[derive(Clone, Debug)]
 #[must_use]
 pub struct HyperTransportBuilder {
@@ -71,7 +90,76 @@ pub struct HyperTransportBuilder {
     pub(crate) http2: bool,
     pub(crate) gzip_min_bytes: Option<usize>,
     pub(crate) worker_threads: usize,
+    proxy: ProxyChoice,
+    headers: CustomHeaders,
     pending_error: Option<String>,
+}
+
+/// Headers added to every request, as given (checked at build); `Debug`
+/// shows the names only, since values may be credentials.
+#[derive(Clone, Default)]
+struct CustomHeaders(Vec<(String, String)>);
+
+impl fmt::Debug for CustomHeaders {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_list()
+            .entries(self.0.iter().map(|(name, _)| name))
+            .finish()
+    }
+}
+
+/// Headers the transport sets itself, which a custom header cannot replace.
+const RESERVED_HEADERS: &[&str] = &[
+    "host",
+    "content-length",
+    "content-type",
+    "content-encoding",
+    "transfer-encoding",
+    "connection",
+    "keep-alive",
+    "upgrade",
+    "te",
+    "trailer",
+    "x-api-key",
+    "idempotency-key",
+    "proxy-authorization",
+];
+
+/// Checks the custom headers: a valid name the transport does not set
+/// itself, and a value of visible ASCII characters, spaces and tabs (no CR,
+/// LF or other control character, nothing outside ASCII). Never quotes a value.
+fn check_headers(headers: &[(String, String)]) -> Result<HeaderMap, ConfigError> {
+    let bad = |reason: String| ConfigError {
+        field: "header",
+        reason,
+    };
+    let mut map = HeaderMap::new();
+    for (name, value) in headers {
+        let parsed = HeaderName::from_bytes(name.as_bytes())
+            .map_err(|_| bad(format!("{name:?} is not a valid header name")))?;
+        if RESERVED_HEADERS.contains(&parsed.as_str()) {
+            return Err(bad(format!(
+                "{parsed} is set by the transport and cannot be replaced"
+            )));
+        }
+        if value.bytes().any(|b| b == b'\r' || b == b'\n') {
+            return Err(bad(format!("the value of {parsed} contains CR or LF")));
+        }
+        if !value
+            .bytes()
+            .all(|b| b.is_ascii_graphic() || b == b' ' || b == b'\t')
+        {
+            return Err(bad(format!(
+                "the value of {parsed} has a character that is not visible ASCII (control or non-ASCII)"
+            )));
+        }
+        let mut value = HeaderValue::from_str(value)
+            .map_err(|_| bad(format!("the value of {parsed} is not a valid header value")))?;
+        // Kept out of HTTP/2 header compression tables, like the key.
+        value.set_sensitive(true);
+        map.append(parsed, value);
+    }
+    Ok(map)
 }
 
 impl Default for HyperTransportBuilder {
@@ -86,6 +174,8 @@ impl Default for HyperTransportBuilder {
             http2: true,
             gzip_min_bytes: None,
             worker_threads: 1,
+            proxy: ProxyChoice::FromEnv,
+            headers: CustomHeaders::default(),
             pending_error: None,
         }
     }
@@ -110,6 +200,7 @@ impl HyperTransportBuilder {
 
     /// Also trusts the operating system's certificate store.
     #[cfg(feature = "native-roots")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "native-roots")))]
     pub fn native_roots(mut self, trust: bool) -> Self {
         self.trust.native_roots = trust;
         self
@@ -155,6 +246,8 @@ impl HyperTransportBuilder {
     }
 
     /// Gzip request bodies of at least this many bytes (default: never).
+    #[cfg(feature = "gzip")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "gzip")))]
     pub fn gzip_min_bytes(mut self, min_bytes: usize) -> Self {
         self.gzip_min_bytes = Some(min_bytes);
         self
@@ -166,24 +259,87 @@ impl HyperTransportBuilder {
         self
     }
 
-    /// Builds the transport and starts its runtime.
+    /// Sends every request through this HTTP proxy, whatever the
+    /// environment says: `http://[user:password@]host[:port]` (port 80 when
+    /// left out). HTTPS requests go through a `CONNECT` tunnel, so TLS runs
+    /// end to end with the service and its certificate is verified as
+    /// always; the user and password, if any, are sent as
+    /// `Proxy-Authorization: Basic` and never printed. An invalid URL fails
+    /// [`build`](Self::build).
+    ///
+    /// ```
+    /// use timber_transport_hyper::HyperTransport;
+    /// let transport = HyperTransport::builder()
+    ///     .proxy("http://alice:s3cret@proxy.corp.example:3128")
+    ///     .build()?;
+    /// assert!(!format!("{transport:?}").contains("s3cret"));
+    /// # Ok::<(), timber_transport_hyper::BuildError>(())
+    /// ```
+    pub fn proxy(mut self, url: impl Into<String>) -> Self {
+        self.proxy = ProxyChoice::Explicit(url.into());
+        self
+    }
+
+    /// Connects directly, ignoring `HTTPS_PROXY`, `HTTP_PROXY` and
+    /// `NO_PROXY` (and an earlier [`proxy`](Self::proxy)).
+    pub fn no_proxy(mut self) -> Self {
+        self.proxy = ProxyChoice::Direct;
+        self
+    }
+
+    /// Adds a header to every request (a gateway's tenant or routing
+    /// header, say). Checked by [`build`](Self::build): the name must be a
+    /// valid header name other than those the transport sets itself
+    /// (`Content-Type`, `X-API-Key`, `Idempotency-Key`, `Host`...), and the
+    /// value visible ASCII, spaces and tabs only: a CR, LF or other control
+    /// character is a [`BuildError::Config`], which never quotes the value.
+    /// Repeating a name sends it several times. `User-Agent` may be replaced.
+    ///
+    /// ```
+    /// use timber_transport_hyper::{BuildError, HyperTransport};
+    /// let ok = HyperTransport::builder().header("X-Tenant", "acme").build();
+    /// assert!(ok.is_ok());
+    /// let err = HyperTransport::builder().header("X-Tenant", "acme\r\nX-Admin: 1").build().unwrap_err();
+    /// assert_eq!(err.to_string(), "invalid configuration: header: the value of x-tenant contains CR or LF");
+    /// ```
+    pub fn header(mut self, name: impl Into<String>, value: impl Into<String>) -> Self {
+        self.headers.0.push((name.into(), value.into()));
+        self
+    }
+
+    /// Builds the transport and starts its runtime. Reads the proxy
+    /// variables now, unless [`proxy`](Self::proxy) or
+    /// [`no_proxy`](Self::no_proxy) was called.
     pub fn build(self) -> Result<HyperTransport, BuildError> {
+        self.build_with_env(|name| std::env::var(name).ok())
+    }
+
+    pub(crate) fn build_with_env(
+        self,
+        env: impl Fn(&str) -> Option<String>,
+    ) -> Result<HyperTransport, BuildError> {
         if let Some(e) = self.pending_error {
             return Err(BuildError::Certificate(e));
         }
+        let headers = check_headers(&self.headers.0)?;
+        let proxies = Proxies::resolve(&self.proxy, env)?.map(Arc::new);
         let tls = self.trust.client_config()?;
         let mut http = HttpConnector::new();
         http.enforce_http(false);
         http.set_connect_timeout(Some(self.connect_timeout));
         http.set_nodelay(true);
         http.set_keepalive(Some(Duration::from_secs(60)));
+        let tcp = ProxyConnector {
+            http,
+            proxies: proxies.clone(),
+        };
         let https = hyper_rustls::HttpsConnectorBuilder::new()
             .with_tls_config(tls)
             .https_or_http();
         let connector = if self.http2 {
-            https.enable_http1().enable_http2().wrap_connector(http)
+            https.enable_http1().enable_http2().wrap_connector(tcp)
         } else {
-            https.enable_http1().wrap_connector(http)
+            https.enable_http1().wrap_connector(tcp)
         };
         let client = hyper_util::client::legacy::Client::builder(TokioExecutor::new())
             .pool_timer(TokioTimer::new())
@@ -201,15 +357,20 @@ impl HyperTransportBuilder {
                 runtime,
                 allow_http: self.allow_http,
                 request_timeout: self.request_timeout,
+                #[cfg(feature = "gzip")]
                 gzip_min_bytes: self.gzip_min_bytes,
                 settings: format!(
-                    "connect_timeout={:?}, request_timeout={:?}, http2={}, gzip_min_bytes={:?}, allow_http={}",
+                    "connect_timeout={:?}, request_timeout={:?}, http2={}, gzip_min_bytes={:?}, allow_http={}, proxy={}, headers={:?}",
                     self.connect_timeout,
                     self.request_timeout,
                     self.http2,
                     self.gzip_min_bytes,
-                    self.allow_http
+                    self.allow_http,
+                    proxies.as_deref().map_or_else(|| "none".to_owned(), |p| format!("{p:?}")),
+                    headers.keys().map(|k| k.as_str()).collect::<Vec<_>>(),
                 ),
+                headers,
+                proxies,
             }),
         })
     }

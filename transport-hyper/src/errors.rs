@@ -5,6 +5,8 @@ use std::time::{Duration, SystemTime};
 
 use timber_core::{ApiKey, TransportError};
 
+use crate::proxy::ProxyError;
+
 /// Most characters of a response body quoted in an error.
 const SNIPPET_CHARS: usize = 300;
 
@@ -156,6 +158,14 @@ pub(crate) fn parse_retry_after(value: &str) -> Option<Duration> {
 /// A request that got no answer: certificate failures are permanent,
 /// everything else (refused, reset, TLS hiccups) is worth retrying.
 pub(crate) fn from_io(error: &(dyn StdError + 'static), authority: &str) -> TransportError {
+    if let Some(proxy) = find::<ProxyError>(error) {
+        // It already names the proxy and the destination.
+        return if proxy.permanent {
+            TransportError::permanent(proxy.message.clone())
+        } else {
+            TransportError::retryable(proxy.message.clone())
+        };
+    }
     let chain = chain(error);
     if let Some(tls) = find_rustls(error) {
         if is_certificate_failure(tls) {
@@ -193,6 +203,25 @@ fn find_rustls<'a>(error: &'a (dyn StdError + 'static)) -> Option<&'a rustls::Er
             return Some(tls);
         }
         // io::Error's `source` skips the error it wraps: step into it instead.
+        next = match e
+            .downcast_ref::<std::io::Error>()
+            .and_then(|io| io.get_ref())
+        {
+            Some(inner) => Some(inner as &(dyn StdError + 'static)),
+            None => e.source(),
+        };
+    }
+    None
+}
+
+/// The first error of type `E` in the chain.
+fn find<'a, E: StdError + 'static>(error: &'a (dyn StdError + 'static)) -> Option<&'a E> {
+    let mut next = Some(error);
+    while let Some(e) = next {
+        if let Some(found) = e.downcast_ref::<E>() {
+            return Some(found);
+        }
+        // As in find_rustls: step into the error an io::Error wraps.
         next = match e
             .downcast_ref::<std::io::Error>()
             .and_then(|io| io.get_ref())

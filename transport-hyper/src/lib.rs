@@ -20,19 +20,25 @@
 //!   success; 408, 429, 5xx, connection failures and timeouts retryable
 //!   (with `Retry-After` as the hint); other 4xx and certificate failures
 //!   permanent. The API key never appears in an error or a `Debug` output;
-//! - optional gzip request bodies;
-//! - raw bodies parsed with `timber-format` before they are sent
-//!   ([`Transport::check_raw`](timber_core::Transport::check_raw)), so a
-//!   malformed one is a local error with its position;
+//! - optional gzip request bodies (feature `gzip`, on by default);
+//! - proxies: `HTTPS_PROXY`, `HTTP_PROXY` and `NO_PROXY` (or lowercase)
+//!   honoured by default, or [`HyperTransportBuilder::proxy`] /
+//!   [`HyperTransportBuilder::no_proxy`]; HTTPS goes through a `CONNECT`
+//!   tunnel with TLS end to end, and proxy credentials from the URL are
+//!   never printed;
+//! - custom headers ([`HyperTransportBuilder::header`]), checked when the
+//!   transport is built;
 //! - usable from sync code and from any async runtime: the I/O runs on a
 //!   small tokio runtime the transport owns.
 //!
 //! See [`HyperTransport`] for an example against the local ingest server.
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
+#![cfg_attr(docsrs, feature(doc_cfg))]
 
 mod builder;
 mod errors;
+mod proxy;
 mod runtime;
 mod tls;
 mod transport;
@@ -52,3 +58,8 @@ pub use transport::HyperTransport;
 pub fn in_tokio_runtime() -> bool {
     tokio::runtime::Handle::try_current().is_ok()
 }
+
+/// The code blocks of the README, compiled and run as doctests.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+pub struct ReadmeDoctests;

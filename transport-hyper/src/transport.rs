@@ -1,19 +1,19 @@
 //! `HyperTransport`: the port implemented over HTTPS.
 
 use std::fmt;
-use std::io::Write;
 use std::sync::Arc;
 use std::time::Duration;
 
 use bytes::Bytes;
 use http_body_util::{BodyExt, Full, Limited};
+use hyper::header::{HeaderMap, PROXY_AUTHORIZATION};
 use hyper::header::{HeaderValue, CONTENT_ENCODING, CONTENT_TYPE, RETRY_AFTER, USER_AGENT};
 use hyper::{Request, Uri};
 use hyper_rustls::HttpsConnector;
-use hyper_util::client::legacy::connect::HttpConnector;
-use timber_core::{async_trait, Batch, Endpoint, RawFormat, RawRequest, Transport, TransportError};
+use timber_core::{async_trait, Batch, Endpoint, RawRequest, Transport, TransportError};
 
 use crate::errors;
+use crate::proxy::{Proxies, ProxyConnector};
 use crate::runtime::OwnedRuntime;
 use crate::HyperTransportBuilder;
 
@@ -22,7 +22,7 @@ const MAX_ANSWER_BYTES: usize = 64 * 1024;
 
 const AGENT: &str = concat!("timber-rs/", env!("CARGO_PKG_VERSION"));
 
-type HttpClient = hyper_util::client::legacy::Client<HttpsConnector<HttpConnector>, Full<Bytes>>;
+type HttpClient = hyper_util::client::legacy::Client<HttpsConnector<ProxyConnector>, Full<Bytes>>;
 
 /// The HTTPS transport: hyper 1 over rustls (ring), pooled keep-alive
 /// connections, HTTP/2 when the server offers it through ALPN.
@@ -63,8 +63,12 @@ pub(crate) struct Inner {
     pub(crate) runtime: OwnedRuntime,
     pub(crate) allow_http: bool,
     pub(crate) request_timeout: Duration,
+    #[cfg(feature = "gzip")]
     pub(crate) gzip_min_bytes: Option<usize>,
     pub(crate) settings: String,
+    /// Custom headers, added to every request.
+    pub(crate) headers: HeaderMap,
+    pub(crate) proxies: Option<Arc<Proxies>>,
 }
 
 impl fmt::Debug for HyperTransport {
@@ -129,6 +133,14 @@ impl HyperTransport {
             }
         }
         let authority = uri.authority().map_or_else(String::new, |a| a.to_string());
+        // A plain-HTTP request through a proxy carries the proxy's
+        // credentials itself (an HTTPS one gives them to CONNECT).
+        let forward_auth = match (&self.inner.proxies, uri.scheme_str()) {
+            (Some(proxies), Some("http")) => proxies
+                .intercept(&uri)
+                .and_then(|p| p.basic_auth().cloned()),
+            _ => None,
+        };
         let mut key = HeaderValue::from_str(endpoint.api_key.expose()).map_err(|_| {
             TransportError::permanent("the API key has characters not allowed in an HTTP header")
         })?;
@@ -141,14 +153,21 @@ impl HyperTransport {
         if let Some(idempotency) = post.idempotency_key {
             request = request.header("idempotency-key", idempotency);
         }
-        let mut body = post.body;
-        if self
-            .inner
-            .gzip_min_bytes
-            .is_some_and(|min| body.len() >= min)
-        {
-            body = gzip(&body);
-            request = request.header(CONTENT_ENCODING, "gzip");
+        if let Some(headers) = request.headers_mut() {
+            for (name, value) in &self.inner.headers {
+                if name == USER_AGENT {
+                    headers.insert(name, value.clone());
+                } else {
+                    headers.append(name, value.clone());
+                }
+            }
+            if let Some(auth) = forward_auth {
+                headers.insert(PROXY_AUTHORIZATION, auth);
+            }
+        }
+        let (body, encoding) = self.encode(post.body);
+        if let Some(encoding) = encoding {
+            request = request.header(CONTENT_ENCODING, encoding);
         }
         let request = request
             .body(Full::new(Bytes::from(body)))
@@ -207,7 +226,27 @@ impl HyperTransport {
     }
 }
 
+impl HyperTransport {
+    /// The body as sent, and its `Content-Encoding`.
+    #[cfg(feature = "gzip")]
+    fn encode(&self, body: Vec<u8>) -> (Vec<u8>, Option<&'static str>) {
+        match self.inner.gzip_min_bytes {
+            Some(min) if body.len() >= min => (gzip(&body), Some("gzip")),
+            _ => (body, None),
+        }
+    }
+
+    /// The body as sent (without the `gzip` feature, always as it is).
+    #[cfg(not(feature = "gzip"))]
+    fn encode(&self, body: Vec<u8>) -> (Vec<u8>, Option<&'static str>) {
+        (body, None)
+    }
+}
+
+#[cfg(feature = "gzip")]
 fn gzip(body: &[u8]) -> Vec<u8> {
+    use std::io::Write;
+
     let mut encoder = flate2::write::GzEncoder::new(
         Vec::with_capacity(body.len() / 4),
         flate2::Compression::fast(),
@@ -263,11 +302,5 @@ impl Transport for HyperTransport {
         };
         let body = self.post(endpoint, post).await?;
         errors::delivered(body.as_deref(), &endpoint.api_key)
-    }
-
-    /// Parses the body with `timber-format`, so that a malformed body is a
-    /// local error with its line and column instead of a server 400.
-    fn check_raw(&self, format: RawFormat, body: &str) -> Result<(), String> {
-        timber_format::check(body, format)
     }
 }

@@ -8,7 +8,7 @@ use common::*;
 use futures::executor::block_on;
 use serde_json::json;
 use timber_core::{
-    Batch, Client, Environment, Error, IngestRawOptions, Level, LogOptions, LogRecord, RawFormat,
+    Batch, Environment, Error, IngestRawOptions, Level, LogOptions, LogRecord, RawFormat,
     RawRequest, Transport,
 };
 use timber_ingest_server::{IngestServer, Misbehave, ServerConfig, TlsIdentity};
@@ -204,53 +204,6 @@ fn raw_ingestion_sends_headers_query_and_body_for_every_format() {
 }
 
 #[test]
-fn malformed_raw_bodies_are_refused_before_sending_unless_opted_out() {
-    let server = https_server();
-    let (client, _) = client_for(&server, transport_for(&server), fast_retry(0));
-    let err = client
-        .ingest_raw("level,message\n\"unclosed,quote", RawFormat::Csv, None)
-        .unwrap_err();
-    assert!(
-        matches!(
-            err,
-            Error::InvalidRawBody {
-                format: RawFormat::Csv,
-                ..
-            }
-        ),
-        "{err}"
-    );
-    assert!(
-        err.to_string().starts_with("invalid csv body: line "),
-        "{err}"
-    );
-    let err = client
-        .ingest_raw("{\"level\":", RawFormat::Jsonl, None)
-        .unwrap_err();
-    assert_eq!(
-        err.to_string(),
-        "invalid jsonl body: line 1, column 9: EOF while parsing a value"
-    );
-    assert!(
-        server.raw_ingestions().is_empty(),
-        "nothing malformed left the process"
-    );
-
-    let unchecked = Client::builder()
-        .source("transport-tests")
-        .api_key(KEY)
-        .base_url(server.url())
-        .check_raw_bodies(false)
-        .transport(transport_for(&server))
-        .build()
-        .unwrap();
-    unchecked
-        .ingest_raw("{\"level\":", RawFormat::Jsonl, None)
-        .unwrap();
-    assert_eq!(server.raw_ingestions().len(), 1);
-}
-
-#[test]
 fn the_client_retries_a_500_then_succeeds() {
     let server = https_server();
     server.misbehave(Misbehave::status(500).times(2));
@@ -413,6 +366,7 @@ fn a_bad_ca_pem_fails_the_build() {
     assert!(err.to_string().contains("invalid CA certificate"), "{err}");
 }
 
+#[cfg(feature = "gzip")]
 #[test]
 fn gzip_bodies_are_decoded_by_the_server() {
     for server in servers() {

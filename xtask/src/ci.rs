@@ -15,7 +15,9 @@ pub struct Step {
     pub env: &'static [(&'static str, &'static str)],
 }
 
-/// The checks, mirroring `.ci/run` (keep the two in sync).
+/// The checks, mirroring `.ci/run` (keep the two in sync). `.ci/run` also
+/// installs tinyproxy (the proxy tests' real proxy) and builds the docs as
+/// docs.rs does when a nightly toolchain is there.
 pub const CHECKS: &[Step] = &[
     Step {
         name: "fmt",
@@ -36,13 +38,15 @@ pub const CHECKS: &[Step] = &[
         env: &[],
     },
     Step {
-        name: "clippy (timber-core and timber-transport-hyper, all features)",
+        name: "clippy (the crates with features, all features)",
         args: &[
             "clippy",
             "-p",
             "timber-core",
             "-p",
             "timber-transport-hyper",
+            "-p",
+            "timber-sdk",
             "--all-targets",
             "--all-features",
             "--locked",
@@ -50,6 +54,25 @@ pub const CHECKS: &[Step] = &[
             "-D",
             "warnings",
         ],
+        env: &[],
+    },
+    Step {
+        name: "clippy (timber-sdk without https: no hyper, tokio or rustls)",
+        args: &[
+            "clippy",
+            "-p",
+            "timber-sdk",
+            "--no-default-features",
+            "--locked",
+            "--",
+            "-D",
+            "warnings",
+        ],
+        env: &[],
+    },
+    Step {
+        name: "msrv (Cargo.lock within rust-version)",
+        args: &["xtask", "msrv"],
         env: &[],
     },
     Step {
@@ -63,6 +86,22 @@ pub const CHECKS: &[Step] = &[
         env: &[],
     },
     Step {
+        name: "tests (timber-sdk, all features)",
+        args: &["test", "-p", "timber-sdk", "--all-features", "--locked"],
+        env: &[],
+    },
+    Step {
+        name: "examples (built)",
+        args: &[
+            "build",
+            "--workspace",
+            "--examples",
+            "--all-features",
+            "--locked",
+        ],
+        env: &[],
+    },
+    Step {
         name: "docs",
         args: &[
             "doc",
@@ -73,6 +112,21 @@ pub const CHECKS: &[Step] = &[
         ],
         env: &[("RUSTDOCFLAGS", "-D warnings")],
     },
+    Step {
+        name: "packages (publish --dry-run, tests unpacked, quick start)",
+        args: &["xtask", "release", "--dry-run"],
+        env: &[],
+    },
+];
+
+/// The examples run after the checks (each exits by itself), with the
+/// features they need.
+pub const EXAMPLES: &[&[&str]] = &[
+    &["axum_service", "--features", "tracing", "--", "--once"],
+    &["log_facade", "--features", "log"],
+    &["app_test", "--features", "test"],
+    &["custom_transport", "--no-default-features"],
+    &["csv_ingest"],
 ];
 
 /// Bounded fuzz and soak smoke runs, run after the checks.
@@ -102,6 +156,11 @@ pub struct Options {
 /// Every step, in order.
 pub fn steps(options: Options) -> Vec<Step> {
     let mut steps: Vec<Step> = CHECKS.iter().chain(SMOKE_STEPS).copied().collect();
+    steps.extend(EXAMPLES.iter().map(|args| Step {
+        name: "example",
+        args,
+        env: &[],
+    }));
     if !options.skip_demo {
         steps.push(DEMO);
     }
@@ -113,9 +172,11 @@ pub fn run(root: &Path, options: Options) -> Result<(), String> {
     let steps = steps(options);
     for step in &steps {
         let mut c = cmd::cargo();
-        c.current_dir(root)
-            .args(step.args)
-            .envs(step.env.iter().copied());
+        c.current_dir(root);
+        if step.name == "example" {
+            c.args(["run", "-p", "timber-sdk", "--locked", "--example"]);
+        }
+        c.args(step.args).envs(step.env.iter().copied());
         if options.list {
             println!("{:<40} {}", step.name, cmd::describe(&c));
             continue;
@@ -148,6 +209,22 @@ mod tests {
             "--all-features",
             "--locked"
         ]));
+        assert!(has(&[
+            "test",
+            "-p",
+            "timber-sdk",
+            "--all-features",
+            "--locked"
+        ]));
+        assert!(has(&["xtask", "msrv"]));
+        assert!(has(&["xtask", "release", "--dry-run"]));
+        assert!(all
+            .iter()
+            .any(|s| s.args.first() == Some(&"build") && s.args.contains(&"--examples")));
+        assert_eq!(
+            all.iter().filter(|s| s.name == "example").count(),
+            EXAMPLES.len()
+        );
         let doc = all.iter().find(|s| s.name == "docs").unwrap();
         assert_eq!(doc.env, &[("RUSTDOCFLAGS", "-D warnings")]);
         assert!(all

@@ -8,6 +8,8 @@
 pub mod bench;
 pub mod ci;
 pub mod cmd;
+pub mod msrv;
+pub mod package;
 pub mod release;
 pub mod soak;
 pub mod workspace;

@@ -3,7 +3,7 @@
 
 use std::process::ExitCode;
 
-use xtask::{bench, ci, release, repo_root, soak};
+use xtask::{bench, ci, msrv, package, release, repo_root, soak};
 
 const USAGE: &str = "\
 usage: cargo xtask <command>
@@ -14,6 +14,12 @@ commands:
   bench [--quick] [-p <crate>]  run the criterion benches, write BENCHMARKS.md
   release <version> [--offline] bump every crate to <version>, check CHANGELOG.md,
                                 package the publishable crates, commit, tag v<version>
+  release --dry-run [--skip-tests]
+                                cargo publish --workspace --dry-run, then test every
+                                unpacked .crate, then build and run the README quick
+                                start in a fresh project against a local server
+  msrv                          check that nothing in Cargo.lock needs a newer Rust
+                                than the workspace's rust-version
   soak [--minutes N]            run the HTTPS chaos suite for N minutes (default 10)
                                 in release and print its figures
 ";
@@ -62,6 +68,28 @@ fn dispatch(args: &[String]) -> Result<(), String> {
             }
             bench::run(&root, &options).map(|_| ())
         }
+        "release" if rest.iter().any(|a| a == "--dry-run") => {
+            let mut options = package::Options::default();
+            for a in rest {
+                match a.as_str() {
+                    "--dry-run" => {}
+                    "--skip-tests" => options.skip_tests = true,
+                    other => return Err(unknown(other)),
+                }
+            }
+            let done = package::dry_run(&root, &options)?;
+            println!(
+                "dry run of {}: packaged and verified {}{}",
+                done.version,
+                done.packaged.join(", "),
+                if options.skip_tests {
+                    ""
+                } else {
+                    "; each passed its own tests unpacked; the README quick start ran"
+                }
+            );
+            Ok(())
+        }
         "release" => {
             let mut options = release::Options::default();
             let mut version = None;
@@ -86,6 +114,10 @@ fn dispatch(args: &[String]) -> Result<(), String> {
             );
             Ok(())
         }
+        "msrv" => match rest.first() {
+            Some(other) => Err(unknown(other)),
+            None => msrv::run(&root),
+        },
         "soak" => {
             let minutes = soak::parse_minutes(rest).map_err(|e| format!("{e}\n\n{USAGE}"))?;
             soak::run(&root, minutes)

@@ -197,6 +197,24 @@ impl Workspace {
         problems
     }
 
+    /// Whether building and testing `from` involves `target`: through its
+    /// dependencies and dev-dependencies, and theirs (dependencies only).
+    pub fn needs_for_tests(&self, from: &str, target: &str) -> bool {
+        let Some(member) = self.member(from) else {
+            return false;
+        };
+        member
+            .deps
+            .iter()
+            .chain(member.dev_deps.iter().map(|(d, _)| d))
+            .any(|d| d == target || self.member(d).is_some_and(|m| self.needs(m, target)))
+    }
+
+    /// Whether the member `from` needs `target` to build, directly or not.
+    pub fn needs_to_build(&self, from: &str, target: &str) -> bool {
+        self.member(from).is_some_and(|m| self.needs(m, target))
+    }
+
     /// Whether `from` needs `target` to build, directly or not.
     fn needs(&self, from: &Member, target: &str) -> bool {
         let mut seen = BTreeSet::new();

@@ -7,7 +7,7 @@ use std::sync::OnceLock;
 
 use libfuzzer_sys::fuzz_target;
 use timber_core::{validate, Client, Level, LogEntry, LogOptions, RawFormat};
-use timber_transport_mock::MockTransport;
+use timber_core::mock::MockTransport;
 
 fn client() -> &'static (Client, MockTransport) {
     static CLIENT: OnceLock<(Client, MockTransport)> = OnceLock::new();

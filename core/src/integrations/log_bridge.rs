@@ -4,7 +4,7 @@ use log::kv::{self, Key, VisitSource};
 use log::{LevelFilter, Log, Metadata, Record, SetLoggerError};
 use serde_json::{Map, Value};
 
-use super::{IgnoredTargets, Reentry};
+use super::{IgnoredTargets, Reentry, Sink};
 use crate::{Client, Level, LogEntry};
 
 /// A [`log::Log`] that sends records through a [`Client`].
@@ -39,7 +39,7 @@ use crate::{Client, Level, LogEntry};
 ///
 /// ```
 /// use timber_core::{Client, Level, TimberLogger};
-/// use timber_transport_mock::MockTransport;
+/// use timber_core::mock::MockTransport;
 ///
 /// let mock = MockTransport::new();
 /// let client = Client::builder()
@@ -62,8 +62,9 @@ use crate::{Client, Level, LogEntry};
 /// # Ok::<(), timber_core::Error>(())
 /// ```
 #[derive(Clone, Debug)]
+#[cfg_attr(docsrs, doc(cfg(feature = "log")))]
 pub struct TimberLogger {
-    client: Client,
+    sink: Sink,
     ignored: IgnoredTargets,
     with_target: bool,
     with_module: bool,
@@ -74,8 +75,34 @@ pub struct TimberLogger {
 impl TimberLogger {
     /// A logger sending through `client`, ignoring the default targets.
     pub fn new(client: Client) -> Self {
+        Self::with_sink(Sink::Client(client))
+    }
+
+    /// A logger sending through the global client ([`crate::set_global`],
+    /// or `timber_sdk::init`), whichever it is when each record comes;
+    /// records are dropped while none is set. It can be installed before
+    /// the client exists; its [`max_level`](Self::max_level) then lets
+    /// every level through.
+    ///
+    /// ```
+    /// use timber_core::{set_global, Client, TimberLogger};
+    /// use timber_core::mock::MockTransport;
+    ///
+    /// let mock = MockTransport::new();
+    /// let guard = set_global(Client::builder().source("s").api_key("k").transport(mock.clone()).build()?);
+    /// TimberLogger::global().try_init().expect("no other logger is set");
+    /// log::warn!(attempt = 2; "retrying");
+    /// drop(guard); // flushes
+    /// assert_eq!(mock.records()[0].message, "retrying");
+    /// # Ok::<(), timber_core::Error>(())
+    /// ```
+    pub fn global() -> Self {
+        Self::with_sink(Sink::Global)
+    }
+
+    fn with_sink(sink: Sink) -> Self {
         TimberLogger {
-            client,
+            sink,
             ignored: IgnoredTargets::default(),
             with_target: false,
             with_module: false,
@@ -110,7 +137,7 @@ impl TimberLogger {
     /// ```no_run
     /// use tracing_subscriber::layer::SubscriberExt;
     /// use timber_core::{Client, TimberLayer, TimberLogger};
-    /// # use timber_transport_mock::MockTransport as HyperTransport;
+    /// # use timber_core::mock::MockTransport as HyperTransport;
     ///
     /// let client = Client::builder().source("api").api_key("k")
     ///     .transport(HyperTransport::new()).build()?;
@@ -133,7 +160,9 @@ impl TimberLogger {
 
     /// Whether the client wants a record of this level and target.
     fn wants(&self, metadata: &Metadata<'_>) -> bool {
-        self.client.should_log(level_of(metadata.level()))
+        self.sink
+            .with(|client| client.should_log(level_of(metadata.level())))
+            == Some(true)
             && !self.ignored.matches(metadata.target())
     }
 
@@ -159,11 +188,11 @@ impl TimberLogger {
     /// forwarding to `tracing`, the more verbose of that and the current
     /// subscriber's.
     pub fn max_level(&self) -> LevelFilter {
-        let mine = match self.client.config().min_level {
-            Level::Debug => LevelFilter::Trace,
-            Level::Info => LevelFilter::Info,
-            Level::Warn => LevelFilter::Warn,
-            Level::Error => LevelFilter::Error,
+        let mine = match self.sink.with(|client| client.config().min_level) {
+            None | Some(Level::Debug) => LevelFilter::Trace,
+            Some(Level::Info) => LevelFilter::Info,
+            Some(Level::Warn) => LevelFilter::Warn,
+            Some(Level::Error) => LevelFilter::Error,
         };
         #[cfg(feature = "tracing")]
         if self.tracer.is_some() {
@@ -173,9 +202,10 @@ impl TimberLogger {
         mine
     }
 
-    /// The client this logger sends through.
-    pub fn client(&self) -> &Client {
-        &self.client
+    /// The client this logger sends through now (for a
+    /// [`global`](Self::global) logger, the global client if one is set).
+    pub fn client(&self) -> Option<Client> {
+        self.sink.client()
     }
 
     /// Installs this logger as the `log` crate's global logger and sets
@@ -268,7 +298,9 @@ impl TimberLogger {
             entry.error_name = Some(name);
             entry.error_stack = Some(stack);
         }
-        self.client.log(entry);
+        self.sink.with(|client| {
+            client.log(entry);
+        });
     }
 }
 

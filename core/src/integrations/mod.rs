@@ -12,6 +12,8 @@ use std::thread;
 #[cfg(feature = "log")]
 use serde_json::{Number, Value};
 
+use crate::Client;
+
 #[cfg(feature = "tracing")]
 mod json;
 #[cfg(feature = "log")]
@@ -31,6 +33,7 @@ pub(crate) mod tracing_layer;
 /// ```
 /// assert!(timber_core::DEFAULT_IGNORED_TARGETS.contains(&"hyper"));
 /// ```
+#[cfg_attr(docsrs, doc(cfg(any(feature = "tracing", feature = "log"))))]
 pub const DEFAULT_IGNORED_TARGETS: &[&str] = &[
     "timber_core",
     "timber_transport_",
@@ -91,6 +94,30 @@ impl Reentry {
 impl Drop for Reentry {
     fn drop(&mut self) {
         let _ = IN_SDK.try_with(|flag| flag.set(false));
+    }
+}
+
+/// Where a bridge sends records: a client of its own, or whichever client
+/// is global ([`crate::set_global`]) when each record comes.
+#[derive(Clone, Debug)]
+pub(crate) enum Sink {
+    Client(Client),
+    Global,
+}
+
+impl Sink {
+    /// Runs `f` with the client; `None` when the sink is global and no
+    /// client is set (the record is dropped).
+    pub(crate) fn with<R>(&self, f: impl FnOnce(&Client) -> R) -> Option<R> {
+        match self {
+            Sink::Client(client) => Some(f(client)),
+            Sink::Global => crate::global::with_global(f),
+        }
+    }
+
+    /// The client records go to now.
+    pub(crate) fn client(&self) -> Option<Client> {
+        self.with(Client::clone)
     }
 }
 

@@ -13,7 +13,7 @@ use tracing_subscriber::layer::{Context, Filter, Layer};
 use tracing_subscriber::registry::LookupSpan;
 
 use super::json;
-use super::{IgnoredTargets, Reentry};
+use super::{IgnoredTargets, Reentry, Sink};
 use crate::redact::{Redactor, REDACTED};
 use crate::validate::limits;
 use crate::{spare, Client, Flow, Level, LogEntry};
@@ -55,7 +55,7 @@ const DEFAULT_FLOW_FIELD: &str = "flow";
 /// ```
 /// use tracing_subscriber::layer::SubscriberExt;
 /// use timber_core::{Client, Level, TimberLayer};
-/// use timber_transport_mock::MockTransport;
+/// use timber_core::mock::MockTransport;
 ///
 /// let mock = MockTransport::new();
 /// let client = Client::builder()
@@ -92,7 +92,7 @@ const DEFAULT_FLOW_FIELD: &str = "flow";
 /// use tracing_subscriber::layer::SubscriberExt;
 /// use tracing_subscriber::util::SubscriberInitExt;
 /// use timber_core::{Client, Level, TimberLayer};
-/// # use timber_transport_mock::MockTransport as HyperTransport;
+/// # use timber_core::mock::MockTransport as HyperTransport;
 ///
 /// let client = Client::builder()
 ///     .source("api")
@@ -108,8 +108,9 @@ const DEFAULT_FLOW_FIELD: &str = "flow";
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
 #[derive(Clone, Debug)]
+#[cfg_attr(docsrs, doc(cfg(feature = "tracing")))]
 pub struct TimberLayer {
-    client: Client,
+    sink: Sink,
     filter: TimberFilter,
     flow_field: String,
     with_target: bool,
@@ -166,12 +167,40 @@ impl<S> Filter<S> for TimberFilter {
 impl TimberLayer {
     /// A layer logging through `client`, ignoring the default targets.
     pub fn new(client: Client) -> Self {
+        let min_level = client.config().min_level;
+        Self::with_sink(Sink::Client(client), min_level)
+    }
+
+    /// A layer logging through the global client ([`crate::set_global`],
+    /// or `timber_sdk::init`), whichever it is when each event comes; events
+    /// are dropped while none is set. The layer can be installed before the
+    /// client exists, so its callsite filter cannot know the client's
+    /// `min_level`: it admits `debug` and up and checks each event.
+    ///
+    /// ```
+    /// use tracing_subscriber::layer::SubscriberExt;
+    /// use timber_core::{set_global, Client, TimberLayer};
+    /// use timber_core::mock::MockTransport;
+    ///
+    /// let subscriber = tracing_subscriber::registry().with(TimberLayer::global());
+    /// let mock = MockTransport::new();
+    /// let guard = set_global(Client::builder().source("s").api_key("k").transport(mock.clone()).build()?);
+    /// tracing::subscriber::with_default(subscriber, || tracing::info!(order = 7, "paid"));
+    /// drop(guard); // flushes
+    /// assert_eq!(mock.records()[0].message, "paid");
+    /// # Ok::<(), timber_core::Error>(())
+    /// ```
+    pub fn global() -> Self {
+        Self::with_sink(Sink::Global, Level::Debug)
+    }
+
+    fn with_sink(sink: Sink, min_level: Level) -> Self {
         TimberLayer {
             filter: TimberFilter {
-                min_level: client.config().min_level,
+                min_level,
                 ignored: IgnoredTargets::default(),
             },
-            client,
+            sink,
             flow_field: DEFAULT_FLOW_FIELD.to_owned(),
             with_target: false,
             with_module: false,
@@ -191,7 +220,7 @@ impl TimberLayer {
     /// ```
     /// # use timber_core::{Client, TimberLayer};
     /// # let client = Client::builder().source("s").api_key("k")
-    /// #     .transport(timber_transport_mock::MockTransport::new()).build()?;
+    /// #     .transport(timber_core::mock::MockTransport::new()).build()?;
     /// let layer = TimberLayer::new(client).ignored_targets(["hyper", "my_noisy_crate"]);
     /// # Ok::<(), timber_core::Error>(())
     /// ```
@@ -224,9 +253,10 @@ impl TimberLayer {
         self
     }
 
-    /// The client this layer logs through.
-    pub fn client(&self) -> &Client {
-        &self.client
+    /// The client this layer logs through now (for a
+    /// [`global`](Self::global) layer, the global client if one is set).
+    pub fn client(&self) -> Option<Client> {
+        self.sink.client()
     }
 
     /// The layer's rules as a per-layer filter.
@@ -242,7 +272,7 @@ impl TimberLayer {
     /// ```
     /// use tracing_subscriber::layer::SubscriberExt;
     /// use timber_core::{Client, Level, TimberLayer};
-    /// use timber_transport_mock::MockTransport;
+    /// use timber_core::mock::MockTransport;
     ///
     /// let mock = MockTransport::new();
     /// let client = Client::builder().source("s").api_key("k").min_level(Level::Info)
@@ -274,9 +304,9 @@ impl TimberLayer {
         if span.flow.is_some() {
             return;
         }
-        match self.client.flow(&name) {
-            Ok(flow) => span.flow = Some(flow),
-            Err(_) => {
+        match self.sink.with(|client| client.flow(&name)) {
+            Some(Ok(flow)) => span.flow = Some(flow),
+            Some(Err(_)) | None => {
                 let mut value = Vec::with_capacity(name.len() + 2);
                 json::write_str(&mut value, &name);
                 span.set(FieldName::Owned(self.flow_field.clone()), value);
@@ -288,6 +318,7 @@ impl TimberLayer {
     /// a `before_send` hook): the rendered data as a whole entry.
     fn log_entry(
         &self,
+        client: &Client,
         level: Level,
         message: String,
         data: &[u8],
@@ -303,7 +334,7 @@ impl TimberLayer {
             entry.error_name = Some(name);
             entry.error_stack = Some(stack);
         }
-        self.client.log_admitted(entry, flow);
+        client.log_admitted(entry, flow);
     }
 }
 
@@ -411,10 +442,22 @@ where
         let Some(_inside) = Reentry::enter() else {
             return;
         };
-        if !self.client.admits(level) {
+        self.sink
+            .with(|client| self.log_event(client, level, event, &ctx));
+    }
+}
+
+impl TimberLayer {
+    /// An event the filter admitted, into the client's queue.
+    fn log_event<S>(&self, client: &Client, level: Level, event: &Event<'_>, ctx: &Context<'_, S>)
+    where
+        S: Subscriber + for<'a> LookupSpan<'a>,
+    {
+        let metadata = event.metadata();
+        if !client.admits(level) {
             return;
         }
-        let hooks = &self.client.config().hooks;
+        let hooks = &client.config().hooks;
         let mut writer = EventWriter::new(hooks.redactor.as_deref());
         event.record(&mut writer);
         if let Some(target) = &writer.log_target {
@@ -474,13 +517,19 @@ where
         if writer.error.is_some() || hooks.before_send.is_some() {
             let error = writer.error.take();
             let data = writer.data_json();
-            self.log_entry(level, message.into_string(), data, error, flow.as_ref());
+            self.log_entry(
+                client,
+                level,
+                message.into_string(),
+                data,
+                error,
+                flow.as_ref(),
+            );
             spare::keep(writer.out);
             return;
         }
         let extra = writer.finish();
-        self.client
-            .log_rendered(level, message, extra, flow.as_ref());
+        client.log_rendered(level, message, extra, flow.as_ref());
     }
 }
 
@@ -731,14 +780,10 @@ impl<'l> SpanVisitor<'l> {
     fn put(&mut self, field: &Field, write: impl FnOnce(&mut Vec<u8>)) {
         let name = field.name();
         let mut value = Vec::new();
-        let redacted = self
-            .layer
-            .client
-            .config()
-            .hooks
-            .redactor
-            .as_deref()
-            .is_some_and(|r| r.matches(name));
+        let redacted = self.layer.sink.with(|client| {
+            let redactor = client.config().hooks.redactor.as_deref();
+            redactor.is_some_and(|r| r.matches(name))
+        }) == Some(true);
         if redacted {
             json::write_str(&mut value, REDACTED);
         } else {

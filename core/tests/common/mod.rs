@@ -4,8 +4,8 @@
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+use timber_core::mock::MockTransport;
 use timber_core::{Client, ClientBuilder, Error, RetryPolicy};
-use timber_transport_mock::MockTransport;
 
 /// A fast retry policy so fault tests run in milliseconds.
 pub fn fast_retry() -> RetryPolicy {
