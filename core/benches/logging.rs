@@ -8,8 +8,8 @@ use std::sync::{mpsc, Arc};
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 use serde_json::json;
 use timber_core::{
-    async_trait, logs_body, now_millis, Batch, Client, Endpoint, Environment, Level, LogRecord,
-    RawRequest, Transport, TransportError,
+    async_trait, now_millis, Batch, Client, Endpoint, Environment, Level, LogRecord, RawRequest,
+    Transport, TransportError,
 };
 
 /// Accepts everything at once, so the bench measures the SDK, not a network.
@@ -102,14 +102,14 @@ fn serialize(c: &mut Criterion) {
             ..LogRecord::new(Level::Info, format!("request {i} completed"))
         })
         .collect();
-    let bytes = logs_body(&records).len() as u64;
+    let bytes = Batch::new(&records).json().len() as u64;
     let values: Vec<serde_json::Value> = records
         .iter()
         .map(|r| serde_json::to_value(r).unwrap())
         .collect();
     let mut group = c.benchmark_group("core_serialize");
     group.throughput(Throughput::Bytes(bytes));
-    group.bench_function("batch_1000", |b| b.iter(|| logs_body(black_box(&records))));
+    group.bench_function("batch_1000", |b| b.iter(|| Batch::new(black_box(&records))));
     // Baseline: serde_json writing the same records held as generic JSON values.
     group.bench_function("baseline_serde_json_values", |b| {
         b.iter(|| serde_json::to_vec(black_box(&values)).unwrap())

@@ -1,29 +1,34 @@
-//! A batch of records, held as the exact body of `POST /v1/logs`.
+//! A batch of records, held as a JSON array of the records.
 
 use std::fmt;
 
 use crate::LogRecord;
 
-const OPEN: &[u8] = b"{\"logs\":[";
-const CLOSE: &[u8] = b"]}";
+const OPEN: &[u8] = b"[";
+const CLOSE: &[u8] = b"]";
 
-/// One batch for `POST /v1/logs`, held as its JSON body `{"logs":[...]}`.
+/// Records to deliver together, held as one JSON array of the records
+/// (each a [`LogRecord`] as serde writes it, the record's own form, with
+/// the client's fields stamped on).
 ///
-/// The client's worker writes the body straight from its queue, so a
-/// transport sends [`body`](Batch::body) as it is: no record is built or
-/// serialized again on the way out. [`records`](Batch::records) decodes the
-/// records for whoever needs them as values (tests, custom transports).
+/// The client's worker writes the array straight from its queue, so a
+/// transport whose protocol carries these records as JSON wraps
+/// [`json`](Batch::json) as it is (the hyper transport puts it in the
+/// service's envelope): no record is built or serialized again on the way
+/// out. [`raw_records`](Batch::raw_records) gives each record's JSON
+/// text and [`records`](Batch::records) decodes them, for transports with
+/// another encoding.
 ///
 /// `idempotency_key` is stable for the life of the batch: every retry of the
-/// same batch carries the same key, so a server that honours it stores the
+/// same batch carries the same key, so a service that honours it stores the
 /// batch once even when a response was lost.
 ///
 /// ```
 /// use timber_core::{Batch, Level, LogRecord};
 /// let batch = Batch::new(&[LogRecord::new(Level::Warn, "disk"), LogRecord::new(Level::Info, "ok")]);
 /// assert_eq!(
-///     batch.body(),
-///     br#"{"logs":[{"level":"warn","message":"disk"},{"level":"info","message":"ok"}]}"#
+///     batch.json(),
+///     br#"[{"level":"warn","message":"disk"},{"level":"info","message":"ok"}]"#
 /// );
 /// assert_eq!(batch.len(), 2);
 /// assert_eq!(batch.records().unwrap()[1].message, "ok");
@@ -48,8 +53,8 @@ impl Batch {
         writer.finish()
     }
 
-    /// The JSON body `{"logs":[...]}`, exactly as it goes on the wire.
-    pub fn body(&self) -> &[u8] {
+    /// The records as one JSON array.
+    pub fn json(&self) -> &[u8] {
         &self.body
     }
 
@@ -76,8 +81,9 @@ impl Batch {
 
     /// The records, decoded.
     ///
-    /// Cannot fail for a batch built by this crate; the `Result` is there
-    /// because decoding is parsing.
+    /// Cannot fail for a batch built by this crate (from records, or read
+    /// back from the spool only after it was decoded whole); the `Result`
+    /// is there because decoding is parsing.
     pub fn records(&self) -> Result<Vec<LogRecord>, serde_json::Error> {
         self.raw_records().map(serde_json::from_slice).collect()
     }
@@ -89,17 +95,13 @@ impl Batch {
         }
     }
 
-    /// Reads a body of this crate's making back (from the spool), keeping
-    /// its key. `Err` for anything that is not `{"logs":[records...]}`.
-    pub(crate) fn from_body(body: &[u8], idempotency_key: String) -> Result<Batch, String> {
-        #[derive(serde::Deserialize)]
-        struct Body {
-            logs: Vec<LogRecord>,
-        }
-        let parsed: Body = serde_json::from_slice(body).map_err(|e| e.to_string())?;
+    /// Reads a batch of this crate's making back (from the spool), keeping
+    /// its key. `Err` for anything that is not an array of records.
+    pub(crate) fn from_json(json: &[u8], idempotency_key: String) -> Result<Batch, String> {
+        let records: Vec<LogRecord> = serde_json::from_slice(json).map_err(|e| e.to_string())?;
         Ok(Batch {
             idempotency_key,
-            ..Batch::new(&parsed.logs)
+            ..Batch::new(&records)
         })
     }
 
@@ -234,7 +236,7 @@ mod tests {
         for n in [0, 1, 2, 7] {
             let rs = records(n);
             let batch = Batch::new(&rs);
-            assert_eq!(batch.body(), crate::logs_body(&rs));
+            assert_eq!(batch.json(), serde_json::to_vec(&rs).unwrap());
             assert_eq!(batch.records().unwrap(), rs);
             assert_eq!(batch.len(), n);
         }
@@ -261,7 +263,7 @@ mod tests {
             let mut back = a.records().unwrap();
             back.extend(b.records().unwrap());
             assert_eq!(back, rs);
-            assert_eq!(a.body(), crate::logs_body(&rs[..n / 2]));
+            assert_eq!(a.json(), serde_json::to_vec(&rs[..n / 2]).unwrap());
         }
     }
 
@@ -274,7 +276,7 @@ mod tests {
             let parts = batch.clone().cut(max);
             let mut back = Vec::new();
             for part in &parts {
-                assert!(part.body().len() <= max || part.len() == 1, "{max}");
+                assert!(part.json().len() <= max || part.len() == 1, "{max}");
                 back.extend(part.records().unwrap());
             }
             assert_eq!(back, rs);
@@ -287,11 +289,11 @@ mod tests {
     }
 
     #[test]
-    fn from_body_keeps_the_key_and_refuses_other_json() {
+    fn from_json_keeps_the_key_and_refuses_other_json() {
         let batch = Batch::new(&records(3));
-        let back = Batch::from_body(batch.body(), batch.idempotency_key().into()).unwrap();
+        let back = Batch::from_json(batch.json(), batch.idempotency_key().into()).unwrap();
         assert_eq!(back, batch);
-        assert!(Batch::from_body(b"{\"logs\":[{}]}", String::new()).is_err());
-        assert!(Batch::from_body(b"{\"logs\":[", String::new()).is_err());
+        assert!(Batch::from_json(b"[{}]", String::new()).is_err());
+        assert!(Batch::from_json(b"[", String::new()).is_err());
     }
 }

@@ -288,16 +288,11 @@ impl Client {
     /// # Ok::<(), timber_core::Error>(())
     /// ```
     pub fn flow(&self, name: &str) -> Result<Flow, Error> {
-        let mut id = String::with_capacity(name.len() + 9);
-        id.push_str(name);
-        id.push('-');
-        for _ in 0..8 {
-            id.push(random_id_char());
-        }
-        self.new_flow(name, id)
+        self.new_flow(name, crate::flow::local_id(name))
     }
 
-    /// Starts a flow whose id the server assigns (`POST /v1/flows`), with the
+    /// Starts a flow whose id the transport gives (the service's, for the
+    /// hyper transport), with the
     /// client's retry policy.
     pub async fn flow_async(&self, name: &str) -> Result<Flow, Error> {
         check_flow_name(name)?;
@@ -881,11 +876,6 @@ impl Drop for ShutdownGuard {
             let _ = crate::block_on::block_on(close);
         }
     }
-}
-
-fn random_id_char() -> char {
-    const CHARS: &[u8] = b"abcdefghijklmnopqrstuvwxyz0123456789";
-    CHARS[fastrand::usize(..CHARS.len())] as char
 }
 
 fn check_flow_name(name: &str) -> Result<(), Error> {

@@ -1,5 +1,5 @@
 //! Durations from configuration and from servers, made safe to add to an
-//! `Instant`: `Duration::MAX` or a `Retry-After` of 2^64 seconds must not
+//! `Instant`: `Duration::MAX` or a server's hint of 2^64 seconds must not
 //! overflow, panic, or park a thread for centuries.
 
 use std::future::Future;

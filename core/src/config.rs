@@ -641,7 +641,7 @@ fn check_base_url(url: &str) -> Result<String, &'static str> {
         return Err("must not have a query or fragment (requests add their own)");
     }
     if !rest.bytes().all(|b| b.is_ascii_graphic()) {
-        return Err("must be visible ASCII characters only (percent-encode the rest)");
+        return Err("must be visible ASCII characters only (escape the rest as URLs do)");
     }
     Ok(url.to_owned())
 }

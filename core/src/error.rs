@@ -66,8 +66,8 @@ pub enum Error {
         /// The last failure.
         cause: TransportError,
     },
-    /// The server refused records as invalid (HTTP 400, 413 or 422, isolated
-    /// by splitting the batch); they were dropped and counted as lost.
+    /// The service refused records as invalid (the batch was halved until
+    /// they were isolated); they were dropped and counted as lost.
     Rejected {
         /// Records refused.
         records: usize,

@@ -119,13 +119,13 @@ pub use integrations::DEFAULT_IGNORED_TARGETS;
 pub use level::{Level, UnknownName};
 pub use payload::ErrorPayload;
 pub use raw::{IngestRawOptions, RawFormat};
-pub use record::{logs_body, now_millis, LogRecord};
+pub use record::{now_millis, LogRecord};
 pub use redact::{DEFAULT_REDACTED_KEYS, REDACTED};
 pub use retry::RetryPolicy;
 pub use secret::ApiKey;
 pub use spool::SpoolConfig;
 pub use stats::Stats;
-pub use transport::{Endpoint, RawRequest, Transport, TransportError};
+pub use transport::{Endpoint, FailureKind, RawRequest, Transport, TransportError};
 pub use validate::{limits, validate, ValidationError, Violation};
 
 /// Re-exported so transports and tests name the same trait version.

@@ -46,11 +46,11 @@
 //! use timber_core::mock::{Fault, MockTransport};
 //!
 //! let mock = MockTransport::new();
-//! mock.fail_next(2, Fault::Status(503));
+//! mock.fail_next(2, Fault::Unavailable);
 //! let client = Client::builder().source("s").api_key("k")
 //!     .retry(RetryPolicy { initial_delay: Duration::from_millis(1), ..RetryPolicy::default() })
 //!     .transport(mock.clone()).build().unwrap();
-//! client.info("survives two 503s", (), None);
+//! client.info("survives two failures", (), None);
 //! client.flush().unwrap();
 //! assert_eq!(mock.count(), 1);
 //! assert_eq!(mock.attempts(), 3);
@@ -65,14 +65,23 @@ use crate::{
     Transport, TransportError,
 };
 
-/// A failure to inject into the next calls.
+/// A failure to inject into the next calls, in the client's terms (a real
+/// transport maps its protocol onto the same kinds: the hyper transport
+/// maps 5xx, 408 and 429 to `Unavailable`, 400, 413 and 422 to `Refused`,
+/// and other statuses to `Denied`).
 #[derive(Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub enum Fault {
-    /// Answer with this HTTP status (408, 429, 5xx are retryable).
-    Status(u16),
-    /// Answer with this status and a `Retry-After` hint.
-    RetryAfter(u16, Duration),
+    /// The service is unavailable for now (retryable).
+    Unavailable,
+    /// Unavailable, asking to wait this long before the next try.
+    RetryAfter(Duration),
+    /// The service refuses the content: the client halves a refused batch
+    /// to isolate the records at fault.
+    Refused,
+    /// The service refuses for good (a bad key, say): the client keeps the
+    /// batch for the next interval or flush.
+    Denied,
     /// A connection error (retryable).
     Connection,
     /// Wait this long, then succeed.
@@ -171,9 +180,9 @@ impl MockTransport {
         self
     }
 
-    /// Refuses the raw bodies `check` rejects with HTTP 400 and its reason,
-    /// as the ingest service refuses a malformed body (by default the mock
-    /// accepts any body). A refused body is not recorded.
+    /// Refuses the raw bodies `check` rejects, with its reason, as the
+    /// ingest service refuses a malformed body (by default the mock accepts
+    /// any body). A refused body is not recorded.
     ///
     /// This is the server's verdict, after the request; a client with a
     /// [`raw_validator`](crate::ClientBuilder::raw_validator) (the
@@ -188,7 +197,7 @@ impl MockTransport {
     /// mock.check_raw_with(|_, body| if body.starts_with('{') { Ok(()) } else { Err("not JSON".into()) });
     /// let client = Client::builder().source("s").api_key("k").transport(mock.clone()).build()?;
     /// let err = client.ingest_raw("oops", RawFormat::Jsonl, None).unwrap_err();
-    /// assert_eq!(err.to_string(), "transport failed: HTTP 400: not JSON");
+    /// assert_eq!(err.to_string(), "transport failed: not JSON");
     /// assert!(mock.raw_ingestions().is_empty());
     /// # Ok::<(), Error>(())
     /// ```
@@ -330,10 +339,12 @@ impl MockTransport {
 
 fn fault_error(fault: Fault) -> TransportError {
     match fault {
-        Fault::Status(s) => TransportError::status(s, "injected by the mock"),
-        Fault::RetryAfter(s, after) => {
-            TransportError::status(s, "injected by the mock").with_retry_after(after)
+        Fault::Unavailable => TransportError::retryable("unavailable (injected by the mock)"),
+        Fault::RetryAfter(after) => {
+            TransportError::retryable("unavailable (injected by the mock)").with_retry_after(after)
         }
+        Fault::Refused => TransportError::refused("content refused (injected by the mock)"),
+        Fault::Denied => TransportError::permanent("denied (injected by the mock)"),
         Fault::Connection => TransportError::retryable("connection refused (injected by the mock)"),
         Fault::LostResponse => {
             TransportError::retryable("connection reset after the request (injected by the mock)")
@@ -349,7 +360,7 @@ impl Transport for MockTransport {
         if matches!(fault, None | Some(Fault::LostResponse)) {
             // Refused like a server would refuse a body it cannot read.
             let records = batch.records().map_err(|e| {
-                TransportError::status(400, format!("the mock cannot decode the batch: {e}"))
+                TransportError::refused(format!("the mock cannot decode the batch: {e}"))
             })?;
             self.store(|st| {
                 if st.stored_keys.insert(batch.idempotency_key().to_owned()) {
@@ -383,7 +394,7 @@ impl Transport for MockTransport {
         }
         let check = self.lock().raw_check.clone();
         if let Some(check) = check {
-            check(raw.format, raw.body).map_err(|reason| TransportError::status(400, reason))?;
+            check(raw.format, raw.body).map_err(TransportError::refused)?;
         }
         self.store(|st| {
             st.raw.push(RawIngestion {

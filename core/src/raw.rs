@@ -17,7 +17,7 @@ use crate::{Environment, Level};
 /// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum RawFormat {
-    /// A JSON array of records or `{"logs":[...]}`.
+    /// A JSON array of records, or an object holding them in `logs`.
     Json,
     /// One JSON object per line.
     Jsonl,
@@ -54,7 +54,7 @@ impl RawFormat {
         }
     }
 
-    /// The `Content-Type` of a body in this format.
+    /// The media type of a body in this format.
     pub fn content_type(self) -> &'static str {
         match self {
             RawFormat::Json => "application/json",
@@ -137,43 +137,5 @@ impl IngestRawOptions {
     pub fn dataset(mut self, dataset: impl Into<String>) -> Self {
         self.dataset = Some(dataset.into());
         self
-    }
-
-    /// The query string of a raw request: `format=..` then each option set,
-    /// URL-encoded, in the protocol's order.
-    ///
-    /// ```
-    /// use timber_core::{IngestRawOptions, RawFormat};
-    /// let q = IngestRawOptions::new().source("my app").query(RawFormat::Csv);
-    /// assert_eq!(q, "format=csv&source=my%20app");
-    /// ```
-    pub fn query(&self, format: RawFormat) -> String {
-        let mut q = format!("format={}", format.as_str());
-        let pairs = [
-            ("source", self.source.as_deref()),
-            ("environment", self.environment.map(Environment::as_str)),
-            ("level", self.level.map(Level::as_str)),
-            ("dataset", self.dataset.as_deref()),
-        ];
-        for (name, value) in pairs {
-            if let Some(value) = value {
-                q.push('&');
-                q.push_str(name);
-                q.push('=');
-                percent_encode(value, &mut q);
-            }
-        }
-        q
-    }
-}
-
-/// Percent-encodes everything but RFC 3986 unreserved characters.
-fn percent_encode(value: &str, out: &mut String) {
-    for b in value.bytes() {
-        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b'~') {
-            out.push(b as char);
-        } else {
-            out.push_str(&format!("%{b:02X}"));
-        }
     }
 }

@@ -94,22 +94,6 @@ impl LogRecord {
     }
 }
 
-/// The body of `POST /v1/logs`: `{"logs":[...]}`.
-///
-/// ```
-/// use timber_core::{logs_body, Level, LogRecord};
-/// let body = logs_body(&[LogRecord::new(Level::Warn, "disk")]);
-/// assert_eq!(body, br#"{"logs":[{"level":"warn","message":"disk"}]}"#);
-/// ```
-pub fn logs_body(records: &[LogRecord]) -> Vec<u8> {
-    let mut out = Vec::with_capacity(64 + records.len() * 160);
-    out.extend_from_slice(b"{\"logs\":");
-    // Serializing owned strings, numbers and maps into a Vec cannot fail.
-    let _ = serde_json::to_writer(&mut out, records);
-    out.push(b'}');
-    out
-}
-
 /// The current Unix time in milliseconds.
 pub fn now_millis() -> i64 {
     match std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH) {

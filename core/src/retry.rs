@@ -13,7 +13,7 @@ use crate::{clock, TransportError};
 /// The delay before retry `n` (0-based) is `initial_delay * multiplier^n`,
 /// capped at `max_delay`; with `jitter`, a random point in the upper half of
 /// that delay, so that many clients do not retry in lockstep. A server's
-/// `Retry-After` hint replaces the computed delay (still capped).
+/// hint of when to try again replaces the computed delay (still capped).
 ///
 /// ```
 /// use std::time::Duration;
@@ -186,11 +186,11 @@ mod tests {
             &|| None,
             || {
                 calls += 1;
-                async { Err(TransportError::status(503, "down")) }
+                async { Err(TransportError::retryable("down")) }
             },
             |_| heard += 1,
         ));
-        assert_eq!(out.unwrap_err().http_status(), Some(503));
+        assert_eq!(out.unwrap_err().message(), "down");
         assert_eq!((calls, heard), (4, 3));
 
         let mut calls = 0;
@@ -199,7 +199,7 @@ mod tests {
             &|| None,
             || {
                 calls += 1;
-                async { Err(TransportError::status(401, "no")) }
+                async { Err(TransportError::permanent("no")) }
             },
             |_| (),
         ));

@@ -21,7 +21,7 @@ impl ApiKey {
         ApiKey(key.into())
     }
 
-    /// The key itself, for the `X-API-Key` header and nothing else.
+    /// The key itself, for the transport to authenticate with and nothing else.
     pub fn expose(&self) -> &str {
         &self.0
     }

@@ -111,7 +111,7 @@ impl Spool {
     /// Writes a batch: temporary file, fsync, rename, fsync of the directory,
     /// so a crash leaves either the whole file or none.
     pub(crate) fn write(&self, batch: &Batch) -> Result<(), SpoolError> {
-        let body = batch.body();
+        let body = batch.json();
         let mut used = self.used.lock().unwrap_or_else(|e| e.into_inner());
         let needed = body.len() as u64;
         if *used + needed > self.max_bytes {
@@ -146,7 +146,7 @@ impl Spool {
     /// `Err` for a corrupt or truncated one.
     pub(crate) fn read(&self, path: &Path) -> Result<Batch, String> {
         let bytes = fs::read(path).map_err(|e| e.to_string())?;
-        Batch::from_body(&bytes, key_of(path))
+        Batch::from_json(&bytes, key_of(path))
     }
 
     /// Deletes a delivered file.

@@ -8,80 +8,82 @@ use async_trait::async_trait;
 
 use crate::{ApiKey, Batch, IngestRawOptions, RawFormat};
 
-/// Where requests go and the key that authenticates them, handed to the
+/// Where records go and the key that authenticates them, handed to the
 /// transport on every call so that one transport can serve many clients.
 #[derive(Clone, Debug)]
 pub struct Endpoint {
-    /// Base URL, without a trailing slash (`https://ingest.example.com`).
+    /// The service's base URL, without a trailing slash
+    /// (`https://ingest.example.com`).
     pub base_url: String,
-    /// The API key, sent as `X-API-Key`.
+    /// The API key, for the transport to authenticate with.
     pub api_key: ApiKey,
 }
 
-/// A failed transport call: whether it is worth retrying, the HTTP status
-/// when there is one, and the server's `Retry-After` hint.
+/// What a failed transport call means to the client; each transport maps
+/// its own protocol onto it (the hyper transport, HTTP statuses).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum FailureKind {
+    /// Worth trying again later (unreachable, timed out, overloaded), after
+    /// [`TransportError::retry_after`] if the service said how long.
+    Retry,
+    /// The service refused the content itself: the client halves a refused
+    /// batch until the records it refuses are isolated, and gives those up.
+    Refused,
+    /// Will not succeed by trying again now (unauthorized, a certificate
+    /// that does not verify, a misconfiguration): the batch is kept and
+    /// tried again at the next interval or flush.
+    Permanent,
+}
+
+/// A failed transport call: what it means ([`FailureKind`]), the service's
+/// hint of when to try again, and a description.
 ///
 /// ```
 /// use std::time::Duration;
-/// use timber_core::TransportError;
-/// let e = TransportError::status(503, "unavailable").with_retry_after(Duration::from_secs(2));
+/// use timber_core::{FailureKind, TransportError};
+/// let e = TransportError::retryable("unavailable").with_retry_after(Duration::from_secs(2));
 /// assert!(e.is_retryable());
-/// assert_eq!(e.http_status(), Some(503));
-/// assert!(!TransportError::status(400, "bad request").is_retryable());
+/// assert_eq!(e.retry_after(), Some(Duration::from_secs(2)));
+/// assert_eq!(TransportError::refused("too large").kind(), FailureKind::Refused);
 /// ```
 #[derive(Clone)]
 pub struct TransportError {
-    retryable: bool,
-    /// The service refused the content itself (not the request).
-    refused: bool,
-    status: Option<u16>,
+    kind: FailureKind,
     retry_after: Option<Duration>,
     message: String,
     source: Option<Arc<dyn std::error::Error + Send + Sync>>,
 }
 
 impl TransportError {
-    /// A failure worth retrying (connection refused, reset, timeout...).
+    /// A failure worth retrying (connection refused, reset, timeout,
+    /// overload).
     pub fn retryable(message: impl Into<String>) -> Self {
-        Self::new(true, None, message)
+        Self::new(FailureKind::Retry, message)
     }
 
-    /// A failure that will not go away by retrying (bad certificate, bad request...).
-    pub fn permanent(message: impl Into<String>) -> Self {
-        Self::new(false, None, message)
-    }
-
-    /// An HTTP error status: 408, 429 and 5xx are retryable, 400, 413 and
-    /// 422 refuse the content, the rest are permanent.
-    pub fn status(status: u16, message: impl Into<String>) -> Self {
-        let retryable = matches!(status, 408 | 429 | 500..=599);
-        TransportError {
-            refused: matches!(status, 400 | 413 | 422),
-            ..Self::new(retryable, Some(status), message)
-        }
-    }
-
-    /// The service refused the content: the client halves a refused batch
-    /// until the records it refuses are isolated, and gives those up.
+    /// The service refused the content: the client halves the batch until
+    /// the records it refuses are isolated, and gives those up.
     pub fn refused(message: impl Into<String>) -> Self {
-        TransportError {
-            refused: true,
-            ..Self::new(false, None, message)
-        }
+        Self::new(FailureKind::Refused, message)
     }
 
-    fn new(retryable: bool, status: Option<u16>, message: impl Into<String>) -> Self {
+    /// A failure that will not go away by retrying now (unauthorized, bad
+    /// certificate, misconfiguration).
+    pub fn permanent(message: impl Into<String>) -> Self {
+        Self::new(FailureKind::Permanent, message)
+    }
+
+    fn new(kind: FailureKind, message: impl Into<String>) -> Self {
         TransportError {
-            retryable,
-            refused: false,
-            status,
+            kind,
             retry_after: None,
             message: message.into(),
             source: None,
         }
     }
 
-    /// Adds the server's retry-after hint.
+    /// Adds the service's hint of when to try again (a retryable failure).
     pub fn with_retry_after(mut self, after: Duration) -> Self {
         self.retry_after = Some(after);
         self
@@ -93,22 +95,22 @@ impl TransportError {
         self
     }
 
+    /// What the failure means to the client.
+    pub fn kind(&self) -> FailureKind {
+        self.kind
+    }
+
     /// Whether a retry may succeed.
     pub fn is_retryable(&self) -> bool {
-        self.retryable
+        self.kind == FailureKind::Retry
     }
 
     /// Whether the service refused the content itself.
     pub fn is_refused(&self) -> bool {
-        self.refused
+        self.kind == FailureKind::Refused
     }
 
-    /// The HTTP status, when the server answered.
-    pub fn http_status(&self) -> Option<u16> {
-        self.status
-    }
-
-    /// How long the server asked to wait before retrying.
+    /// How long the service asked to wait before trying again.
     pub fn retry_after(&self) -> Option<Duration> {
         self.retry_after
     }
@@ -122,9 +124,7 @@ impl TransportError {
 impl fmt::Debug for TransportError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("TransportError")
-            .field("retryable", &self.retryable)
-            .field("refused", &self.refused)
-            .field("status", &self.status)
+            .field("kind", &self.kind)
             .field("retry_after", &self.retry_after)
             .field("message", &self.message)
             .field("source", &self.source.as_ref().map(|s| s.to_string()))
@@ -134,9 +134,6 @@ impl fmt::Debug for TransportError {
 
 impl fmt::Display for TransportError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        if let Some(status) = self.status {
-            write!(f, "HTTP {status}: ")?;
-        }
         f.write_str(&self.message)?;
         if let Some(source) = &self.source {
             write!(f, ": {source}")?;
@@ -153,12 +150,13 @@ impl std::error::Error for TransportError {
     }
 }
 
-/// A raw ingestion request: the body, its format and the query options.
+/// A raw body to ingest: its text, its format, and the defaults of the
+/// records in it.
 #[derive(Clone, Copy, Debug)]
 pub struct RawRequest<'a> {
     /// The raw text.
     pub body: &'a str,
-    /// Its format (sets `format=` and `Content-Type`).
+    /// Its format.
     pub format: RawFormat,
     /// Defaults for records that lack them.
     pub options: &'a IngestRawOptions,
@@ -167,35 +165,34 @@ pub struct RawRequest<'a> {
     pub idempotency_key: &'a str,
 }
 
-/// The port between the runtime-agnostic core and the network.
+/// The port between the core and whatever carries records away.
 ///
-/// A transport only carries requests: checking raw bodies before they are
-/// sent is the client's job ([`ClientBuilder::raw_validator`](crate::ClientBuilder::raw_validator)),
-/// so a transport needs no parser.
+/// The client hands a transport batches of records, in order, and tells it
+/// nothing of any wire format: the transport encodes a [`Batch`] (whose
+/// records are held as JSON objects, the records' own serialization) as its
+/// protocol wants, and maps its protocol's failures onto [`FailureKind`].
+/// Only [`send_batch`](Self::send_batch) is required: flows get a local id
+/// and raw bodies are refused unless the transport does better.
 ///
 /// The client calls it from its own worker thread (through a minimal
-/// executor) and, for the `_async` methods, from the caller's executor, so an
-/// implementation must not assume any particular async runtime is driving it.
+/// executor), several batches at once, and, for the `_async` methods, from
+/// the caller's executor, so an implementation must not assume any
+/// particular async runtime is driving it.
 ///
-/// A custom transport, for example one that writes batches to stdout:
+/// A transport that writes records to stdout, one JSON object a line:
 ///
 /// ```
 /// use async_trait::async_trait;
-/// use timber_core::{Batch, Endpoint, RawRequest, Transport, TransportError};
+/// use timber_core::{Batch, Endpoint, Transport, TransportError};
 ///
 /// struct Stdout;
 ///
 /// #[async_trait]
 /// impl Transport for Stdout {
 ///     async fn send_batch(&self, _: &Endpoint, batch: &Batch) -> Result<(), TransportError> {
-///         println!("{}", String::from_utf8_lossy(batch.body()));
-///         Ok(())
-///     }
-///     async fn create_flow(&self, _: &Endpoint, name: &str) -> Result<String, TransportError> {
-///         Ok(format!("{name}-00000000"))
-///     }
-///     async fn ingest_raw(&self, _: &Endpoint, raw: RawRequest<'_>) -> Result<(), TransportError> {
-///         println!("{}", raw.body);
+///         for record in batch.raw_records() {
+///             println!("{}", String::from_utf8_lossy(record));
+///         }
 ///         Ok(())
 ///     }
 /// }
@@ -210,18 +207,30 @@ pub struct RawRequest<'a> {
 /// ```
 #[async_trait]
 pub trait Transport: Send + Sync + 'static {
-    /// `POST /v1/logs` with `{"logs":[...]}`.
+    /// Delivers a batch of records, whole or not at all; every attempt at
+    /// the same batch carries the same [`Batch::idempotency_key`].
     async fn send_batch(&self, endpoint: &Endpoint, batch: &Batch) -> Result<(), TransportError>;
 
-    /// `POST /v1/flows` with `{"name":..}`; returns the server's flow id.
-    async fn create_flow(&self, endpoint: &Endpoint, name: &str) -> Result<String, TransportError>;
+    /// Starts a flow named `name` and returns its id (at most 50
+    /// characters). By default, a local id `{name}-{8 random [a-z0-9]}`,
+    /// as [`Client::flow`](crate::Client::flow) makes.
+    async fn create_flow(&self, endpoint: &Endpoint, name: &str) -> Result<String, TransportError> {
+        let _ = endpoint;
+        Ok(crate::flow::local_id(name))
+    }
 
-    /// `POST /v1/logs?format=..` with the raw body.
+    /// Ingests a raw body. By default, refused: not every destination
+    /// takes raw text.
     async fn ingest_raw(
         &self,
         endpoint: &Endpoint,
         raw: RawRequest<'_>,
-    ) -> Result<(), TransportError>;
+    ) -> Result<(), TransportError> {
+        let _ = (endpoint, raw);
+        Err(TransportError::permanent(
+            "this transport does not ingest raw bodies",
+        ))
+    }
 }
 
 #[async_trait]

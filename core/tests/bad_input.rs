@@ -94,9 +94,10 @@ proptest! {
         client.flush().unwrap();
         for record in mock.records() {
             prop_assert_eq!(validate(&record), Ok(()));
-            // What the transport sends parses back as JSON.
-            let body = timber_core::logs_body(std::slice::from_ref(&record));
-            prop_assert!(serde_json::from_slice::<Value>(&body).is_ok());
+        }
+        // What the transport is given parses back as JSON.
+        for batch in mock.batches() {
+            prop_assert!(serde_json::from_slice::<Value>(batch.json()).is_ok());
         }
         let stats = client.stats();
         prop_assert!(stats.sent as usize >= expected_ok);

@@ -30,7 +30,7 @@ fn flush_and_disconnect_chain_with_logging_calls() {
 fn a_failed_flush_still_returns_its_error() {
     let mock = MockTransport::new();
     let (client, _errors) = common::client(&mock);
-    mock.fail_next(10, Fault::Status(503));
+    mock.fail_next(10, Fault::Unavailable);
     let outcome: Result<&Client, Error> = client.info("kept", (), None).flush();
     assert!(
         matches!(outcome, Err(Error::Undelivered { records: 1, .. })),

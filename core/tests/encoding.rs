@@ -117,8 +117,8 @@ proptest! {
             prop_assert_eq!(pair[0].dataset.as_deref(), Some("ds-1"));
         }
         for batch in mock.batches() {
-            let reference = timber_core::logs_body(&batch.records().unwrap());
-            prop_assert_eq!(batch.body(), reference.as_slice());
+            let reference = serde_json::to_vec(&batch.records().unwrap()).unwrap();
+            prop_assert_eq!(batch.json(), reference.as_slice());
         }
     }
 }

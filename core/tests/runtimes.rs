@@ -14,7 +14,7 @@ use timber_core::{Client, RawFormat};
 async fn scenario(mock: &MockTransport) {
     let (client, errors) = common::client(mock);
     // A retry on the way exercises the worker's backoff and the async timer.
-    mock.fail_next(1, Fault::Status(503));
+    mock.fail_next(1, Fault::Unavailable);
     client.info("from async", (), None);
     client.flush_async().await.unwrap();
     let flow = client.flow_async("job").await.unwrap();

@@ -26,7 +26,7 @@ fn spool_files(dir: &Path, ext: &str) -> Vec<String> {
 fn undelivered_batches_are_spooled_at_shutdown_and_sent_first_at_the_next_start() {
     let dir = tempfile::tempdir().unwrap();
     let down = MockTransport::new();
-    down.fail_next(1_000, Fault::Status(503));
+    down.fail_next(1_000, Fault::Unavailable);
     let errors = Errors::default();
     let client = builder(&down, &errors)
         .batch_size(2)
@@ -63,7 +63,7 @@ fn undelivered_batches_are_spooled_at_shutdown_and_sent_first_at_the_next_start(
 fn a_retried_spooled_batch_keeps_its_idempotency_key() {
     let dir = tempfile::tempdir().unwrap();
     let down = MockTransport::new();
-    down.fail_next(1_000, Fault::Status(503));
+    down.fail_next(1_000, Fault::Unavailable);
     let errors = Errors::default();
     let client = builder(&down, &errors).spool(dir.path()).build().unwrap();
     client.info("once", (), None);
@@ -86,7 +86,7 @@ fn corrupt_and_truncated_files_are_set_aside_and_reported() {
     let dir = tempfile::tempdir().unwrap();
     fs::write(
         dir.path().join("0000000000001-000000-a.batch.json"),
-        b"{\"logs\":[{\"level\":\"info\"",
+        b"[{\"level\":\"info\"",
     )
     .unwrap();
     fs::write(
@@ -96,7 +96,7 @@ fn corrupt_and_truncated_files_are_set_aside_and_reported() {
     .unwrap();
     fs::write(
         dir.path().join("0000000000003-000000-c.batch.json"),
-        br#"{"logs":[{"level":"warn","message":"survivor"}]}"#,
+        br#"[{"level":"warn","message":"survivor"}]"#,
     )
     .unwrap();
     // A temporary file left by a crash mid-write is not a spool file.
@@ -124,7 +124,7 @@ fn corrupt_and_truncated_files_are_set_aside_and_reported() {
 fn the_size_bound_refuses_and_counts() {
     let dir = tempfile::tempdir().unwrap();
     let down = MockTransport::new();
-    down.fail_next(1_000, Fault::Status(503));
+    down.fail_next(1_000, Fault::Unavailable);
     let errors = Errors::default();
     let client = builder(&down, &errors)
         .batch_size(1)
@@ -155,7 +155,7 @@ fn the_size_bound_refuses_and_counts() {
 fn the_spool_overflow_policy_makes_room_while_the_service_is_down() {
     let dir = tempfile::tempdir().unwrap();
     let mock = MockTransport::new();
-    mock.fail_next(1_000_000, Fault::Status(503));
+    mock.fail_next(1_000_000, Fault::Unavailable);
     let errors = Errors::default();
     let client = builder(&mock, &errors)
         .batch_size(5)
@@ -205,7 +205,7 @@ fn spooled_file(dir: &Path, name: &str, messages: &[&str]) {
         .iter()
         .map(|m| timber_core::LogRecord::new(timber_core::Level::Info, *m))
         .collect();
-    fs::write(dir.join(name), timber_core::logs_body(&records)).unwrap();
+    fs::write(dir.join(name), serde_json::to_vec(&records).unwrap()).unwrap();
 }
 
 const KEY_A: &str = "0000000000001-000000-AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA.batch.json";
@@ -219,7 +219,7 @@ fn a_spooled_batch_refused_on_restore_is_split_delivered_and_its_bad_record_repo
     let up = MockTransport::new();
     // The whole batch, then its first half, then that half's first half:
     // only "a0" is refused for good; the next file is not held up.
-    up.fail_next(3, Fault::Status(413));
+    up.fail_next(3, Fault::Refused);
     let errors = Errors::default();
     let client = builder(&up, &errors)
         .max_in_flight(1)
@@ -253,7 +253,7 @@ fn a_spooled_batch_failing_for_good_is_reported_and_kept_for_later() {
     let dir = tempfile::tempdir().unwrap();
     spooled_file(dir.path(), KEY_A, &["kept"]);
     let down = MockTransport::new();
-    down.fail_next(4, Fault::Status(401));
+    down.fail_next(4, Fault::Denied);
     let errors = Errors::default();
     let client = builder(&down, &errors).spool(dir.path()).build().unwrap();
     for _ in 0..200 {
@@ -281,7 +281,7 @@ fn a_spooled_batch_failing_for_good_is_reported_and_kept_for_later() {
 fn one_client_per_spool_directory_and_crash_leftovers_are_cleaned() {
     let dir = tempfile::tempdir().unwrap();
     let leftover = dir.path().join("0000000000009-000000-x.batch.json.tmp");
-    fs::write(&leftover, b"{\"logs\":[").unwrap();
+    fs::write(&leftover, b"[").unwrap();
     let mock = MockTransport::new();
     let first = builder(&mock, &Errors::default())
         .spool(dir.path())
@@ -308,7 +308,7 @@ fn one_client_per_spool_directory_and_crash_leftovers_are_cleaned() {
 fn records_spilled_by_the_spool_policy_go_before_newer_ones() {
     let dir = tempfile::tempdir().unwrap();
     let mock = MockTransport::new();
-    mock.fail_next(1_000, Fault::Status(503));
+    mock.fail_next(1_000, Fault::Unavailable);
     let errors = Errors::default();
     let client = builder(&mock, &errors)
         .batch_size(5)

@@ -126,7 +126,7 @@ mod tests {
     #[test]
     fn logging_survives_an_outage_of_the_service() {
         let mock = MockTransport::new();
-        mock.fail_next(2, Fault::Status(503));
+        mock.fail_next(2, Fault::Unavailable);
         let client = client(&mock);
         charge(&client, 1, 100).unwrap();
         client.flush().unwrap();

@@ -25,9 +25,9 @@ use std::time::{Duration, Instant};
 use criterion::{
     criterion_group, criterion_main, BenchmarkId, Criterion, SamplingMode, Throughput,
 };
-use timber_core::{logs_body, Client, ClientBuilder, Level, LogRecord, OverflowPolicy};
+use timber_core::{Client, ClientBuilder, Level, LogRecord, OverflowPolicy};
 use timber_ingest_server::{IngestServer, Misbehave, ServerConfig, TlsIdentity};
-use timber_transport_hyper::HyperTransport;
+use timber_transport_hyper::{logs_body, HyperTransport};
 
 const KEY: &str = "tb_test_bench";
 const BURST: usize = 200_000;

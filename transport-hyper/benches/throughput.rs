@@ -24,11 +24,10 @@ use std::time::{Duration, Instant};
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
 use serde::Serialize;
 use timber_core::{
-    logs_body, ApiKey, Batch, Client, Endpoint, Environment, Level, LogOptions, LogRecord,
-    Transport,
+    ApiKey, Batch, Client, Endpoint, Environment, Level, LogOptions, LogRecord, Transport,
 };
 use timber_ingest_server::{check_logs_body, IngestServer, ServerConfig, TlsIdentity};
-use timber_transport_hyper::HyperTransport;
+use timber_transport_hyper::{logs_body, HyperTransport};
 
 const KEY: &str = "tb_test_bench";
 const SIZES: [usize; 3] = [10, 100, 1_000];

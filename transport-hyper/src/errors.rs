@@ -10,8 +10,10 @@ use crate::proxy::ProxyError;
 /// Most characters of a response body quoted in an error.
 const SNIPPET_CHARS: usize = 300;
 
-/// A non-2xx answer: retryable or not by status, with the server's hint and
-/// a bounded, key-scrubbed snippet of its body.
+/// A non-2xx answer in the client's terms: 408, 429 and 5xx are worth
+/// retrying (after the server's `Retry-After`), 400, 413 and 422 refuse the
+/// content, anything else fails for now; the message starts `HTTP {status}`
+/// and quotes a bounded, key-scrubbed snippet of the body.
 pub(crate) fn from_status(
     status: u16,
     retry_after: Option<&str>,
@@ -20,14 +22,20 @@ pub(crate) fn from_status(
 ) -> TransportError {
     let snippet = snippet(body, key);
     let message = if snippet.is_empty() {
-        status_text(status).to_owned()
+        format!("HTTP {status}: {}", status_text(status))
     } else {
-        format!("{}: {snippet}", status_text(status))
+        format!("HTTP {status}: {}: {snippet}", status_text(status))
     };
-    let error = TransportError::status(status, message);
-    match retry_after.and_then(parse_retry_after) {
-        Some(after) if error.is_retryable() => error.with_retry_after(after),
-        _ => error,
+    match status {
+        408 | 429 | 500..=599 => {
+            let error = TransportError::retryable(message);
+            match retry_after.and_then(parse_retry_after) {
+                Some(after) => error.with_retry_after(after),
+                None => error,
+            }
+        }
+        400 | 413 | 422 => TransportError::refused(message),
+        _ => TransportError::permanent(message),
     }
 }
 
@@ -277,9 +285,25 @@ mod tests {
         assert!(e.is_retryable());
         assert_eq!(e.retry_after(), Some(Duration::from_secs(3)));
         let e = from_status(400, Some("3"), "x".repeat(10_000).as_bytes(), &key);
-        assert!(!e.is_retryable());
+        assert!(!e.is_retryable() && e.is_refused());
         assert_eq!(e.retry_after(), None);
         assert!(e.message().chars().count() < 400);
+        assert!(e.message().starts_with("HTTP 400: bad request: xxx"), "{e}");
+        let e = from_status(401, None, b"", &key);
+        assert_eq!(e.kind(), timber_core::FailureKind::Permanent);
+        assert_eq!(e.to_string(), "HTTP 401: unauthorized (check the API key)");
+        for status in [408, 429, 500, 502, 503, 504] {
+            assert!(
+                from_status(status, None, b"", &key).is_retryable(),
+                "{status}"
+            );
+        }
+        for status in [413, 422] {
+            assert!(
+                from_status(status, None, b"", &key).is_refused(),
+                "{status}"
+            );
+        }
     }
 
     #[test]

@@ -44,7 +44,7 @@ mod tls;
 mod transport;
 
 pub use builder::{BuildError, HyperTransportBuilder};
-pub use transport::HyperTransport;
+pub use transport::{logs_body, HyperTransport};
 
 /// Whether the current thread runs a tokio runtime: give it to
 /// `ClientBuilder::in_async_context`, so that dropping the last client

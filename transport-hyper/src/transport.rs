@@ -10,7 +10,10 @@ use hyper::header::{HeaderMap, PROXY_AUTHORIZATION};
 use hyper::header::{HeaderValue, CONTENT_ENCODING, CONTENT_TYPE, RETRY_AFTER, USER_AGENT};
 use hyper::{Request, Uri};
 use hyper_rustls::HttpsConnector;
-use timber_core::{async_trait, Batch, Endpoint, RawRequest, Transport, TransportError};
+use timber_core::{
+    async_trait, Batch, Endpoint, Environment, IngestRawOptions, Level, LogRecord, RawFormat,
+    RawRequest, Transport, TransportError,
+};
 
 use crate::errors;
 use crate::proxy::{Proxies, ProxyConnector};
@@ -244,6 +247,63 @@ impl HyperTransport {
 }
 
 #[cfg(feature = "gzip")]
+/// The body of `POST /v1/logs`: `{"logs":[...]}`, around the batch's
+/// records as they are.
+fn logs_body_of(batch: &Batch) -> Vec<u8> {
+    let records = batch.json();
+    let mut body = Vec::with_capacity(records.len() + LOGS_OPEN.len() + 1);
+    body.extend_from_slice(LOGS_OPEN);
+    body.extend_from_slice(records);
+    body.push(b'}');
+    body
+}
+
+const LOGS_OPEN: &[u8] = b"{\"logs\":";
+
+/// The body of `POST /v1/logs` for these records, as the transport sends
+/// it (for tests and benches that speak the protocol).
+///
+/// ```
+/// use timber_core::{Level, LogRecord};
+/// let body = timber_transport_hyper::logs_body(&[LogRecord::new(Level::Warn, "disk")]);
+/// assert_eq!(body, br#"{"logs":[{"level":"warn","message":"disk"}]}"#);
+/// ```
+pub fn logs_body(records: &[LogRecord]) -> Vec<u8> {
+    logs_body_of(&Batch::new(records))
+}
+
+/// The query of a raw request: `format=..` then each default set,
+/// URL-encoded, in the protocol's order.
+fn raw_query(format: RawFormat, options: &IngestRawOptions) -> String {
+    let mut query = format!("format={}", format.as_str());
+    let pairs = [
+        ("source", options.source.as_deref()),
+        ("environment", options.environment.map(Environment::as_str)),
+        ("level", options.level.map(Level::as_str)),
+        ("dataset", options.dataset.as_deref()),
+    ];
+    for (name, value) in pairs {
+        if let Some(value) = value {
+            query.push('&');
+            query.push_str(name);
+            query.push('=');
+            percent_encode(value, &mut query);
+        }
+    }
+    query
+}
+
+/// Percent-encodes everything but RFC 3986 unreserved characters.
+fn percent_encode(value: &str, out: &mut String) {
+    for b in value.bytes() {
+        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b'~') {
+            out.push(b as char);
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+}
+
 fn gzip(body: &[u8]) -> Vec<u8> {
     use std::io::Write;
 
@@ -262,7 +322,7 @@ impl Transport for HyperTransport {
         let post = Post {
             path_and_query: "/v1/logs".into(),
             content_type: "application/json",
-            body: batch.body().to_vec(),
+            body: logs_body_of(batch),
             idempotency_key: Some(batch.idempotency_key()),
         };
         let body = self.post(endpoint, post).await?;
@@ -295,7 +355,7 @@ impl Transport for HyperTransport {
         raw: RawRequest<'_>,
     ) -> Result<(), TransportError> {
         let post = Post {
-            path_and_query: format!("/v1/logs?{}", raw.options.query(raw.format)),
+            path_and_query: format!("/v1/logs?{}", raw_query(raw.format, raw.options)),
             content_type: raw.format.content_type(),
             body: raw.body.as_bytes().to_vec(),
             idempotency_key: Some(raw.idempotency_key),

@@ -23,7 +23,7 @@
 //!
 //! // ...and the test gives it one backed by the mock.
 //! let mock = MockTransport::new();
-//! mock.fail_next(1, Fault::Status(503)); // the first send fails, the retry succeeds
+//! mock.fail_next(1, Fault::Unavailable); // the first send fails, the retry succeeds
 //! let client = Client::builder().source("billing").api_key("tb_test_x")
 //!     .retry(timber_core::RetryPolicy {
 //!         initial_delay: std::time::Duration::from_millis(1),

@@ -250,71 +250,12 @@ impl Window {
 
 #[cfg(test)]
 mod tests {
-    use std::collections::VecDeque;
-    use std::sync::Mutex;
     use std::task::Waker;
     use std::time::Duration;
 
     use super::*;
-    use crate::{async_trait, ApiKey, Level, LogRecord, RawRequest};
-
-    /// What the scripted transport does with the next call (then: succeed).
-    #[derive(Clone)]
-    enum Fault {
-        Status(u16),
-        Delay(Duration),
-        Panic,
-    }
-
-    /// A transport that follows a script of faults and counts what it stored
-    /// (the mock crate links its own copy of this crate, so it cannot serve
-    /// here).
-    #[derive(Clone, Default)]
-    struct MockTransport(Arc<Mutex<(VecDeque<Fault>, u64, usize)>>);
-
-    impl MockTransport {
-        fn new() -> Self {
-            Self::default()
-        }
-        fn fail_next(&self, n: usize, fault: Fault) {
-            self.0
-                .lock()
-                .unwrap()
-                .0
-                .extend(std::iter::repeat_n(fault, n));
-        }
-        fn attempts(&self) -> u64 {
-            self.0.lock().unwrap().1
-        }
-        fn count(&self) -> usize {
-            self.0.lock().unwrap().2
-        }
-    }
-
-    #[async_trait]
-    impl Transport for MockTransport {
-        async fn send_batch(&self, _: &Endpoint, batch: &Batch) -> Result<(), TransportError> {
-            let fault = {
-                let mut st = self.0.lock().unwrap();
-                st.1 += 1;
-                st.0.pop_front()
-            };
-            match fault {
-                Some(Fault::Status(s)) => return Err(TransportError::status(s, "scripted")),
-                Some(Fault::Delay(d)) => futures_timer::Delay::new(d).await,
-                Some(Fault::Panic) => panic!("scripted panic"),
-                None => {}
-            }
-            self.0.lock().unwrap().2 += batch.len();
-            Ok(())
-        }
-        async fn create_flow(&self, _: &Endpoint, _: &str) -> Result<String, TransportError> {
-            unreachable!()
-        }
-        async fn ingest_raw(&self, _: &Endpoint, _: RawRequest<'_>) -> Result<(), TransportError> {
-            unreachable!()
-        }
-    }
+    use crate::mock::{Fault, MockTransport};
+    use crate::{ApiKey, Level, LogRecord};
 
     fn window(mock: &MockTransport, max: usize) -> Window {
         Window::new(
@@ -401,7 +342,7 @@ mod tests {
     #[test]
     fn a_failing_batch_closes_the_window_until_it_succeeds() {
         let mock = MockTransport::new();
-        mock.fail_next(1, Fault::Status(503));
+        mock.fail_next(1, Fault::Unavailable);
         let mut w = window(&mock, 4);
         let mut cx = Context::from_waker(Waker::noop());
         w.send(job(0, 1), false);
@@ -432,7 +373,7 @@ mod tests {
 
     #[test]
     fn refused_content_is_split_a_refused_record_given_up_the_rest_held() {
-        let refused = || TransportError::status(413, "too large");
+        let refused = || TransportError::refused("too large");
         let Verdict::Split(a, b) = verdict(job(10, 5), refused()) else {
             panic!("a batch of five is split")
         };
@@ -441,12 +382,12 @@ mod tests {
             (Some(10), 2, Some(12), 3)
         );
         assert!(matches!(
-            verdict(a, TransportError::status(503, "x")),
+            verdict(a, TransportError::retryable("x")),
             Verdict::Hold(..)
         ));
         assert!(matches!(verdict(job(0, 1), refused()), Verdict::GiveUp(..)));
         assert!(matches!(
-            verdict(job(0, 2), TransportError::status(401, "key")),
+            verdict(job(0, 2), TransportError::permanent("key")),
             Verdict::Hold(..)
         ));
     }
@@ -454,7 +395,7 @@ mod tests {
     #[test]
     fn a_hurried_window_retries_within_the_deadline() {
         let mock = MockTransport::new();
-        mock.fail_next(10, Fault::Status(503));
+        mock.fail_next(10, Fault::Unavailable);
         let mut w = window(&mock, 1);
         w.sender = Rc::new(Sender {
             policy: RetryPolicy {
