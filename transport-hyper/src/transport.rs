@@ -246,7 +246,6 @@ impl HyperTransport {
     }
 }
 
-#[cfg(feature = "gzip")]
 /// The body of `POST /v1/logs`: `{"logs":[...]}`, around the batch's
 /// records as they are.
 fn logs_body_of(batch: &Batch) -> Vec<u8> {
@@ -304,6 +303,7 @@ fn percent_encode(value: &str, out: &mut String) {
     }
 }
 
+#[cfg(feature = "gzip")]
 fn gzip(body: &[u8]) -> Vec<u8> {
     use std::io::Write;
 

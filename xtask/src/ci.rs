@@ -71,6 +71,20 @@ pub const CHECKS: &[Step] = &[
         env: &[],
     },
     Step {
+        name: "clippy (timber-transport-hyper without gzip)",
+        args: &[
+            "clippy",
+            "-p",
+            "timber-transport-hyper",
+            "--no-default-features",
+            "--locked",
+            "--",
+            "-D",
+            "warnings",
+        ],
+        env: &[],
+    },
+    Step {
         name: "msrv (Cargo.lock within rust-version)",
         args: &["xtask", "msrv"],
         env: &[],
