@@ -2,34 +2,13 @@
 //! record hooks (sampling, redaction, `before_send`), each group beside a
 //! baseline measured in the same run: `info` on a client without them.
 
+mod common;
+
 use std::hint::black_box;
-use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::Arc;
 
 use criterion::{criterion_group, criterion_main, Criterion};
 use serde_json::json;
-use timber_core::{
-    async_trait, BacktraceMode, Batch, Client, ClientBuilder, Endpoint, ErrorPayload, Level,
-    RawRequest, Transport, TransportError,
-};
-
-/// Accepts everything at once, so the bench measures the SDK, not a network.
-#[derive(Clone, Default)]
-struct Discard(Arc<AtomicU64>);
-
-#[async_trait]
-impl Transport for Discard {
-    async fn send_batch(&self, _: &Endpoint, batch: &Batch) -> Result<(), TransportError> {
-        self.0.fetch_add(batch.len() as u64, Ordering::Relaxed);
-        Ok(())
-    }
-    async fn create_flow(&self, _: &Endpoint, name: &str) -> Result<String, TransportError> {
-        Ok(format!("{name}-bench000"))
-    }
-    async fn ingest_raw(&self, _: &Endpoint, _: RawRequest<'_>) -> Result<(), TransportError> {
-        Ok(())
-    }
-}
+use timber_core::{BacktraceMode, Client, ClientBuilder, ErrorPayload, Level};
 
 fn builder() -> ClientBuilder {
     Client::builder()
@@ -40,7 +19,7 @@ fn builder() -> ClientBuilder {
         // accepted records, not the (cheaper) drop path.
         .queue_capacity(50_000_000)
         .on_error(|e| panic!("unexpected: {e}"))
-        .transport(Discard::default())
+        .transport(common::Discard::default())
 }
 
 fn finish(client: &Client) {

@@ -1,34 +1,14 @@
 //! Caller-side cost of logging while the worker runs, and the cost of
 //! serializing a batch, each beside a baseline measured in the same run.
 
+mod common;
+
 use std::hint::black_box;
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{mpsc, Arc};
 
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 use serde_json::json;
-use timber_core::{
-    async_trait, now_millis, Batch, Client, Endpoint, Environment, Level, LogRecord, RawRequest,
-    Transport, TransportError,
-};
-
-/// Accepts everything at once, so the bench measures the SDK, not a network.
-#[derive(Clone, Default)]
-struct Discard(Arc<AtomicU64>);
-
-#[async_trait]
-impl Transport for Discard {
-    async fn send_batch(&self, _: &Endpoint, batch: &Batch) -> Result<(), TransportError> {
-        self.0.fetch_add(batch.len() as u64, Ordering::Relaxed);
-        Ok(())
-    }
-    async fn create_flow(&self, _: &Endpoint, name: &str) -> Result<String, TransportError> {
-        Ok(format!("{name}-bench000"))
-    }
-    async fn ingest_raw(&self, _: &Endpoint, _: RawRequest<'_>) -> Result<(), TransportError> {
-        Ok(())
-    }
-}
+use timber_core::{now_millis, Batch, Client, Environment, Level, LogRecord};
 
 fn client() -> Client {
     Client::builder()
@@ -39,7 +19,7 @@ fn client() -> Client {
         // measures accepted records, not the (cheaper) drop path.
         .queue_capacity(50_000_000)
         .on_error(|e| panic!("unexpected: {e}"))
-        .transport(Discard::default())
+        .transport(common::Discard::default())
         .build()
         .unwrap()
 }

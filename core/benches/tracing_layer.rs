@@ -7,6 +7,8 @@
 //! Each bench has its own call sites: `tracing` caches whether a call site
 //! is enabled across every subscriber alive, so sharing one would mix them.
 
+mod common;
+
 use std::hint::black_box;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
@@ -18,31 +20,11 @@ use opentelemetry_sdk::logs::{
     BatchConfigBuilder, BatchLogProcessor, LogBatch, LogExporter, SdkLoggerProvider,
 };
 use serde_json::json;
-use timber_core::{
-    async_trait, Batch, Client, Endpoint, Level, RawRequest, TimberLayer, Transport, TransportError,
-};
+use timber_core::{Client, Level, TimberLayer};
 use tracing::level_filters::LevelFilter;
 use tracing::Dispatch;
 use tracing_subscriber::layer::SubscriberExt;
 use tracing_subscriber::Layer as _;
-
-/// Accepts everything at once, so the bench measures the SDK, not a network.
-#[derive(Clone, Default)]
-struct Discard(Arc<AtomicU64>);
-
-#[async_trait]
-impl Transport for Discard {
-    async fn send_batch(&self, _: &Endpoint, batch: &Batch) -> Result<(), TransportError> {
-        self.0.fetch_add(batch.len() as u64, Ordering::Relaxed);
-        Ok(())
-    }
-    async fn create_flow(&self, _: &Endpoint, name: &str) -> Result<String, TransportError> {
-        Ok(format!("{name}-bench000"))
-    }
-    async fn ingest_raw(&self, _: &Endpoint, _: RawRequest<'_>) -> Result<(), TransportError> {
-        Ok(())
-    }
-}
 
 /// OpenTelemetry's exporter side, discarding as `Discard` does.
 #[derive(Debug, Default)]
@@ -67,7 +49,7 @@ fn client(min_level: Level) -> Client {
         // accepted records, not the (cheaper) drop path.
         .queue_capacity(50_000_000)
         .on_error(|e| panic!("unexpected: {e}"))
-        .transport(Discard::default())
+        .transport(common::Discard::default())
         .build()
         .unwrap()
 }

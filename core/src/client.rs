@@ -617,32 +617,15 @@ impl Client {
             .and_then(|()| check_tags(&tags))
             .map_err(Error::Validation)
             .and_then(|()| render_extra(data, &tags, hooks.redactor.as_deref()));
-        let extra = match extra {
-            Ok(extra) => extra,
-            Err(e) => return self.refuse(e),
-        };
-        let ids = self
-            .inner
-            .has_defaults
-            .load(Ordering::Acquire)
-            .then(|| self.inner.defaults.load_full());
-        let pending = Pending::Plain(Plain {
-            level,
-            message: CompactString::from(message),
-            timestamp: now_millis(),
-            ids,
-            flow_id: flow.map(Flow::shared_id),
-            extra,
-            step_index: NO_STEP,
-        });
-        if let Err(e) = self.enqueue(pending, flow) {
-            self.report_refusal(e);
+        match extra {
+            Ok(extra) => self.log_rendered(level, CompactString::from(message), extra, flow),
+            Err(e) => self.refuse(e),
         }
     }
 
-    /// A plain record whose data (and tags) a bridge already rendered as
-    /// JSON members (`,"data":{..}`), with a valid message; already admitted.
-    #[cfg_attr(not(feature = "tracing"), allow(dead_code))]
+    /// A plain record whose data (and tags) are already rendered as JSON
+    /// members (`,"data":{..}`), with a valid message; already admitted.
+    #[inline]
     pub(crate) fn log_rendered(
         &self,
         level: Level,

@@ -203,8 +203,10 @@ impl<'a> Worker<'a> {
         if self.publish(st) {
             return Next::Stop;
         }
+        // Under a steady stream, linger after a full batch instead of asking
+        // callers to wake the worker: they then never pay for a wake-up.
+        self.linger |= sent_full;
         if busy {
-            self.linger = sent_full;
             return Next::Again;
         }
         let mut st = self.p.lock();
