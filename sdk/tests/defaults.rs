@@ -179,3 +179,29 @@ fn child_without_a_key() {
         "{err}"
     );
 }
+
+#[test]
+fn dropping_the_client_inside_a_tokio_task_never_blocks_the_runtime() {
+    let server = https_server();
+    // The service hangs for an hour; the shutdown timeout is an hour too:
+    // a drop that waited would hang the test.
+    server.misbehave(
+        timber_ingest_server::Misbehave::delay(std::time::Duration::from_secs(3_600)).times(10),
+    );
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    rt.block_on(async {
+        let client = timber_sdk::builder()
+            .source("sdk-tests")
+            .api_key(KEY)
+            .base_url(server.url())
+            .shutdown_timeout(std::time::Duration::from_secs(3_600))
+            .transport(transport_for(&server))
+            .build()
+            .unwrap();
+        client.info("stuck behind a hung service", (), None);
+        tokio::spawn(async move { drop(client) }).await.unwrap();
+    });
+}
