@@ -118,6 +118,8 @@ impl<'a> Worker<'a> {
         worker
     }
 
+    /// One round: settle what came back, keep time, send what is due,
+    /// write the next batch ahead, then tell callers how things stand.
     fn round(&mut self, cx: &mut Context<'_>) -> Next {
         let mut busy = false;
         for (job, result) in self.window.poll(cx) {
@@ -136,6 +138,33 @@ impl<'a> Worker<'a> {
                 return Next::Again;
             }
         }
+        st = self.keep_time(st, now);
+        let (mut st, sent, sent_full) = self.send_due(st);
+        // Write the next batch while the window is full.
+        if self.ready.is_empty() && self.spool_files.is_empty() && self.spool_paused.is_none() {
+            let draining = self.draining(&st);
+            if let Some(taken) = self.take(&mut st, draining) {
+                drop(st);
+                self.write(taken);
+                st = self.p.lock();
+            }
+        }
+        if self.publish(st) {
+            return Next::Stop;
+        }
+        // Under a steady stream, linger after a full batch instead of asking
+        // callers to wake the worker: they then never pay for a wake-up.
+        self.linger |= sent_full;
+        if busy || sent {
+            return Next::Again;
+        }
+        self.sleep()
+    }
+
+    /// The interval (everything queued is due; the spool is listed again),
+    /// a spill the overflow policy asked for, a flush that resumes a paused
+    /// spool.
+    fn keep_time(&mut self, mut st: MutexGuard<'a, State>, now: Instant) -> MutexGuard<'a, State> {
         if now >= self.next_tick {
             self.next_tick = clock::after(self.p.config.flush_interval);
             st.control.drain_to = st.queue.entered();
@@ -151,9 +180,21 @@ impl<'a> Worker<'a> {
             self.spool_paused = None;
             self.list_spool();
         }
+        st
+    }
+
+    /// Whether everything queued is due now (a flush, the interval, shutdown).
+    fn draining(&self, st: &State) -> bool {
+        st.control.closing.is_some() || st.control.drain_to > st.watermark()
+    }
+
+    /// Sends what may go, in order: spooled batches, then a held batch
+    /// (alone), then written ones, then new ones from the queue. Returns
+    /// whether anything went, and whether a full batch did.
+    fn send_due(&mut self, mut st: MutexGuard<'a, State>) -> (MutexGuard<'a, State>, bool, bool) {
         let closing = st.control.closing.is_some();
-        let draining = closing || st.control.drain_to > st.watermark();
-        let mut sent_full = false;
+        let draining = self.draining(&st);
+        let (mut sent, mut sent_full) = (false, false);
         while self.window.has_room() {
             let spooled_first = !closing && self.held.is_empty();
             if let Some(job) = self.restoring.pop_front() {
@@ -174,9 +215,10 @@ impl<'a> Worker<'a> {
             } else if !self.held.is_empty() {
                 // The first try after a failure goes alone.
                 if draining && self.window.is_empty() {
-                    let job = self.held.pop_front().expect("a held batch");
-                    self.window.send(job, true);
-                    busy = true;
+                    if let Some(job) = self.held.pop_front() {
+                        self.window.send(job, true);
+                        sent = true;
+                    }
                 }
                 break;
             } else if let Some(job) = self.ready.pop_front() {
@@ -190,25 +232,14 @@ impl<'a> Worker<'a> {
             } else {
                 break;
             }
-            busy = true;
+            sent = true;
         }
-        // Write the next batch while the window is full.
-        if self.ready.is_empty() && self.spool_files.is_empty() && self.spool_paused.is_none() {
-            if let Some(taken) = self.take(&mut st, draining) {
-                drop(st);
-                self.write(taken);
-                st = self.p.lock();
-            }
-        }
-        if self.publish(st) {
-            return Next::Stop;
-        }
-        // Under a steady stream, linger after a full batch instead of asking
-        // callers to wake the worker: they then never pay for a wake-up.
-        self.linger |= sent_full;
-        if busy {
-            return Next::Again;
-        }
+        (st, sent, sent_full)
+    }
+
+    /// Nothing to do: sleep until the interval or the shutdown deadline, or
+    /// a little while after a full batch; callers wake an idle worker.
+    fn sleep(&mut self) -> Next {
         let mut st = self.p.lock();
         let mut until = self.next_tick;
         if let Some(deadline) = st.control.closing {
