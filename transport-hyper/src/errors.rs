@@ -74,7 +74,7 @@ pub(crate) fn delivered(body: Option<&[u8]>, key: &ApiKey) -> Result<(), Transpo
 /// The start of a body as text, bounded, or nothing at all if it quotes the
 /// API key in any case or common encoding (percent, JSON escapes, base64):
 /// a server's text must never carry the key into an error.
-fn snippet(body: &[u8], key: &ApiKey) -> String {
+pub(crate) fn snippet(body: &[u8], key: &ApiKey) -> String {
     let text = String::from_utf8_lossy(body);
     if quotes(&text, key.expose()) {
         return "(the answer quoted the API key; not shown)".into();
