@@ -149,8 +149,23 @@ impl HttpAnswer {
     /// assert!(!answer("bad key TB_LIVE_S3CRET_KEY").snippet(&key).contains("S3CRET"));
     /// ```
     pub fn snippet(&self, key: &ApiKey) -> String {
-        errors::snippet(self.body.as_deref().unwrap_or_default(), key)
+        snippet(self.body.as_deref().unwrap_or_default(), key)
     }
+}
+
+/// The start of a server's text (at most 300 characters, trimmed), to
+/// quote in an error; nothing of it when it quotes `key` in any case or
+/// common encoding (percent, JSON escapes, base64): a server's text must
+/// never carry the key into an error.
+///
+/// ```
+/// use timber_core::ApiKey;
+/// let key = ApiKey::new("tb_live_s3cret_key");
+/// assert_eq!(timber_transport_hyper::snippet(b" quota exceeded ", &key), "quota exceeded");
+/// assert!(!timber_transport_hyper::snippet(b"tb%5Flive%5Fs3cret%5Fkey", &key).contains("s3cret"));
+/// ```
+pub fn snippet(text: &[u8], key: &ApiKey) -> String {
+    errors::snippet(text, key)
 }
 
 impl HttpClient {

@@ -56,7 +56,7 @@ mod tls;
 mod transport;
 
 pub use builder::{BuildError, HyperTransportBuilder};
-pub use client::{api_key_header_value, HttpAnswer, HttpClient};
+pub use client::{api_key_header_value, snippet, HttpAnswer, HttpClient};
 pub use transport::{logs_body, HyperTransport};
 
 /// HTTP header names and values (`hyper::header`), for the headers given
