@@ -113,3 +113,6 @@ pub fn body(record: &OtlpRecord) -> &str {
         _ => "",
     }
 }
+
+/// Generous bound used only to detect a hang, never to judge speed.
+pub const HANG: Duration = Duration::from_secs(30);
