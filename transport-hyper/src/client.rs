@@ -307,6 +307,27 @@ impl HttpClient {
         }
     }
 
+    /// Runs CPU work (encoding a request body, say) on a blocking thread
+    /// of the client's runtime, so that the caller's executor (the
+    /// client's worker, which goes on batching) is not held up by it;
+    /// several run at once. `None` if the runtime stopped or `work`
+    /// panicked.
+    ///
+    /// ```
+    /// use timber_transport_hyper::HttpClient;
+    /// let client = HttpClient::builder().build_client()?;
+    /// let body = futures::executor::block_on(client.run_blocking(|| vec![1u8, 2, 3]));
+    /// assert_eq!(body, Some(vec![1, 2, 3]));
+    /// # Ok::<(), timber_transport_hyper::BuildError>(())
+    /// ```
+    pub async fn run_blocking<T, F>(&self, work: F) -> Option<T>
+    where
+        F: FnOnce() -> T + Send + 'static,
+        T: Send + 'static,
+    {
+        self.inner.runtime.run_blocking(work).await
+    }
+
     /// The body as sent, and its `Content-Encoding`.
     #[cfg(feature = "gzip")]
     fn encode(&self, body: Vec<u8>) -> (Vec<u8>, Option<&'static str>) {

@@ -79,8 +79,8 @@ mod map;
 mod transport;
 
 pub use map::{
-    any_value, attributes, export_request, flow_trace_id, json_value, level_of, records_from,
-    severity, SCOPE_NAME,
+    any_value, attributes, batch_request, export_request, flow_trace_id, json_value, level_of,
+    records_from, severity, SCOPE_NAME,
 };
 pub use timber_transport_hyper::BuildError;
 pub use transport::{Encoding, OtlpTransport, OtlpTransportBuilder, PartialSuccess};

@@ -1,5 +1,7 @@
 //! The mapping between the SDK's records and OTLP log records, both ways.
 
+use std::borrow::Cow;
+use std::fmt;
 use std::sync::Arc;
 
 use opentelemetry_proto::tonic::collector::logs::v1::ExportLogsServiceRequest;
@@ -9,8 +11,10 @@ use opentelemetry_proto::tonic::common::v1::{
 };
 use opentelemetry_proto::tonic::logs::v1::{self as otlp, ResourceLogs, ScopeLogs, SeverityNumber};
 use opentelemetry_proto::tonic::resource::v1::Resource;
+use serde::de::{self, Deserializer, MapAccess, SeqAccess, Visitor};
+use serde::Deserialize;
 use serde_json::{Map, Number, Value};
-use timber_core::{Environment, Level, LogRecord};
+use timber_core::{Batch, Environment, Level, LogRecord};
 
 /// The attribute names the mapping uses, on the resource and on each log
 /// record (OpenTelemetry semantic conventions where one fits, `timber.*`
@@ -140,52 +144,247 @@ pub fn level_of(severity_number: i32, severity_text: &str) -> Level {
 /// assert_eq!(logs[0].severity_number, 13);
 /// ```
 pub fn export_request(records: &[LogRecord], now_nanos: u64) -> ExportLogsServiceRequest {
-    let mut request = ExportLogsServiceRequest::default();
-    let mut current: Option<ResourceKey<'_>> = None;
+    let mut request = Request::new(now_nanos, records.len());
     for record in records {
-        let key = ResourceKey::of(record);
-        if current.as_ref() != Some(&key) {
-            request.resource_logs.push(resource_logs(&key));
-            current = Some(key);
+        request.push(View::of(record));
+    }
+    request.request
+}
+
+/// The export request of a batch, read straight from the records' JSON
+/// as the batch holds them (no [`LogRecord`] is built on the way): the
+/// same request as [`export_request`] of [`Batch::records`], for less
+/// work. `Err` if a record is not a record's JSON (never for the
+/// client's batches).
+///
+/// ```
+/// use timber_core::{Batch, Level, LogRecord};
+/// use timber_transport_otlp::{batch_request, export_request};
+/// let records = [LogRecord::new(Level::Info, "a"), LogRecord::new(Level::Error, "b")];
+/// let batch = Batch::new(&records);
+/// assert_eq!(batch_request(&batch, 0).unwrap(), export_request(&records, 0));
+/// ```
+pub fn batch_request(
+    batch: &Batch,
+    now_nanos: u64,
+) -> Result<ExportLogsServiceRequest, serde_json::Error> {
+    let mut request = Request::new(now_nanos, batch.len());
+    for raw in batch.raw_records() {
+        // Checked once as a whole, the record's strings need no check each.
+        let text = std::str::from_utf8(raw)
+            .map_err(|_| <serde_json::Error as de::Error>::custom("a record is not UTF-8"))?;
+        request.push(serde_json::from_str::<View<'_>>(text)?);
+    }
+    Ok(request.request)
+}
+
+/// The resource a run of records shares.
+type ResourceKey = (Option<String>, Option<Environment>, Option<String>);
+
+/// A request being built: each record goes under the resource of its run.
+struct Request {
+    request: ExportLogsServiceRequest,
+    current: Option<ResourceKey>,
+    now_nanos: u64,
+    /// Records still to come, to size a new scope's list at once.
+    records: usize,
+}
+
+impl Request {
+    fn new(now_nanos: u64, records: usize) -> Self {
+        Request {
+            request: ExportLogsServiceRequest::default(),
+            current: None,
+            now_nanos,
+            records,
         }
-        if let Some(scope) = request
+    }
+
+    fn push(&mut self, mut view: View<'_>) {
+        let same = self
+            .current
+            .as_ref()
+            .is_some_and(|(source, environment, version)| {
+                source.as_deref() == view.source.as_deref()
+                    && *environment == view.environment
+                    && version.as_deref() == view.version.as_deref()
+            });
+        if !same {
+            let key = (
+                view.source.take().map(Cow::into_owned),
+                view.environment,
+                view.version.take().map(Cow::into_owned),
+            );
+            let mut resource = resource_logs(&key);
+            if let Some(scope) = resource.scope_logs.last_mut() {
+                scope.log_records.reserve_exact(self.records);
+            }
+            self.request.resource_logs.push(resource);
+            self.current = Some(key);
+        }
+        self.records = self.records.saturating_sub(1);
+        if let Some(scope) = self
+            .request
             .resource_logs
             .last_mut()
             .and_then(|r| r.scope_logs.last_mut())
         {
-            scope.log_records.push(log_record(record, now_nanos));
+            scope.log_records.push(log_record(view, self.now_nanos));
         }
     }
-    request
 }
 
-/// What distinguishes one resource from another.
-#[derive(PartialEq, Eq)]
-struct ResourceKey<'a> {
-    source: Option<&'a str>,
+/// A record as the mapping reads it: borrowed from a [`LogRecord`], or
+/// read straight from a record's JSON (its serde form: camelCase, absent
+/// fields omitted), with `data` already as OTLP values.
+#[derive(Deserialize, Default)]
+#[serde(rename_all = "camelCase", default)]
+struct View<'a> {
+    level: Level,
+    #[serde(borrow)]
+    message: Cow<'a, str>,
+    #[serde(borrow)]
+    source: Option<Cow<'a, str>>,
     environment: Option<Environment>,
-    version: Option<&'a str>,
+    #[serde(borrow)]
+    version: Option<Cow<'a, str>>,
+    #[serde(borrow)]
+    user_id: Option<Cow<'a, str>>,
+    #[serde(borrow)]
+    session_id: Option<Cow<'a, str>>,
+    #[serde(borrow)]
+    request_id: Option<Cow<'a, str>>,
+    data: Option<Data>,
+    #[serde(borrow)]
+    error_name: Option<Cow<'a, str>>,
+    #[serde(borrow)]
+    error_stack: Option<Cow<'a, str>>,
+    #[serde(borrow)]
+    tags: Vec<Cow<'a, str>>,
+    #[serde(borrow)]
+    flow_id: Option<Cow<'a, str>>,
+    step_index: Option<u32>,
+    #[serde(borrow)]
+    dataset: Option<Cow<'a, str>>,
+    timestamp: Option<i64>,
+    #[serde(borrow)]
+    ip_address: Option<Cow<'a, str>>,
+    #[serde(borrow)]
+    country: Option<Cow<'a, str>>,
 }
 
-impl<'a> ResourceKey<'a> {
-    fn of(record: &'a LogRecord) -> Self {
-        ResourceKey {
-            source: record.source.as_deref(),
-            environment: record.environment,
-            version: record.version.as_deref(),
+impl<'a> View<'a> {
+    fn of(r: &'a LogRecord) -> Self {
+        let text = |s: Option<&'a str>| s.map(Cow::Borrowed);
+        View {
+            level: r.level,
+            message: Cow::Borrowed(&r.message),
+            source: text(r.source.as_deref()),
+            environment: r.environment,
+            version: text(r.version.as_deref()),
+            user_id: text(r.user_id.as_deref()),
+            session_id: text(r.session_id.as_deref()),
+            request_id: text(r.request_id.as_deref()),
+            data: r.data.as_ref().map(|data| {
+                Data(
+                    data.iter()
+                        .map(|(k, v)| key_value(k.clone(), any_value(v)))
+                        .collect(),
+                )
+            }),
+            error_name: text(r.error_name.as_deref()),
+            error_stack: text(r.error_stack.as_deref()),
+            tags: r.tags.iter().map(|t| Cow::Borrowed(t.as_str())).collect(),
+            flow_id: text(r.flow_id.as_deref()),
+            step_index: r.step_index,
+            dataset: text(r.dataset.as_deref()),
+            timestamp: r.timestamp,
+            ip_address: text(r.ip_address.as_deref()),
+            country: text(r.country.as_deref()),
         }
     }
 }
 
-fn resource_logs(key: &ResourceKey<'_>) -> ResourceLogs {
+/// `data`: its keys in order, each with its value as an OTLP value.
+#[derive(Default)]
+struct Data(Vec<KeyValue>);
+
+impl<'de> Deserialize<'de> for Data {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        match deserializer.deserialize_map(AnyVisitor)? {
+            JsonAny(Some(Any::KvlistValue(list))) => Ok(Data(list.values)),
+            _ => Err(de::Error::custom("data must be a JSON object")),
+        }
+    }
+}
+
+/// A JSON value read straight into an OTLP value, as [`any_value`] maps a
+/// `serde_json::Value`.
+struct JsonAny(Option<Any>);
+
+impl<'de> Deserialize<'de> for JsonAny {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        deserializer.deserialize_any(AnyVisitor)
+    }
+}
+
+struct AnyVisitor;
+
+impl<'de> Visitor<'de> for AnyVisitor {
+    type Value = JsonAny;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a JSON value")
+    }
+    fn visit_unit<E: de::Error>(self) -> Result<JsonAny, E> {
+        Ok(JsonAny(None))
+    }
+    fn visit_bool<E: de::Error>(self, v: bool) -> Result<JsonAny, E> {
+        Ok(JsonAny(Some(Any::BoolValue(v))))
+    }
+    fn visit_i64<E: de::Error>(self, v: i64) -> Result<JsonAny, E> {
+        Ok(JsonAny(Some(Any::IntValue(v))))
+    }
+    fn visit_u64<E: de::Error>(self, v: u64) -> Result<JsonAny, E> {
+        Ok(JsonAny(Some(match i64::try_from(v) {
+            Ok(i) => Any::IntValue(i),
+            Err(_) => Any::DoubleValue(v as f64),
+        })))
+    }
+    fn visit_f64<E: de::Error>(self, v: f64) -> Result<JsonAny, E> {
+        Ok(JsonAny(Some(Any::DoubleValue(v))))
+    }
+    fn visit_str<E: de::Error>(self, v: &str) -> Result<JsonAny, E> {
+        Ok(JsonAny(Some(Any::StringValue(v.to_owned()))))
+    }
+    fn visit_string<E: de::Error>(self, v: String) -> Result<JsonAny, E> {
+        Ok(JsonAny(Some(Any::StringValue(v))))
+    }
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<JsonAny, A::Error> {
+        let mut values = Vec::with_capacity(seq.size_hint().unwrap_or(4));
+        while let Some(JsonAny(value)) = seq.next_element()? {
+            values.push(AnyValue { value });
+        }
+        Ok(JsonAny(Some(Any::ArrayValue(ArrayValue { values }))))
+    }
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<JsonAny, A::Error> {
+        let mut values = Vec::with_capacity(map.size_hint().unwrap_or(4));
+        while let Some((key, JsonAny(value))) = map.next_entry::<String, JsonAny>()? {
+            values.push(key_value(key, value));
+        }
+        Ok(JsonAny(Some(Any::KvlistValue(KeyValueList { values }))))
+    }
+}
+
+fn resource_logs((source, environment, version): &ResourceKey) -> ResourceLogs {
     let mut attributes = Vec::with_capacity(3);
-    if let Some(source) = key.source {
+    if let Some(source) = source {
         attributes.push(string(attr::SERVICE_NAME, source));
     }
-    if let Some(environment) = key.environment {
+    if let Some(environment) = environment {
         attributes.push(string(attr::DEPLOYMENT_ENVIRONMENT, environment.as_str()));
     }
-    if let Some(version) = key.version {
+    if let Some(version) = version {
         attributes.push(string(attr::SERVICE_VERSION, version));
     }
     ResourceLogs {
@@ -226,44 +425,43 @@ fn nanos(millis: i64) -> Option<u64> {
         .and_then(|ms| ms.checked_mul(1_000_000))
 }
 
-fn log_record(record: &LogRecord, now_nanos: u64) -> otlp::LogRecord {
+fn log_record(record: View<'_>, now_nanos: u64) -> otlp::LogRecord {
     let (number, text) = severity(record.level);
     let time = record.timestamp.and_then(nanos);
-    let mut attributes = Vec::with_capacity(
-        record.data.as_ref().map_or(0, Map::len) + 4 + usize::from(!record.tags.is_empty()),
-    );
+    let data = record.data.map_or_else(Vec::new, |d| d.0);
+    let mut attributes = Vec::with_capacity(data.len() + 4 + usize::from(!record.tags.is_empty()));
     let error = record.error_name.is_some() || record.error_stack.is_some();
-    if let Some(data) = &record.data {
-        for (key, value) in data {
-            if error && key == "message" {
-                if let Value::String(message) = value {
-                    attributes.push(string(attr::EXCEPTION_MESSAGE, message));
-                    continue;
-                }
-            }
-            let reserved = key.starts_with("timber.") || attr::FIELDS.contains(&key.as_str());
-            let name = if reserved {
-                format!("{}{key}", attr::DATA_PREFIX)
-            } else {
-                key.clone()
-            };
-            attributes.push(key_value(name, any_value(value)));
+    for mut kv in data {
+        let text = matches!(
+            kv.value.as_ref().and_then(|v| v.value.as_ref()),
+            Some(Any::StringValue(_))
+        );
+        if error && text && kv.key == "message" {
+            kv.key = attr::EXCEPTION_MESSAGE.to_owned();
+        } else if kv.key.starts_with("timber.") || attr::FIELDS.contains(&kv.key.as_str()) {
+            kv.key.insert_str(0, attr::DATA_PREFIX);
         }
+        attributes.push(kv);
     }
+    let trace_id = record
+        .flow_id
+        .as_deref()
+        .map(|id| flow_trace_id(id).to_vec())
+        .unwrap_or_default();
     let strings = [
-        (attr::USER_ID, record.user_id.as_deref()),
-        (attr::SESSION_ID, record.session_id.as_deref()),
-        (attr::REQUEST_ID, record.request_id.as_deref()),
-        (attr::DATASET, record.dataset.as_deref()),
-        (attr::FLOW_ID, record.flow_id.as_deref()),
-        (attr::EXCEPTION_TYPE, record.error_name.as_deref()),
-        (attr::EXCEPTION_STACKTRACE, record.error_stack.as_deref()),
-        (attr::CLIENT_ADDRESS, record.ip_address.as_deref()),
-        (attr::COUNTRY, record.country.as_deref()),
+        (attr::USER_ID, record.user_id),
+        (attr::SESSION_ID, record.session_id),
+        (attr::REQUEST_ID, record.request_id),
+        (attr::DATASET, record.dataset),
+        (attr::FLOW_ID, record.flow_id),
+        (attr::EXCEPTION_TYPE, record.error_name),
+        (attr::EXCEPTION_STACKTRACE, record.error_stack),
+        (attr::CLIENT_ADDRESS, record.ip_address),
+        (attr::COUNTRY, record.country),
     ];
     for (key, value) in strings {
         if let Some(value) = value {
-            attributes.push(string(key, value));
+            attributes.push(key_value(key, Some(Any::StringValue(value.into_owned()))));
         }
     }
     if let Some(step) = record.step_index {
@@ -272,9 +470,9 @@ fn log_record(record: &LogRecord, now_nanos: u64) -> otlp::LogRecord {
     if !record.tags.is_empty() {
         let tags = record
             .tags
-            .iter()
+            .into_iter()
             .map(|t| AnyValue {
-                value: Some(Any::StringValue(t.clone())),
+                value: Some(Any::StringValue(t.into_owned())),
             })
             .collect();
         attributes.push(key_value(
@@ -291,14 +489,10 @@ fn log_record(record: &LogRecord, now_nanos: u64) -> otlp::LogRecord {
         severity_number: number as i32,
         severity_text: text.to_owned(),
         body: Some(AnyValue {
-            value: Some(Any::StringValue(record.message.clone())),
+            value: Some(Any::StringValue(record.message.into_owned())),
         }),
         attributes,
-        trace_id: record
-            .flow_id
-            .as_deref()
-            .map(|id| flow_trace_id(id).to_vec())
-            .unwrap_or_default(),
+        trace_id,
         ..otlp::LogRecord::default()
     }
 }

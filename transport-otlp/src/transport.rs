@@ -11,7 +11,7 @@ use timber_core::{async_trait, ApiKey, Batch, Endpoint, RawRequest, Transport, T
 use timber_transport_hyper::header::{HeaderMap, HeaderName, HeaderValue};
 use timber_transport_hyper::{api_key_header_value, HttpAnswer, HttpClient, HttpClientBuilder};
 
-use crate::map::export_request;
+use crate::map::batch_request;
 use crate::BuildError;
 
 /// How the export request is encoded on the wire.
@@ -272,19 +272,16 @@ impl OtlpTransport {
         &self.inner.client
     }
 
-    /// The request body of a batch in this transport's encoding.
-    fn encode(&self, batch: &Batch) -> Result<Vec<u8>, TransportError> {
-        let records = batch.records().map_err(|e| {
-            // Cannot happen for the client's batches; refusing isolates the record.
-            TransportError::refused(format!("a record of the batch does not decode: {e}"))
-        })?;
-        let request = export_request(&records, now_nanos());
-        match self.inner.encoding {
-            Encoding::Protobuf => Ok(request.encode_to_vec()),
-            Encoding::Json => serde_json::to_vec(&request).map_err(|e| {
-                TransportError::refused(format!("the request does not encode as JSON: {e}"))
-            }),
-        }
+    /// The request body of a batch, encoded on a blocking thread of the
+    /// HTTP client's runtime: the client's worker goes on batching
+    /// meanwhile, and the batches in flight are encoded in parallel.
+    async fn encode(&self, batch: &Batch) -> Result<Vec<u8>, TransportError> {
+        let (batch, encoding) = (batch.clone(), self.inner.encoding);
+        self.inner
+            .client
+            .run_blocking(move || encode(&batch, encoding))
+            .await
+            .unwrap_or_else(|| Err(TransportError::retryable("the transport's runtime stopped")))
     }
 
     fn report(&self, partial: PartialSuccess) {
@@ -295,6 +292,20 @@ impl OtlpTransport {
         if let Some(callback) = &self.inner.on_partial_success {
             callback(&partial);
         }
+    }
+}
+
+/// A batch as one export request in this encoding.
+fn encode(batch: &Batch, encoding: Encoding) -> Result<Vec<u8>, TransportError> {
+    let request = batch_request(batch, now_nanos()).map_err(|e| {
+        // Cannot happen for the client's batches; refusing isolates the record.
+        TransportError::refused(format!("a record of the batch does not decode: {e}"))
+    })?;
+    match encoding {
+        Encoding::Protobuf => Ok(request.encode_to_vec()),
+        Encoding::Json => serde_json::to_vec(&request).map_err(|e| {
+            TransportError::refused(format!("the request does not encode as JSON: {e}"))
+        }),
     }
 }
 
@@ -353,7 +364,7 @@ impl Transport for OtlpTransport {
         if batch.is_empty() {
             return Ok(());
         }
-        let body = self.encode(batch)?;
+        let body = self.encode(batch).await?;
         let mut headers = HeaderMap::new();
         if let Some(name) = &self.inner.api_key_header {
             headers.insert(name.clone(), api_key_header_value(&endpoint.api_key)?);

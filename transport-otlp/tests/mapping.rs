@@ -1,15 +1,16 @@
 //! Any record maps to OTLP and decodes back to the same information,
 //! through protobuf bytes and through OTLP/JSON text, with the official
-//! types; any bytes a receiver gets decode or fail without a panic.
+//! types; a batch read straight from its JSON maps as its records do; any
+//! bytes a receiver gets decode or fail without a panic.
 
 use std::sync::Arc;
 
 use proptest::prelude::*;
 use prost::Message;
 use serde_json::{Map, Value};
-use timber_core::{Environment, Level, LogRecord};
+use timber_core::{Batch, Environment, Level, LogRecord};
 use timber_transport_otlp::proto::collector::logs::v1::ExportLogsServiceRequest;
-use timber_transport_otlp::{export_request, flow_trace_id, records_from};
+use timber_transport_otlp::{batch_request, export_request, flow_trace_id, records_from};
 
 /// Keys that collide with the mapping's own names, or look like them.
 const TRICKY_KEYS: &[&str] = &[
@@ -172,6 +173,14 @@ proptest! {
         let back: ExportLogsServiceRequest = serde_json::from_slice(&text).unwrap();
         let expected: Vec<LogRecord> = records.into_iter().map(normalized).collect();
         prop_assert_eq!(records_from(&back), expected);
+    }
+
+    #[test]
+    fn a_batch_maps_as_its_records_do(records in prop::collection::vec(record(), 0..6)) {
+        // The transport's path (straight from the batch's JSON) and the
+        // records' path give the same request.
+        let batch = Batch::new(&records);
+        prop_assert_eq!(batch_request(&batch, 42).unwrap(), export_request(&records, 42));
     }
 
     #[test]
