@@ -82,7 +82,10 @@ pub use map::{
     any_value, attributes, batch_request, export_request, flow_trace_id, json_value, level_of,
     records_from, severity, SCOPE_NAME,
 };
-pub use timber_transport_hyper::BuildError;
+/// The HTTP machinery the transport sends over, and its builder (from
+/// `timber-transport-hyper`, re-exported so that no other dependency is
+/// needed to configure TLS, proxies, headers and timeouts).
+pub use timber_transport_hyper::{BuildError, HttpClient, HttpClientBuilder};
 pub use transport::{Encoding, OtlpTransport, OtlpTransportBuilder, PartialSuccess};
 
 /// The official OTLP messages this crate sends (`opentelemetry_proto::tonic`:

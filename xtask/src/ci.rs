@@ -46,6 +46,10 @@ pub const CHECKS: &[Step] = &[
             "-p",
             "timber-transport-hyper",
             "-p",
+            "timber-transport-otlp",
+            "-p",
+            "timber-ingest-server",
+            "-p",
             "timber-sdk",
             "--all-targets",
             "--all-features",
@@ -62,6 +66,22 @@ pub const CHECKS: &[Step] = &[
             "clippy",
             "-p",
             "timber-sdk",
+            "--no-default-features",
+            "--locked",
+            "--",
+            "-D",
+            "warnings",
+        ],
+        env: &[],
+    },
+    Step {
+        name: "clippy (the transports without default features: no gzip)",
+        args: &[
+            "clippy",
+            "-p",
+            "timber-transport-hyper",
+            "-p",
+            "timber-transport-otlp",
             "--no-default-features",
             "--locked",
             "--",
@@ -127,6 +147,7 @@ pub const EXAMPLES: &[&[&str]] = &[
     &["app_test", "--features", "test"],
     &["custom_transport", "--no-default-features"],
     &["csv_ingest"],
+    &["otlp_collector", "--features", "otlp"],
 ];
 
 /// Bounded fuzz and soak smoke runs, run after the checks.
