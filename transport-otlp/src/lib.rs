@@ -64,7 +64,8 @@
 //! A partial success (`partial_success.rejected_log_records`) is reported,
 //! not retried: OTLP has no idempotency, so a resend would duplicate what
 //! was accepted. It counts in [`OtlpTransport::rejected_records`] and goes
-//! to [`OtlpTransportBuilder::on_partial_success`]. Each request also
+//! to [`OtlpTransportBuilder::on_partial_success`] (a 2xx whose body never
+//! arrives whole is delivered, its partial success unknown). Each request also
 //! carries the batch's `Idempotency-Key` (collectors ignore it).
 //!
 //! The client's API key is sent only in the header named by

@@ -51,6 +51,19 @@ pub struct PartialSuccess {
 
 type OnPartialSuccess = Arc<dyn Fn(&PartialSuccess) + Send + Sync>;
 
+/// Headers the transport or HTTP sets itself: no API key goes in them.
+const RESERVED_HEADERS: &[&str] = &[
+    "host",
+    "content-length",
+    "content-type",
+    "content-encoding",
+    "transfer-encoding",
+    "connection",
+    "idempotency-key",
+    "user-agent",
+    "proxy-authorization",
+];
+
 /// Configures an [`OtlpTransport`].
 ///
 /// ```
@@ -140,7 +153,9 @@ impl OtlpTransportBuilder {
 
     /// Sends the client's API key in this header (for example `x-api-key`,
     /// or `authorization` with a key given as `Bearer ...`). By default the
-    /// key is not sent: a collector asks for none.
+    /// key is not sent: a collector asks for none. A header the transport
+    /// sets itself (`Content-Type`, `Idempotency-Key`, `User-Agent`...)
+    /// fails [`build`](Self::build).
     pub fn api_key_header(mut self, name: impl Into<String>) -> Self {
         self.api_key_header = Some(name.into());
         self
@@ -160,12 +175,20 @@ impl OtlpTransportBuilder {
     /// Builds the transport (and the HTTP client, unless one was given).
     pub fn build(self) -> Result<OtlpTransport, BuildError> {
         let api_key_header = match self.api_key_header {
-            Some(name) => Some(HeaderName::from_bytes(name.as_bytes()).map_err(|_| {
-                BuildError::Config(timber_core::ConfigError {
-                    field: "api_key_header",
-                    reason: format!("{name:?} is not a valid header name"),
-                })
-            })?),
+            Some(name) => {
+                let bad = |reason: String| {
+                    BuildError::Config(timber_core::ConfigError {
+                        field: "api_key_header",
+                        reason,
+                    })
+                };
+                let header = HeaderName::from_bytes(name.as_bytes())
+                    .map_err(|_| bad(format!("{name:?} is not a valid header name")))?;
+                if RESERVED_HEADERS.contains(&header.as_str()) {
+                    return Err(bad(format!("{header} is set by the transport")));
+                }
+                Some(header)
+            }
             None => None,
         };
         if !self.path.starts_with('/') || self.path.contains(['?', '#']) {

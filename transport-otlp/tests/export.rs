@@ -330,6 +330,13 @@ fn the_api_key_goes_only_in_the_header_named_and_never_in_output() {
         .api_key_header("bad header")
         .build();
     assert!(bad.unwrap_err().to_string().contains("api_key_header"));
+    let bad = OtlpTransport::builder()
+        .api_key_header("Content-Type")
+        .build();
+    assert!(bad
+        .unwrap_err()
+        .to_string()
+        .contains("set by the transport"));
     let bad = OtlpTransport::builder().path("v1/logs").build();
     assert!(bad.unwrap_err().to_string().contains("path"));
 }
