@@ -19,7 +19,7 @@
 //!   official generated types of `opentelemetry-proto`, encoded by `prost`
 //!   (protobuf) or their serde mapping (JSON);
 //! - TLS, proxies, custom headers, timeouts, gzip and the runtime are the
-//!   hyper transport's, shared as a [`HttpClient`](timber_transport_hyper::HttpClient)
+//!   hyper transport's, shared as an [`HttpClient`]
 //!   configured by the same builder ([`OtlpTransportBuilder::http`]);
 //! - flows get local ids (the default of the port), and raw bodies are
 //!   refused with a permanent error: OTLP carries structured records.
