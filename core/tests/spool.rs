@@ -170,6 +170,13 @@ fn the_spool_overflow_policy_makes_room_while_the_service_is_down() {
             std::thread::sleep(Duration::from_millis(5));
         }
     }
+    // The worker spills when it next comes round.
+    for _ in 0..500 {
+        if client.stats().spooled > 0 {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(10));
+    }
     let stats = client.stats();
     assert!(stats.spooled > 0, "{stats:?}");
     mock.clear_faults();

@@ -29,6 +29,8 @@ pub struct ServerConfig {
     pub(crate) idempotency_window: usize,
     pub(crate) request_log: usize,
     pub(crate) header_timeout: Duration,
+    #[cfg(feature = "otlp")]
+    pub(crate) otlp: Option<crate::otlp::OtlpRules>,
 }
 
 impl ServerConfig {
@@ -45,6 +47,8 @@ impl ServerConfig {
             idempotency_window: 10_000,
             request_log: 10_000,
             header_timeout: Duration::from_secs(30),
+            #[cfg(feature = "otlp")]
+            otlp: None,
         }
     }
 
@@ -95,6 +99,52 @@ impl ServerConfig {
     /// How many recent idempotency keys are remembered (default 10,000).
     pub fn idempotency_window(mut self, n: usize) -> Self {
         self.idempotency_window = n;
+        self
+    }
+
+    /// Speaks OTLP/HTTP logs instead of the Timberlogs protocol (feature
+    /// `otlp`): `POST /v1/logs` with an `ExportLogsServiceRequest`, binary
+    /// protobuf (`application/x-protobuf`) or OTLP/JSON
+    /// (`application/json`), decoded with the official types of
+    /// `opentelemetry-proto` and answered with an
+    /// `ExportLogsServiceResponse` in the same encoding (failures with a
+    /// `google.rpc.Status`). Requests need no API key (a collector asks for
+    /// none), but an `X-API-Key` that comes must be one of the server's.
+    /// Each request is stored once per `Idempotency-Key`, as the
+    /// [`IngestServer::otlp_requests`](crate::IngestServer::otlp_requests)
+    /// give back; [`Misbehave`](crate::Misbehave) faults apply as usual.
+    ///
+    /// ```
+    /// use timber_ingest_server::{IngestServer, ServerConfig};
+    /// let server = IngestServer::start(ServerConfig::new("unused").otlp())?;
+    /// assert!(server.otlp_requests().is_empty());
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    #[cfg(feature = "otlp")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "otlp")))]
+    pub fn otlp(mut self) -> Self {
+        self.otlp.get_or_insert_with(Default::default);
+        self
+    }
+
+    /// In OTLP mode, rejects the records whose string body contains
+    /// `marker`: the rest of the request is stored, and the answer is a
+    /// partial success counting the rejected records (as a collector does
+    /// with records it cannot take).
+    #[cfg(feature = "otlp")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "otlp")))]
+    pub fn otlp_reject_containing(mut self, marker: impl Into<String>) -> Self {
+        self.otlp.get_or_insert_with(Default::default).reject = Some(marker.into());
+        self
+    }
+
+    /// In OTLP mode, answers `400 Bad Request` to a request holding a
+    /// record whose string body contains `marker` (bad data), storing
+    /// nothing of it.
+    #[cfg(feature = "otlp")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "otlp")))]
+    pub fn otlp_refuse_containing(mut self, marker: impl Into<String>) -> Self {
+        self.otlp.get_or_insert_with(Default::default).refuse = Some(marker.into());
         self
     }
 }

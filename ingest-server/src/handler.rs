@@ -81,10 +81,10 @@ impl hyper::body::Body for AnswerBody {
 }
 
 /// A refusal: status and reason.
-struct Refusal(StatusCode, String);
+pub(crate) struct Refusal(StatusCode, String);
 
 impl Refusal {
-    fn new(status: StatusCode, reason: impl Into<String>) -> Self {
+    pub(crate) fn new(status: StatusCode, reason: impl Into<String>) -> Self {
         Refusal(status, reason.into())
     }
 }
@@ -104,7 +104,7 @@ pub(crate) async fn handle(shared: Arc<Shared>, req: Request<Incoming>) -> Resul
         }) => {
             fault = true;
             let status = StatusCode::from_u16(status).unwrap_or(StatusCode::SERVICE_UNAVAILABLE);
-            let mut answer = json_answer(status, &json!({"error": "injected failure"}));
+            let mut answer = failure(&shared, &info, status, "injected failure");
             if let Some(v) = retry_after.and_then(|v| HeaderValue::from_str(&v).ok()) {
                 answer.headers_mut().insert(RETRY_AFTER, v);
             }
@@ -141,7 +141,7 @@ pub(crate) async fn handle(shared: Arc<Shared>, req: Request<Incoming>) -> Resul
         None => route(&shared, req, &mut info).await,
     };
     let answer = answer.unwrap_or_else(|Refusal(status, reason)| {
-        let answer = json_answer(status, &json!({"error": reason}));
+        let answer = failure(&shared, &info, status, &reason);
         info.reason = Some(reason);
         answer
     });
@@ -150,11 +150,26 @@ pub(crate) async fn handle(shared: Arc<Shared>, req: Request<Incoming>) -> Resul
     Ok(answer)
 }
 
+/// A 4xx or 5xx answer in the protocol spoken: `{"error": reason}`, or
+/// in OTLP mode a `google.rpc.Status` in the request's encoding.
+fn failure(shared: &Shared, info: &RequestInfo, status: StatusCode, reason: &str) -> Answer {
+    #[cfg(feature = "otlp")]
+    if shared.config.otlp.is_some() {
+        return crate::otlp::failure(info.content_type.as_deref(), status, reason);
+    }
+    let _ = (shared, info);
+    json_answer(status, &json!({"error": reason}))
+}
+
 async fn route(
     shared: &Shared,
     req: Request<Incoming>,
     info: &mut RequestInfo,
 ) -> Result<Answer, Refusal> {
+    #[cfg(feature = "otlp")]
+    if let Some(rules) = &shared.config.otlp {
+        return crate::otlp::route(shared, rules, req, info).await;
+    }
     let path = req.uri().path();
     if path != "/v1/logs" && path != "/v1/flows" {
         return Err(Refusal::new(StatusCode::NOT_FOUND, "no such endpoint"));
@@ -306,7 +321,7 @@ fn create_flow(shared: &Shared, body: &[u8]) -> Result<Answer, Refusal> {
 
 /// The body, gzip-decoded when it says so, within `max` bytes either way;
 /// also the number of bytes that came over the wire.
-async fn read_body(
+pub(crate) async fn read_body(
     headers: &HeaderMap,
     body: Incoming,
     max: usize,

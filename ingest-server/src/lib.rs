@@ -11,6 +11,10 @@
 //! - `POST /v1/logs?format=..`: stores raw bodies in any of the six formats,
 //!   checking the `Content-Type` and the query options.
 //!
+//! With the `otlp` feature it speaks OTLP/HTTP logs instead
+//! ([`ServerConfig::otlp`]): protobuf or OTLP/JSON `ExportLogsServiceRequest`s,
+//! decoded with the official types, partial successes and `400`s on demand.
+//!
 //! It keeps what it received in memory and, optionally, appends it as JSONL
 //! to a file, and it can be told to misbehave ([`Misbehave`]).
 //!
@@ -30,10 +34,13 @@
 //! ```
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
+#![cfg_attr(docsrs, feature(doc_cfg))]
 
 mod config;
 mod handler;
 mod misbehave;
+#[cfg(feature = "otlp")]
+mod otlp;
 mod server;
 mod store;
 mod tls;

@@ -132,6 +132,18 @@ impl IngestServer {
         self.shared.store.records()
     }
 
+    /// The accepted OTLP requests, in arrival order, each once per
+    /// idempotency key, without the records the server rejected (feature
+    /// `otlp`, see [`ServerConfig::otlp`]). Kept until they hold
+    /// `keep_records` records.
+    #[cfg(feature = "otlp")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "otlp")))]
+    pub fn otlp_requests(
+        &self,
+    ) -> Vec<opentelemetry_proto::tonic::collector::logs::v1::ExportLogsServiceRequest> {
+        self.shared.store.otlp()
+    }
+
     /// The accepted raw bodies.
     pub fn raw_ingestions(&self) -> Vec<RawIngestion> {
         self.shared.store.raw()

@@ -137,6 +137,9 @@ struct State {
     requests: VecDeque<RequestInfo>,
     keys: HashSet<String>,
     key_order: VecDeque<String>,
+    /// Accepted OTLP requests (`keep_records` counts their records).
+    #[cfg(feature = "otlp")]
+    otlp: Vec<opentelemetry_proto::tonic::collector::logs::v1::ExportLogsServiceRequest>,
 }
 
 impl Store {
@@ -228,6 +231,52 @@ impl Store {
             st.key_order.push_back(key.to_owned());
         }
         true
+    }
+
+    /// Stores an accepted OTLP request; false if its idempotency key was
+    /// seen already.
+    #[cfg(feature = "otlp")]
+    pub(crate) fn add_otlp(
+        &self,
+        request: opentelemetry_proto::tonic::collector::logs::v1::ExportLogsServiceRequest,
+        key: Option<&str>,
+        wire_bytes: usize,
+    ) -> bool {
+        let mut st = self.lock();
+        st.summary.wire_bytes += wire_bytes as u64;
+        if !self.first_time(&mut st, key) {
+            return false;
+        }
+        let mut records = 0u64;
+        for record in crate::otlp::records(&request) {
+            records += 1;
+            *st.summary
+                .by_level
+                .entry(crate::otlp::level_of(record.severity_number))
+                .or_default() += 1;
+        }
+        st.summary.batches += 1;
+        st.summary.records += records;
+        let line = self.jsonl.is_some().then(|| {
+            json!({"type": "otlp", "request": serde_json::to_value(&request).unwrap_or_default()})
+        });
+        if st.kept < self.keep_records {
+            st.kept += records as usize;
+            st.otlp.push(request);
+        }
+        drop(st);
+        self.changed.notify_all();
+        if let Some(line) = line {
+            self.append(&[line]);
+        }
+        true
+    }
+
+    #[cfg(feature = "otlp")]
+    pub(crate) fn otlp(
+        &self,
+    ) -> Vec<opentelemetry_proto::tonic::collector::logs::v1::ExportLogsServiceRequest> {
+        self.lock().otlp.clone()
     }
 
     /// Stores a raw ingestion; false if its idempotency key was seen already.

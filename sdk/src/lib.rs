@@ -42,6 +42,7 @@
 //! | `https` | yes | the HTTPS transport: hyper 1, rustls (ring), webpki roots, HTTP/2 by ALPN, proxies |
 //! | `native-roots` | no | also trust the operating system's certificate store |
 //! | `gzip` | no | gzip request bodies of 4 KiB or more |
+//! | `otlp` | no | `otlp`: the OpenTelemetry transport, OTLP/HTTP logs (protobuf or JSON) to any collector |
 //! | `tracing` | no | `TimberLayer`, a `tracing_subscriber::Layer` |
 //! | `log` | no | `TimberLogger`, a `log::Log` |
 //! | `test` | no | `test::MockTransport` and its faults |
@@ -97,6 +98,30 @@ pub use timber_core::GlobalGuard as Guard;
 #[cfg(feature = "https")]
 #[cfg_attr(docsrs, doc(cfg(feature = "https")))]
 pub use timber_transport_hyper::{BuildError, HyperTransport, HyperTransportBuilder};
+
+/// The OpenTelemetry transport (the `timber-transport-otlp` crate): each
+/// batch as an OTLP/HTTP logs export to a collector, every field mapped to
+/// the OpenTelemetry log data model. Give it to the builder; the base URL
+/// is the collector's OTLP/HTTP endpoint.
+///
+/// ```no_run
+/// use timber_sdk::otlp::{HttpClient, OtlpTransport};
+///
+/// let transport = OtlpTransport::builder()
+///     .http(HttpClient::builder().allow_http(true))
+///     .build()?;
+/// let client = timber_sdk::builder()
+///     .source("checkout")
+///     .api_key("unused-by-the-collector")
+///     .base_url("http://collector:4318")
+///     .transport(transport)
+///     .build()?;
+/// client.info("order placed", timber_sdk::json!({"orderId": 42}), None);
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+#[cfg(feature = "otlp")]
+#[cfg_attr(docsrs, doc(cfg(feature = "otlp")))]
+pub use timber_transport_otlp as otlp;
 
 /// The in-memory transport for application tests: it records what was
 /// logged, answers queries about it, and fails on demand.

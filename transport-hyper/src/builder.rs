@@ -9,11 +9,11 @@ use hyper_util::client::legacy::connect::HttpConnector;
 use hyper_util::rt::{TokioExecutor, TokioTimer};
 use timber_core::ConfigError;
 
+use crate::client::Parts;
 use crate::proxy::{Proxies, ProxyChoice, ProxyConnector};
 use crate::runtime::OwnedRuntime;
 use crate::tls::Trust;
-use crate::transport::Inner;
-use crate::HyperTransport;
+use crate::{HttpClient, HyperTransport};
 
 /// Why a transport could not be built.
 #[derive(Debug)]
@@ -62,7 +62,8 @@ impl std::error::Error for BuildError {
     }
 }
 
-/// Configures a [`HyperTransport`].
+/// Configures a [`HyperTransport`], or the [`HttpClient`] under it
+/// ([`build_client`](Self::build_client)) for another protocol's adapter.
 ///
 /// ```
 /// use std::time::Duration;
@@ -311,13 +312,28 @@ impl HyperTransportBuilder {
     /// variables now, unless [`proxy`](Self::proxy) or
     /// [`no_proxy`](Self::no_proxy) was called.
     pub fn build(self) -> Result<HyperTransport, BuildError> {
+        self.build_client().map(HyperTransport::with_client)
+    }
+
+    /// Builds the HTTP machinery alone, with every setting of this builder
+    /// (TLS, proxies, headers, timeouts, gzip, runtime), for an adapter
+    /// that speaks another protocol over it (see [`HttpClient`]) or to
+    /// share one pool between transports.
+    ///
+    /// ```
+    /// use timber_transport_hyper::HttpClient;
+    /// let client = HttpClient::builder().proxy("http://proxy.example:3128").build_client()?;
+    /// assert!(format!("{client:?}").contains("proxy.example:3128"));
+    /// # Ok::<(), timber_transport_hyper::BuildError>(())
+    /// ```
+    pub fn build_client(self) -> Result<HttpClient, BuildError> {
         self.build_with_env(|name| std::env::var(name).ok())
     }
 
     pub(crate) fn build_with_env(
         self,
         env: impl Fn(&str) -> Option<String>,
-    ) -> Result<HyperTransport, BuildError> {
+    ) -> Result<HttpClient, BuildError> {
         if let Some(e) = self.pending_error {
             return Err(BuildError::Certificate(e));
         }
@@ -351,8 +367,7 @@ impl HyperTransportBuilder {
             .http2_initial_connection_window_size(2 << 20)
             .build(connector);
         let runtime = OwnedRuntime::start(self.worker_threads).map_err(BuildError::Runtime)?;
-        Ok(HyperTransport {
-            inner: Arc::new(Inner {
+        Ok(HttpClient::from_parts(Parts {
                 client,
                 runtime,
                 allow_http: self.allow_http,
@@ -371,7 +386,6 @@ impl HyperTransportBuilder {
                 ),
                 headers,
                 proxies,
-            }),
-        })
+        }))
     }
 }

@@ -74,7 +74,7 @@ pub(crate) fn delivered(body: Option<&[u8]>, key: &ApiKey) -> Result<(), Transpo
 /// The start of a body as text, bounded, or nothing at all if it quotes the
 /// API key in any case or common encoding (percent, JSON escapes, base64):
 /// a server's text must never carry the key into an error.
-fn snippet(body: &[u8], key: &ApiKey) -> String {
+pub(crate) fn snippet(body: &[u8], key: &ApiKey) -> String {
     let text = String::from_utf8_lossy(body);
     if quotes(&text, key.expose()) {
         return "(the answer quoted the API key; not shown)".into();
@@ -175,7 +175,7 @@ pub(crate) fn from_io(error: &(dyn StdError + 'static), authority: &str) -> Tran
         };
     }
     let chain = chain(error);
-    if let Some(tls) = find_rustls(error) {
+    if let Some(tls) = find::<rustls::Error>(error) {
         if is_certificate_failure(tls) {
             return TransportError::permanent(format!(
                 "TLS certificate verification failed for {authority}: {tls} \
@@ -190,7 +190,7 @@ pub(crate) fn from_io(error: &(dyn StdError + 'static), authority: &str) -> Tran
 
 /// The error and its causes, joined, without repeating a cause a message
 /// already quotes.
-fn chain(error: &(dyn StdError + 'static)) -> String {
+pub(crate) fn chain(error: &(dyn StdError + 'static)) -> String {
     let mut out = error.to_string();
     let mut next = error.source();
     while let Some(e) = next {
@@ -204,24 +204,6 @@ fn chain(error: &(dyn StdError + 'static)) -> String {
     out
 }
 
-fn find_rustls<'a>(error: &'a (dyn StdError + 'static)) -> Option<&'a rustls::Error> {
-    let mut next = Some(error);
-    while let Some(e) = next {
-        if let Some(tls) = e.downcast_ref::<rustls::Error>() {
-            return Some(tls);
-        }
-        // io::Error's `source` skips the error it wraps: step into it instead.
-        next = match e
-            .downcast_ref::<std::io::Error>()
-            .and_then(|io| io.get_ref())
-        {
-            Some(inner) => Some(inner as &(dyn StdError + 'static)),
-            None => e.source(),
-        };
-    }
-    None
-}
-
 /// The first error of type `E` in the chain.
 fn find<'a, E: StdError + 'static>(error: &'a (dyn StdError + 'static)) -> Option<&'a E> {
     let mut next = Some(error);
@@ -229,7 +211,7 @@ fn find<'a, E: StdError + 'static>(error: &'a (dyn StdError + 'static)) -> Optio
         if let Some(found) = e.downcast_ref::<E>() {
             return Some(found);
         }
-        // As in find_rustls: step into the error an io::Error wraps.
+        // io::Error's `source` skips the error it wraps: step into it instead.
         next = match e
             .downcast_ref::<std::io::Error>()
             .and_then(|io| io.get_ref())

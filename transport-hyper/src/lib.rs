@@ -32,11 +32,23 @@
 //!   small tokio runtime the transport owns.
 //!
 //! See [`HyperTransport`] for an example against the local ingest server.
+//!
+//! ## The HTTP machinery, for other protocols
+//!
+//! [`HttpClient`] is what the transport speaks the Timberlogs protocol over:
+//! TLS, proxies, custom headers, timeouts, gzip and the owned runtime, as
+//! configured by the same builder ([`HttpClientBuilder`] is
+//! [`HyperTransportBuilder`]). [`HttpClient::post`] sends a body and returns
+//! the answer whatever its status, mapping only what got no answer
+//! (unreachable, timeout, certificate) onto [`TransportError`](timber_core::TransportError);
+//! an adapter of another protocol (`timber-transport-otlp`) classifies the
+//! statuses its protocol defines.
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
 mod builder;
+mod client;
 mod errors;
 mod proxy;
 mod runtime;
@@ -44,7 +56,16 @@ mod tls;
 mod transport;
 
 pub use builder::{BuildError, HyperTransportBuilder};
+pub use client::{api_key_header_value, snippet, HttpAnswer, HttpClient};
 pub use transport::{logs_body, HyperTransport};
+
+/// HTTP header names and values (`hyper::header`), for the headers given
+/// to [`HttpClient::post`] and read from an [`HttpAnswer`].
+pub use hyper::header;
+
+/// The builder of an [`HttpClient`]: the same settings as the transport's
+/// ([`HyperTransportBuilder::build_client`] builds the client alone).
+pub type HttpClientBuilder = HyperTransportBuilder;
 
 /// Whether the current thread runs a tokio runtime: give it to
 /// `ClientBuilder::in_async_context`, so that dropping the last client

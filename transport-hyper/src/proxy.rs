@@ -279,7 +279,10 @@ impl tower_service::Service<Uri> for ProxyConnector {
                 .map_or_else(String::new, |a| a.to_string());
             let io = http.call(proxy.uri().clone()).await.map_err(|e| {
                 Box::new(ProxyError {
-                    message: format!("cannot reach the proxy {proxy_at}: {}", chain(&e)),
+                    message: format!(
+                        "cannot reach the proxy {proxy_at}: {}",
+                        crate::errors::chain(&e)
+                    ),
                     permanent: false,
                 })
             })?;
@@ -384,20 +387,6 @@ async fn tunnel(
             false,
         )),
     }
-}
-
-fn chain(error: &(dyn StdError + 'static)) -> String {
-    let mut out = error.to_string();
-    let mut next = error.source();
-    while let Some(e) = next {
-        let text = e.to_string();
-        if !out.contains(&text) {
-            out.push_str(": ");
-            out.push_str(&text);
-        }
-        next = e.source();
-    }
-    out
 }
 
 #[cfg(test)]

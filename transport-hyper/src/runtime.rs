@@ -58,6 +58,18 @@ impl OwnedRuntime {
     }
 }
 
+impl OwnedRuntime {
+    /// Runs `work` on the runtime's blocking threads; `None` if the
+    /// runtime stopped or the work panicked.
+    pub(crate) async fn run_blocking<T, F>(&self, work: F) -> Option<T>
+    where
+        F: FnOnce() -> T + Send + 'static,
+        T: Send + 'static,
+    {
+        self.handle.spawn_blocking(work).await.ok()
+    }
+}
+
 struct AbortOnDrop(tokio::task::AbortHandle);
 
 impl Drop for AbortOnDrop {

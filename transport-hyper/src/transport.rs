@@ -1,31 +1,17 @@
 //! `HyperTransport`: the port implemented over HTTPS.
 
 use std::fmt;
-use std::sync::Arc;
-use std::time::Duration;
 
 use bytes::Bytes;
-use http_body_util::{BodyExt, Full, Limited};
-use hyper::header::{HeaderMap, PROXY_AUTHORIZATION};
-use hyper::header::{HeaderValue, CONTENT_ENCODING, CONTENT_TYPE, RETRY_AFTER, USER_AGENT};
-use hyper::{Request, Uri};
-use hyper_rustls::HttpsConnector;
+use hyper::header::{HeaderMap, HeaderValue, RETRY_AFTER};
 use timber_core::{
     async_trait, Batch, Endpoint, Environment, IngestRawOptions, Level, LogRecord, RawFormat,
     RawRequest, Transport, TransportError,
 };
 
+use crate::client::api_key_header_value;
 use crate::errors;
-use crate::proxy::{Proxies, ProxyConnector};
-use crate::runtime::OwnedRuntime;
-use crate::HyperTransportBuilder;
-
-/// Most bytes of an answer read (flow ids and error reasons are short).
-const MAX_ANSWER_BYTES: usize = 64 * 1024;
-
-const AGENT: &str = concat!("timber-rs/", env!("CARGO_PKG_VERSION"));
-
-type HttpClient = hyper_util::client::legacy::Client<HttpsConnector<ProxyConnector>, Full<Bytes>>;
+use crate::{HttpClient, HyperTransportBuilder};
 
 /// The HTTPS transport: hyper 1 over rustls (ring), pooled keep-alive
 /// connections, HTTP/2 when the server offers it through ALPN.
@@ -58,25 +44,12 @@ type HttpClient = hyper_util::client::legacy::Client<HttpsConnector<ProxyConnect
 /// ```
 #[derive(Clone)]
 pub struct HyperTransport {
-    pub(crate) inner: Arc<Inner>,
-}
-
-pub(crate) struct Inner {
-    pub(crate) client: HttpClient,
-    pub(crate) runtime: OwnedRuntime,
-    pub(crate) allow_http: bool,
-    pub(crate) request_timeout: Duration,
-    #[cfg(feature = "gzip")]
-    pub(crate) gzip_min_bytes: Option<usize>,
-    pub(crate) settings: String,
-    /// Custom headers, added to every request.
-    pub(crate) headers: HeaderMap,
-    pub(crate) proxies: Option<Arc<Proxies>>,
+    client: HttpClient,
 }
 
 impl fmt::Debug for HyperTransport {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "HyperTransport {{ {} }}", self.inner.settings)
+        write!(f, "HyperTransport {{ {} }}", self.client.settings())
     }
 }
 
@@ -86,14 +59,6 @@ struct Post<'a> {
     content_type: &'static str,
     body: Vec<u8>,
     idempotency_key: Option<&'a str>,
-}
-
-/// An answer: status, `Retry-After`, and the body if it arrived whole in
-/// time.
-struct Answer {
-    status: u16,
-    retry_after: Option<String>,
-    body: Option<Bytes>,
 }
 
 impl HyperTransport {
@@ -107,6 +72,25 @@ impl HyperTransport {
         HyperTransportBuilder::default()
     }
 
+    /// A transport over an HTTP client already built (sharing its
+    /// connection pool and runtime with the other users of the client).
+    ///
+    /// ```
+    /// use timber_transport_hyper::{HttpClient, HyperTransport};
+    /// let client = HttpClient::builder().header("X-Tenant", "acme").build_client()?;
+    /// let transport = HyperTransport::with_client(client.clone());
+    /// # drop(transport);
+    /// # Ok::<(), timber_transport_hyper::BuildError>(())
+    /// ```
+    pub fn with_client(client: HttpClient) -> Self {
+        HyperTransport { client }
+    }
+
+    /// The HTTP client the transport sends with.
+    pub fn client(&self) -> &HttpClient {
+        &self.client
+    }
+
     /// Sends one POST and returns the 2xx answer's body (`None` when it did
     /// not arrive whole in time: the status is the service's word), or the
     /// error.
@@ -116,133 +100,31 @@ impl HyperTransport {
         post: Post<'_>,
     ) -> Result<Option<Bytes>, TransportError> {
         let url = format!("{}{}", endpoint.base_url, post.path_and_query);
-        let uri: Uri = url
-            .parse()
-            .map_err(|e| TransportError::permanent(format!("invalid URL {url:?}: {e}")))?;
-        match uri.scheme_str() {
-            Some("https") => {}
-            Some("http") if self.inner.allow_http => {}
-            Some("http") => {
-                return Err(TransportError::permanent(format!(
-                    "refusing plain http:// to {}: the API key would travel in clear \
-                     (use https://, or allow_http(true) for local tests)",
-                    uri.authority().map_or("", |a| a.as_str())
-                )))
-            }
-            _ => {
-                return Err(TransportError::permanent(format!(
-                    "unsupported URL scheme in {url:?}"
-                )))
-            }
-        }
-        let authority = uri.authority().map_or_else(String::new, |a| a.to_string());
-        // A plain-HTTP request through a proxy carries the proxy's
-        // credentials itself (an HTTPS one gives them to CONNECT).
-        let forward_auth = match (&self.inner.proxies, uri.scheme_str()) {
-            (Some(proxies), Some("http")) => proxies
-                .intercept(&uri)
-                .and_then(|p| p.basic_auth().cloned()),
-            _ => None,
-        };
-        let mut key = HeaderValue::from_str(endpoint.api_key.expose()).map_err(|_| {
-            TransportError::permanent("the API key has characters not allowed in an HTTP header")
-        })?;
-        key.set_sensitive(true);
-
-        let mut request = Request::post(uri)
-            .header(CONTENT_TYPE, post.content_type)
-            .header(USER_AGENT, AGENT)
-            .header("x-api-key", key);
+        let mut headers = HeaderMap::new();
+        headers.insert("x-api-key", api_key_header_value(&endpoint.api_key)?);
         if let Some(idempotency) = post.idempotency_key {
-            request = request.header("idempotency-key", idempotency);
+            let value = HeaderValue::from_str(idempotency).map_err(|_| {
+                TransportError::permanent("the idempotency key is not a valid header value")
+            })?;
+            headers.insert("idempotency-key", value);
         }
-        if let Some(headers) = request.headers_mut() {
-            for (name, value) in &self.inner.headers {
-                if name == USER_AGENT {
-                    headers.insert(name, value.clone());
-                } else {
-                    headers.append(name, value.clone());
-                }
-            }
-            if let Some(auth) = forward_auth {
-                headers.insert(PROXY_AUTHORIZATION, auth);
-            }
-        }
-        let (body, encoding) = self.encode(post.body);
-        if let Some(encoding) = encoding {
-            request = request.header(CONTENT_ENCODING, encoding);
-        }
-        let request = request
-            .body(Full::new(Bytes::from(body)))
-            .map_err(|e| TransportError::permanent(format!("cannot build the request: {e}")))?;
-
-        let client = self.inner.client.clone();
-        let timeout = self.inner.request_timeout;
-        // The timers are created inside the task: they need the runtime's clock.
-        let exchange = async move {
-            let deadline = tokio::time::Instant::now() + timeout;
-            let answer = tokio::time::timeout_at(deadline, client.request(request)).await?;
-            let answer = match answer {
-                Ok(answer) => answer,
-                Err(e) => return Ok(Err(e)),
-            };
-            let status = answer.status().as_u16();
-            let retry_after = answer
-                .headers()
-                .get(RETRY_AFTER)
-                .and_then(|v| v.to_str().ok())
-                .map(str::to_owned);
-            // Read the whole answer so the connection goes back to the pool;
-            // one that does not end in time is left unread, its status kept.
-            let body = Limited::new(answer.into_body(), MAX_ANSWER_BYTES).collect();
-            let body = match tokio::time::timeout_at(deadline, body).await {
-                Ok(Ok(body)) => Some(body.to_bytes()),
-                _ => None,
-            };
-            Ok::<_, tokio::time::error::Elapsed>(Ok(Answer {
-                status,
-                retry_after,
-                body,
-            }))
-        };
-        let outcome = self.inner.runtime.run(exchange).await;
-        let answer = match outcome {
-            None => return Err(TransportError::retryable("the transport's runtime stopped")),
-            Some(Err(_elapsed)) => {
-                return Err(TransportError::retryable(format!(
-                    "request to {authority} timed out after {timeout:?}"
-                )))
-            }
-            Some(Ok(Err(e))) => return Err(errors::from_io(&e, &authority)),
-            Some(Ok(Ok(answer))) => answer,
-        };
-        if (200..300).contains(&answer.status) {
+        let answer = self
+            .client
+            .post(&url, post.content_type, headers, post.body)
+            .await?;
+        if answer.is_success() {
             Ok(answer.body)
         } else {
             Err(errors::from_status(
                 answer.status,
-                answer.retry_after.as_deref(),
+                answer
+                    .headers
+                    .get(RETRY_AFTER)
+                    .and_then(|v| v.to_str().ok()),
                 answer.body.as_deref().unwrap_or_default(),
                 &endpoint.api_key,
             ))
         }
-    }
-}
-
-impl HyperTransport {
-    /// The body as sent, and its `Content-Encoding`.
-    #[cfg(feature = "gzip")]
-    fn encode(&self, body: Vec<u8>) -> (Vec<u8>, Option<&'static str>) {
-        match self.inner.gzip_min_bytes {
-            Some(min) if body.len() >= min => (gzip(&body), Some("gzip")),
-            _ => (body, None),
-        }
-    }
-
-    /// The body as sent (without the `gzip` feature, always as it is).
-    #[cfg(not(feature = "gzip"))]
-    fn encode(&self, body: Vec<u8>) -> (Vec<u8>, Option<&'static str>) {
-        (body, None)
     }
 }
 
@@ -301,19 +183,6 @@ fn percent_encode(value: &str, out: &mut String) {
             out.push_str(&format!("%{b:02X}"));
         }
     }
-}
-
-#[cfg(feature = "gzip")]
-fn gzip(body: &[u8]) -> Vec<u8> {
-    use std::io::Write;
-
-    let mut encoder = flate2::write::GzEncoder::new(
-        Vec::with_capacity(body.len() / 4),
-        flate2::Compression::fast(),
-    );
-    // Writing into a Vec cannot fail.
-    let _ = encoder.write_all(body);
-    encoder.finish().unwrap_or_default()
 }
 
 #[async_trait]

@@ -46,6 +46,10 @@ pub const CHECKS: &[Step] = &[
             "-p",
             "timber-transport-hyper",
             "-p",
+            "timber-transport-otlp",
+            "-p",
+            "timber-ingest-server",
+            "-p",
             "timber-sdk",
             "--all-targets",
             "--all-features",
@@ -71,11 +75,13 @@ pub const CHECKS: &[Step] = &[
         env: &[],
     },
     Step {
-        name: "clippy (timber-transport-hyper without gzip)",
+        name: "clippy (the transports without default features: no gzip)",
         args: &[
             "clippy",
             "-p",
             "timber-transport-hyper",
+            "-p",
+            "timber-transport-otlp",
             "--no-default-features",
             "--locked",
             "--",
@@ -141,6 +147,7 @@ pub const EXAMPLES: &[&[&str]] = &[
     &["app_test", "--features", "test"],
     &["custom_transport", "--no-default-features"],
     &["csv_ingest"],
+    &["otlp_collector", "--features", "otlp"],
 ];
 
 /// Bounded fuzz and soak smoke runs, run after the checks.

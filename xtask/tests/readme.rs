@@ -78,6 +78,7 @@ fn every_published_package_has_licenses_readme_and_registry_metadata() {
         "timber-sdk",
         "timber-core",
         "timber-transport-hyper",
+        "timber-transport-otlp",
         "timber-transport-mock",
         "timber-format",
         "timber-ingest-server",

@@ -1,0 +1,205 @@
+//! OTLP/HTTP logs (feature `otlp`): `POST /v1/logs` with an
+//! `ExportLogsServiceRequest`, binary protobuf or OTLP/JSON, decoded with
+//! the official generated types of `opentelemetry-proto`.
+
+use bytes::Bytes;
+use http_body_util::Full;
+use hyper::body::Incoming;
+use hyper::header::{HeaderMap, HeaderValue, CONTENT_TYPE};
+use hyper::{Method, Request, Response, StatusCode};
+use opentelemetry_proto::tonic::collector::logs::v1::{
+    ExportLogsPartialSuccess, ExportLogsServiceRequest, ExportLogsServiceResponse,
+};
+use opentelemetry_proto::tonic::common::v1::any_value::Value;
+use opentelemetry_proto::tonic::logs::v1::LogRecord;
+use prost::Message;
+use timber_core::Level;
+
+use crate::handler::{read_body, AnswerBody, Refusal, Shared};
+use crate::store::RequestInfo;
+
+pub(crate) const PROTOBUF: &str = "application/x-protobuf";
+pub(crate) const JSON: &str = "application/json";
+
+/// `google.rpc.Status`, the body of every OTLP/HTTP 4xx and 5xx answer
+/// (its `details` left out): the message's field numbers, encoded by prost.
+#[derive(Clone, PartialEq, Message)]
+pub(crate) struct RpcStatus {
+    /// The gRPC code (OTLP/HTTP does not use it).
+    #[prost(int32, tag = "1")]
+    pub(crate) code: i32,
+    /// A developer-facing message.
+    #[prost(string, tag = "2")]
+    pub(crate) message: String,
+}
+
+/// What an OTLP mode server does besides storing: the rules of
+/// [`ServerConfig::otlp_reject_containing`](crate::ServerConfig::otlp_reject_containing)
+/// and [`ServerConfig::otlp_refuse_containing`](crate::ServerConfig::otlp_refuse_containing).
+#[derive(Clone, Debug, Default)]
+pub(crate) struct OtlpRules {
+    pub(crate) reject: Option<String>,
+    pub(crate) refuse: Option<String>,
+}
+
+/// Whether the request speaks OTLP/JSON (else binary protobuf).
+fn is_json(content_type: Option<&str>) -> bool {
+    content_type
+        .and_then(|v| v.split(';').next())
+        .is_some_and(|media| media.trim().eq_ignore_ascii_case(JSON))
+}
+
+/// A 4xx or 5xx answer: a `Status` in the request's encoding.
+pub(crate) fn failure(
+    content_type: Option<&str>,
+    status: StatusCode,
+    reason: &str,
+) -> Response<AnswerBody> {
+    let rpc = RpcStatus {
+        code: 0,
+        message: reason.to_owned(),
+    };
+    if is_json(content_type) {
+        let body = serde_json::json!({"message": rpc.message}).to_string();
+        answer(status, JSON, body.into_bytes())
+    } else {
+        answer(status, PROTOBUF, rpc.encode_to_vec())
+    }
+}
+
+fn answer(status: StatusCode, content_type: &'static str, body: Vec<u8>) -> Response<AnswerBody> {
+    let mut answer = Response::new(AnswerBody::Full(Full::new(Bytes::from(body))));
+    *answer.status_mut() = status;
+    answer
+        .headers_mut()
+        .insert(CONTENT_TYPE, HeaderValue::from_static(content_type));
+    answer
+}
+
+/// The string body of a record, if it has one.
+fn body_text(record: &LogRecord) -> Option<&str> {
+    match record.body.as_ref()?.value.as_ref()? {
+        Value::StringValue(s) => Some(s),
+        _ => None,
+    }
+}
+
+/// The level a severity number falls in (trace counts as debug, fatal as error).
+pub(crate) fn level_of(severity_number: i32) -> Level {
+    match severity_number {
+        ..=8 => Level::Debug,
+        9..=12 => Level::Info,
+        13..=16 => Level::Warn,
+        _ => Level::Error,
+    }
+}
+
+/// Every record of a request, in order.
+pub(crate) fn records(request: &ExportLogsServiceRequest) -> impl Iterator<Item = &LogRecord> {
+    request
+        .resource_logs
+        .iter()
+        .flat_map(|r| &r.scope_logs)
+        .flat_map(|s| &s.log_records)
+}
+
+/// `POST /v1/logs` in OTLP mode.
+pub(crate) async fn route(
+    shared: &Shared,
+    rules: &OtlpRules,
+    req: Request<Incoming>,
+    info: &mut RequestInfo,
+) -> Result<Response<AnswerBody>, Refusal> {
+    if req.uri().path() != "/v1/logs" {
+        return Err(Refusal::new(StatusCode::NOT_FOUND, "no such endpoint"));
+    }
+    if req.method() != Method::POST {
+        return Err(Refusal::new(
+            StatusCode::METHOD_NOT_ALLOWED,
+            "only POST is allowed",
+        ));
+    }
+    // A collector needs no key; one that comes must be right.
+    if let Some(key) = req.headers().get("x-api-key") {
+        info.authorized = shared
+            .config
+            .api_keys
+            .iter()
+            .any(|a| a.expose().as_bytes() == key.as_bytes());
+        if !info.authorized {
+            return Err(Refusal::new(StatusCode::UNAUTHORIZED, "invalid API key"));
+        }
+    }
+    let (parts, body) = req.into_parts();
+    let json = match media_type(&parts.headers) {
+        Some(media) if media.eq_ignore_ascii_case(PROTOBUF) => false,
+        Some(media) if media.eq_ignore_ascii_case(JSON) => true,
+        _ => {
+            return Err(Refusal::new(
+                StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                format!("Content-Type must be {PROTOBUF} or {JSON}"),
+            ))
+        }
+    };
+    let (body, wire_bytes) = read_body(&parts.headers, body, shared.config.max_body_bytes).await?;
+    let bad = |reason: String| Refusal::new(StatusCode::BAD_REQUEST, reason);
+    let mut request = if json {
+        serde_json::from_slice::<ExportLogsServiceRequest>(&body)
+            .map_err(|e| bad(format!("invalid OTLP/JSON body: {e}")))?
+    } else {
+        ExportLogsServiceRequest::decode(body)
+            .map_err(|e| bad(format!("invalid protobuf body: {e}")))?
+    };
+    if let Some(marker) = &rules.refuse {
+        if records(&request).any(|r| body_text(r).is_some_and(|b| b.contains(marker.as_str()))) {
+            return Err(bad(format!("a record's body holds {marker:?}")));
+        }
+    }
+    let mut rejected = 0u64;
+    if let Some(marker) = &rules.reject {
+        for scope in request
+            .resource_logs
+            .iter_mut()
+            .flat_map(|r| &mut r.scope_logs)
+        {
+            let before = scope.log_records.len();
+            scope
+                .log_records
+                .retain(|r| !body_text(r).is_some_and(|b| b.contains(marker.as_str())));
+            rejected += (before - scope.log_records.len()) as u64;
+        }
+    }
+    let key = parts
+        .headers
+        .get("idempotency-key")
+        .and_then(|v| v.to_str().ok());
+    // A duplicate is answered as the first time, and not stored again.
+    shared.store.add_otlp(request, key, wire_bytes);
+    let partial = (rejected > 0).then(|| ExportLogsPartialSuccess {
+        rejected_log_records: rejected as i64,
+        error_message: format!(
+            "{rejected} log records rejected: their body holds the reject marker"
+        ),
+    });
+    Ok(if json {
+        // int64 as a decimal string, as the OTLP/JSON mapping wants.
+        let body = match &partial {
+            Some(p) => serde_json::json!({"partialSuccess": {
+                "rejectedLogRecords": p.rejected_log_records.to_string(),
+                "errorMessage": p.error_message,
+            }}),
+            None => serde_json::json!({}),
+        };
+        answer(StatusCode::OK, JSON, body.to_string().into_bytes())
+    } else {
+        let response = ExportLogsServiceResponse {
+            partial_success: partial,
+        };
+        answer(StatusCode::OK, PROTOBUF, response.encode_to_vec())
+    })
+}
+
+fn media_type(headers: &HeaderMap) -> Option<&str> {
+    let value = headers.get(CONTENT_TYPE)?.to_str().ok()?;
+    value.split(';').next().map(str::trim)
+}

@@ -1,0 +1,315 @@
+//! Side by side with the OpenTelemetry Rust SDK's own path, to the same
+//! loopback OTLP/HTTP receiver (the ingest server in OTLP mode, plain HTTP,
+//! decoding every request with the official types), in one criterion run.
+//!
+//! - ours: `Client::info` (data and tags) through the client's queue and
+//!   worker to `OtlpTransport` (protobuf, hyper);
+//! - `baseline_opentelemetry_sdk`: the logs API (`Logger::emit` with the
+//!   same body, severity, attributes and resource) through
+//!   `opentelemetry_sdk`'s `BatchLogProcessor` to `opentelemetry-otlp`'s
+//!   HTTP exporter (protobuf, its default blocking reqwest client without
+//!   TLS).
+//!
+//! Both have a queue large enough for a burst (nothing dropped, nothing
+//! blocked). Groups:
+//! - `otlp_caller`: the time of a burst of `BURST` log calls, delivery
+//!   running in the background (caller time per log = median / `BURST`);
+//! - `otlp_delivered`: from the first call of a burst until the receiver
+//!   holds every record of it (delivered logs/s = `BURST` / median).
+//!
+//! `cargo bench -p timber-transport-otlp --bench vs_opentelemetry`
+//! (`cargo xtask bench` computes the ratios to the baselines).
+
+use std::collections::BTreeMap;
+use std::time::{Duration, Instant, SystemTime};
+
+use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
+use opentelemetry::logs::{AnyValue, LogRecord as _, Logger as _, LoggerProvider as _, Severity};
+use opentelemetry::KeyValue;
+use opentelemetry_otlp::{LogExporter, Protocol, WithExportConfig};
+use opentelemetry_sdk::logs::{
+    BatchConfigBuilder, BatchLogProcessor, SdkLogger, SdkLoggerProvider,
+};
+use opentelemetry_sdk::Resource;
+use serde::Serialize;
+use timber_core::{Client, Environment, LogOptions};
+use timber_ingest_server::{IngestServer, ServerConfig};
+use timber_transport_hyper::HttpClient;
+use timber_transport_otlp::OtlpTransport;
+
+const KEY: &str = "tb_test_bench";
+const BURST: usize = 50_000;
+/// Room for a whole burst in either queue: nothing dropped, nothing blocked.
+const QUEUE: usize = 4 * BURST;
+const HANG: Duration = Duration::from_secs(60);
+
+/// The producer's data: a tiny struct, as an application would log it.
+#[derive(Serialize)]
+struct Access {
+    route: &'static str,
+    status: u16,
+    ms: u32,
+}
+
+fn receiver() -> IngestServer {
+    IngestServer::start(
+        ServerConfig::new(KEY)
+            .otlp()
+            .keep_records(0)
+            .idempotency_window(0),
+    )
+    .expect("receiver")
+}
+
+fn ours(server: &IngestServer) -> Client {
+    let transport = OtlpTransport::builder()
+        .http(HttpClient::builder().allow_http(true))
+        .build()
+        .expect("transport");
+    Client::builder()
+        .source("bench-api")
+        .api_key(KEY)
+        .base_url(server.url())
+        .environment(Environment::Production)
+        .version("1.4.2")
+        .user_id("user-4242")
+        .queue_capacity(QUEUE)
+        .on_error(|e| panic!("unexpected: {e}"))
+        .transport(transport)
+        .build()
+        .expect("client")
+}
+
+fn theirs(server: &IngestServer) -> (SdkLoggerProvider, SdkLogger) {
+    let exporter = LogExporter::builder()
+        .with_http()
+        .with_protocol(Protocol::HttpBinary)
+        .with_endpoint(format!("{}/v1/logs", server.url()))
+        .build()
+        .expect("exporter");
+    let processor = BatchLogProcessor::builder(exporter)
+        .with_batch_config(
+            BatchConfigBuilder::default()
+                .with_max_queue_size(QUEUE)
+                .build(),
+        )
+        .build();
+    let provider = SdkLoggerProvider::builder()
+        .with_resource(
+            Resource::builder_empty()
+                .with_attributes([
+                    KeyValue::new("service.name", "bench-api"),
+                    KeyValue::new("deployment.environment.name", "production"),
+                    KeyValue::new("service.version", "1.4.2"),
+                ])
+                .build(),
+        )
+        .with_log_processor(processor)
+        .build();
+    let logger = provider.logger("bench");
+    (provider, logger)
+}
+
+fn log_ours(client: &Client, i: usize) {
+    let access = Access {
+        route: "/api/items",
+        status: 200,
+        ms: (i % 50) as u32,
+    };
+    client.info("request completed", access, LogOptions::tags(["http"]));
+}
+
+/// The same record through the OpenTelemetry logs API.
+fn log_theirs(logger: &SdkLogger, i: usize) {
+    let mut record = logger.create_log_record();
+    record.set_timestamp(SystemTime::now());
+    record.set_severity_number(Severity::Info);
+    record.set_severity_text("INFO");
+    record.set_body(AnyValue::from("request completed"));
+    record.add_attribute("route", "/api/items");
+    record.add_attribute("status", 200_i64);
+    record.add_attribute("ms", (i % 50) as i64);
+    record.add_attribute(
+        "timber.tags",
+        AnyValue::ListAny(Box::new(vec!["http".into()])),
+    );
+    record.add_attribute("enduser.id", "user-4242");
+    logger.emit(record);
+}
+
+/// A sender under test: log one, deliver everything logged.
+trait Sender {
+    fn log(&self, i: usize);
+    fn deliver(&self);
+}
+
+impl Sender for Client {
+    fn log(&self, i: usize) {
+        log_ours(self, i);
+    }
+    fn deliver(&self) {
+        self.flush().expect("delivered");
+    }
+}
+
+impl Sender for (SdkLoggerProvider, SdkLogger) {
+    fn log(&self, i: usize) {
+        log_theirs(&self.1, i);
+    }
+    fn deliver(&self) {
+        self.0.force_flush().expect("delivered");
+    }
+}
+
+/// CPU time (user + system, in clock ticks of 10 ms) of each of this
+/// process's threads: thread id -> (name, ticks).
+fn cpu_by_thread() -> BTreeMap<u32, (String, u64)> {
+    let mut threads = BTreeMap::new();
+    let tasks = std::fs::read_dir("/proc/self/task")
+        .into_iter()
+        .flatten()
+        .flatten();
+    for entry in tasks {
+        let Ok(stat) = std::fs::read_to_string(entry.path().join("stat")) else {
+            continue;
+        };
+        // `tid (name) state ...`: utime and stime are the 12th and 13th
+        // fields after the name.
+        let (Some(open), Some(close)) = (stat.find('('), stat.rfind(')')) else {
+            continue;
+        };
+        let fields: Vec<&str> = stat[close + 2..].split(' ').collect();
+        let ticks = |i: usize| {
+            fields
+                .get(i)
+                .and_then(|f| f.parse::<u64>().ok())
+                .unwrap_or(0)
+        };
+        if let Ok(tid) = stat[..open].trim().parse() {
+            threads.insert(
+                tid,
+                (stat[open + 1..close].to_owned(), ticks(11) + ticks(12)),
+            );
+        }
+    }
+    threads
+}
+
+/// CPU nanoseconds per log, by thread name, between two snapshots.
+fn cpu_per_log(
+    before: &BTreeMap<u32, (String, u64)>,
+    after: &BTreeMap<u32, (String, u64)>,
+    logs: u64,
+) -> String {
+    let mut by_name: BTreeMap<&str, u64> = BTreeMap::new();
+    for (tid, (name, ticks)) in after {
+        let earlier = before.get(tid).map_or(0, |(_, t)| *t);
+        *by_name.entry(name.as_str()).or_default() += ticks.saturating_sub(earlier);
+    }
+    let per_log = |ticks: u64| ticks as f64 * 1e7 / logs.max(1) as f64;
+    let mut out: Vec<String> = by_name
+        .iter()
+        .filter(|(_, t)| **t > 0)
+        .map(|(name, t)| format!("{name} {:.0}", per_log(*t)))
+        .collect();
+    out.push(format!("total {:.0} ns", per_log(by_name.values().sum())));
+    out.join(", ")
+}
+
+/// Waits until the receiver holds `total` records.
+fn received(server: &IngestServer, total: u64) {
+    assert!(
+        server.wait_until(HANG, |s| s.records >= total),
+        "the receiver has {} of {total} records",
+        server.summary().records
+    );
+}
+
+fn bench(c: &mut Criterion) {
+    let server = receiver();
+    let client = ours(&server);
+    let otel = theirs(&server);
+    let senders: [(&str, &dyn Sender); 2] = [
+        ("timber_otlp", &client),
+        ("baseline_opentelemetry_sdk", &otel),
+    ];
+    let mut expected = 0u64;
+
+    let mut group = c.benchmark_group("otlp_caller");
+    group.throughput(Throughput::Elements(BURST as u64));
+    for (id, sender) in senders {
+        let mut calls = Duration::ZERO;
+        let mut bursts = 0u32;
+        group.bench_function(BenchmarkId::new(id, BURST), |b| {
+            b.iter_custom(|iters| {
+                let mut measured = Duration::ZERO;
+                for _ in 0..iters {
+                    let start = Instant::now();
+                    for i in 0..BURST {
+                        sender.log(i);
+                    }
+                    measured += start.elapsed();
+                    // Outside the measurement: deliver, so the next burst
+                    // meets an empty queue.
+                    sender.deliver();
+                    expected += BURST as u64;
+                    received(&server, expected);
+                }
+                calls += measured;
+                bursts += iters as u32;
+                measured
+            })
+        });
+        eprintln!(
+            "{id}: caller time per log {:.0} ns over {bursts} bursts of {BURST}",
+            calls.as_nanos() as f64 / (f64::from(bursts.max(1)) * BURST as f64)
+        );
+    }
+    group.finish();
+
+    let mut group = c.benchmark_group("otlp_delivered");
+    group.throughput(Throughput::Elements(BURST as u64));
+    for (id, sender) in senders {
+        let cpu_before = cpu_by_thread();
+        let mut logged = 0u64;
+        group.bench_function(BenchmarkId::new(id, BURST), |b| {
+            b.iter_custom(|iters| {
+                logged += iters * BURST as u64;
+                let start = Instant::now();
+                for _ in 0..iters {
+                    for i in 0..BURST {
+                        sender.log(i);
+                    }
+                    sender.deliver();
+                    expected += BURST as u64;
+                    received(&server, expected);
+                }
+                start.elapsed()
+            })
+        });
+        let cpu = cpu_per_log(&cpu_before, &cpu_by_thread(), logged);
+        eprintln!("{id}: CPU per delivered log, by thread: {cpu}");
+    }
+    group.finish();
+
+    let stats = client.stats();
+    assert_eq!(stats.sent, stats.accepted, "{stats:?}");
+    assert_eq!(stats.dropped + stats.lost, 0, "{stats:?}");
+    let summary = server.summary();
+    assert_eq!(summary.records, expected, "every record of both received");
+    eprintln!(
+        "receiver: {} records in {} requests; ours: {stats:?}",
+        summary.records, summary.batches
+    );
+    let _ = otel.0.shutdown();
+}
+
+criterion_group! {
+    name = benches;
+    config = Criterion::default()
+        .sample_size(10)
+        .warm_up_time(Duration::from_millis(500))
+        .measurement_time(Duration::from_secs(3));
+    targets = bench
+}
+criterion_main!(benches);

@@ -1,0 +1,430 @@
+//! `OtlpTransport`: the port implemented as OTLP/HTTP logs export.
+
+use std::fmt;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use opentelemetry_proto::tonic::collector::logs::v1::ExportLogsServiceResponse;
+use prost::Message;
+use timber_core::{async_trait, ApiKey, Batch, Endpoint, RawRequest, Transport, TransportError};
+use timber_transport_hyper::header::{HeaderMap, HeaderName, HeaderValue};
+use timber_transport_hyper::{api_key_header_value, HttpAnswer, HttpClient, HttpClientBuilder};
+
+use crate::map::batch_request;
+use crate::BuildError;
+
+/// How the export request is encoded on the wire.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Encoding {
+    /// Binary protobuf, `application/x-protobuf` (the OTLP default).
+    #[default]
+    Protobuf,
+    /// OTLP/JSON, `application/json`: the protobuf JSON mapping with hex
+    /// trace ids, 64-bit integers as strings and enums as numbers.
+    Json,
+}
+
+impl Encoding {
+    /// The `Content-Type` of requests (and of the answers a server gives).
+    pub fn content_type(self) -> &'static str {
+        match self {
+            Encoding::Protobuf => "application/x-protobuf",
+            Encoding::Json => "application/json",
+        }
+    }
+}
+
+/// What a collector said it rejected of an accepted request (an OTLP
+/// partial success): the request is not sent again (OTLP has no
+/// idempotency, so a resend would duplicate what was accepted).
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct PartialSuccess {
+    /// The log records the collector rejected (0 for a warning).
+    pub rejected: u64,
+    /// The collector's reason, at most 300 characters, never quoting the
+    /// API key.
+    pub message: String,
+}
+
+type OnPartialSuccess = Arc<dyn Fn(&PartialSuccess) + Send + Sync>;
+
+/// Headers the transport or HTTP sets itself: no API key goes in them.
+const RESERVED_HEADERS: &[&str] = &[
+    "host",
+    "content-length",
+    "content-type",
+    "content-encoding",
+    "transfer-encoding",
+    "connection",
+    "idempotency-key",
+    "user-agent",
+    "proxy-authorization",
+];
+
+/// Configures an [`OtlpTransport`].
+///
+/// ```
+/// use timber_transport_otlp::{Encoding, OtlpTransport};
+/// use timber_transport_hyper::HttpClient;
+///
+/// let transport = OtlpTransport::builder()
+///     // TLS, proxies, headers and timeouts: the hyper transport's builder.
+///     .http(HttpClient::builder().allow_http(true).header("X-Scope-OrgID", "tenant-1"))
+///     .encoding(Encoding::Json)
+///     .on_partial_success(|p| eprintln!("the collector rejected {} records: {}", p.rejected, p.message))
+///     .build()?;
+/// # drop(transport);
+/// # Ok::<(), timber_transport_otlp::BuildError>(())
+/// ```
+#[must_use]
+pub struct OtlpTransportBuilder {
+    http: Http,
+    encoding: Encoding,
+    path: String,
+    api_key_header: Option<String>,
+    on_partial_success: Option<OnPartialSuccess>,
+}
+
+enum Http {
+    Settings(HttpClientBuilder),
+    Built(HttpClient),
+}
+
+impl fmt::Debug for OtlpTransportBuilder {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let mut d = f.debug_struct("OtlpTransportBuilder");
+        match &self.http {
+            Http::Settings(b) => d.field("http", b),
+            Http::Built(c) => d.field("http", c),
+        };
+        d.field("encoding", &self.encoding)
+            .field("path", &self.path)
+            .field("api_key_header", &self.api_key_header)
+            .field("on_partial_success", &self.on_partial_success.is_some())
+            .finish()
+    }
+}
+
+impl Default for OtlpTransportBuilder {
+    fn default() -> Self {
+        OtlpTransportBuilder {
+            http: Http::Settings(HttpClient::builder()),
+            encoding: Encoding::Protobuf,
+            path: "/v1/logs".to_owned(),
+            api_key_header: None,
+            on_partial_success: None,
+        }
+    }
+}
+
+impl OtlpTransportBuilder {
+    /// The HTTP settings: TLS roots, `allow_http` (needed for a plain
+    /// `http://` collector), proxies, custom headers (authentication such
+    /// as `Authorization`, a tenant header), timeouts, gzip. Default:
+    /// `HttpClient::builder()` as it comes (HTTPS only, the webpki roots,
+    /// the proxy variables).
+    pub fn http(mut self, settings: HttpClientBuilder) -> Self {
+        self.http = Http::Settings(settings);
+        self
+    }
+
+    /// Sends over an HTTP client already built, sharing its connections
+    /// and runtime (with a `HyperTransport`, say).
+    pub fn client(mut self, client: HttpClient) -> Self {
+        self.http = Http::Built(client);
+        self
+    }
+
+    /// Protobuf (default) or OTLP/JSON.
+    pub fn encoding(mut self, encoding: Encoding) -> Self {
+        self.encoding = encoding;
+        self
+    }
+
+    /// The path appended to the client's base URL (default `/v1/logs`, the
+    /// OTLP path for logs).
+    pub fn path(mut self, path: impl Into<String>) -> Self {
+        self.path = path.into();
+        self
+    }
+
+    /// Sends the client's API key in this header (for example `x-api-key`,
+    /// or `authorization` with a key given as `Bearer ...`). By default the
+    /// key is not sent: a collector asks for none. A header the transport
+    /// sets itself (`Content-Type`, `Idempotency-Key`, `User-Agent`...)
+    /// fails [`build`](Self::build).
+    pub fn api_key_header(mut self, name: impl Into<String>) -> Self {
+        self.api_key_header = Some(name.into());
+        self
+    }
+
+    /// Called with every partial success a collector answers (records it
+    /// rejected, or a warning), from the transport's thread: keep it short.
+    /// [`OtlpTransport::rejected_records`] counts them either way.
+    pub fn on_partial_success(
+        mut self,
+        callback: impl Fn(&PartialSuccess) + Send + Sync + 'static,
+    ) -> Self {
+        self.on_partial_success = Some(Arc::new(callback));
+        self
+    }
+
+    /// Builds the transport (and the HTTP client, unless one was given).
+    pub fn build(self) -> Result<OtlpTransport, BuildError> {
+        let api_key_header = match self.api_key_header {
+            Some(name) => {
+                let bad = |reason: String| {
+                    BuildError::Config(timber_core::ConfigError {
+                        field: "api_key_header",
+                        reason,
+                    })
+                };
+                let header = HeaderName::from_bytes(name.as_bytes())
+                    .map_err(|_| bad(format!("{name:?} is not a valid header name")))?;
+                if RESERVED_HEADERS.contains(&header.as_str()) {
+                    return Err(bad(format!("{header} is set by the transport")));
+                }
+                Some(header)
+            }
+            None => None,
+        };
+        if !self.path.starts_with('/') || self.path.contains(['?', '#']) {
+            return Err(BuildError::Config(timber_core::ConfigError {
+                field: "path",
+                reason: "must start with / and have no query or fragment".to_owned(),
+            }));
+        }
+        let client = match self.http {
+            Http::Settings(settings) => settings.build_client()?,
+            Http::Built(client) => client,
+        };
+        Ok(OtlpTransport {
+            inner: Arc::new(Inner {
+                client,
+                encoding: self.encoding,
+                path: self.path,
+                api_key_header,
+                on_partial_success: self.on_partial_success,
+                rejected: AtomicU64::new(0),
+                partial_successes: AtomicU64::new(0),
+            }),
+        })
+    }
+}
+
+/// The OpenTelemetry transport: each batch goes as one OTLP/HTTP logs
+/// export, `POST {base_url}/v1/logs`, so that the client ships to any
+/// OpenTelemetry Collector (and from there to Loki, Elasticsearch,
+/// ClickHouse or a vendor). The client's base URL is the collector's
+/// OTLP/HTTP endpoint without the signal path, `http://collector:4318`.
+///
+/// See the crate documentation for the field mapping and the failure
+/// classification. Cheap to clone (clones share the connections and the
+/// counters); its futures can be polled by any executor, or by none.
+///
+/// ```
+/// use timber_core::Client;
+/// use timber_ingest_server::{IngestServer, ServerConfig};
+/// use timber_transport_hyper::HttpClient;
+/// use timber_transport_otlp::OtlpTransport;
+///
+/// // A loopback OTLP receiver, standing in for a collector.
+/// let collector = IngestServer::start(ServerConfig::new("unused").otlp())?;
+/// let transport = OtlpTransport::builder()
+///     .http(HttpClient::builder().allow_http(true))
+///     .build()?;
+/// let client = Client::builder()
+///     .source("checkout")
+///     .api_key("unused")
+///     .base_url(collector.url())
+///     .transport(transport)
+///     .build()?;
+/// client.warn("card declined", serde_json::json!({"attempt": 2}), None);
+/// client.disconnect()?;
+/// let request = &collector.otlp_requests()[0];
+/// assert_eq!(request.resource_logs[0].scope_logs[0].log_records[0].severity_text, "WARN");
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+#[derive(Clone)]
+pub struct OtlpTransport {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    client: HttpClient,
+    encoding: Encoding,
+    path: String,
+    api_key_header: Option<HeaderName>,
+    on_partial_success: Option<OnPartialSuccess>,
+    rejected: AtomicU64,
+    partial_successes: AtomicU64,
+}
+
+impl fmt::Debug for OtlpTransport {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("OtlpTransport")
+            .field("encoding", &self.inner.encoding)
+            .field("path", &self.inner.path)
+            .field("api_key_header", &self.inner.api_key_header)
+            .field("http", &self.inner.client)
+            .finish()
+    }
+}
+
+impl OtlpTransport {
+    /// Starts configuring a transport.
+    pub fn builder() -> OtlpTransportBuilder {
+        OtlpTransportBuilder::default()
+    }
+
+    /// Log records collectors rejected in partial successes, so far.
+    pub fn rejected_records(&self) -> u64 {
+        self.inner.rejected.load(Ordering::Relaxed)
+    }
+
+    /// Partial successes answered so far (rejections and warnings).
+    pub fn partial_successes(&self) -> u64 {
+        self.inner.partial_successes.load(Ordering::Relaxed)
+    }
+
+    /// The HTTP client the transport sends with.
+    pub fn client(&self) -> &HttpClient {
+        &self.inner.client
+    }
+
+    /// The request body of a batch, encoded on a blocking thread of the
+    /// HTTP client's runtime: the client's worker goes on batching
+    /// meanwhile, and the batches in flight are encoded in parallel.
+    async fn encode(&self, batch: &Batch) -> Result<Vec<u8>, TransportError> {
+        let (batch, encoding) = (batch.clone(), self.inner.encoding);
+        self.inner
+            .client
+            .run_blocking(move || encode(&batch, encoding))
+            .await
+            .unwrap_or_else(|| Err(TransportError::retryable("the transport's runtime stopped")))
+    }
+
+    fn report(&self, partial: PartialSuccess) {
+        self.inner
+            .rejected
+            .fetch_add(partial.rejected, Ordering::Relaxed);
+        self.inner.partial_successes.fetch_add(1, Ordering::Relaxed);
+        if let Some(callback) = &self.inner.on_partial_success {
+            callback(&partial);
+        }
+    }
+}
+
+/// A batch as one export request in this encoding.
+fn encode(batch: &Batch, encoding: Encoding) -> Result<Vec<u8>, TransportError> {
+    let request = batch_request(batch, now_nanos()).map_err(|e| {
+        // Cannot happen for the client's batches; refusing isolates the record.
+        TransportError::refused(format!("a record of the batch does not decode: {e}"))
+    })?;
+    match encoding {
+        Encoding::Protobuf => Ok(request.encode_to_vec()),
+        Encoding::Json => serde_json::to_vec(&request).map_err(|e| {
+            TransportError::refused(format!("the request does not encode as JSON: {e}"))
+        }),
+    }
+}
+
+fn now_nanos() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| u64::try_from(d.as_nanos()).unwrap_or(u64::MAX))
+}
+
+/// The partial success of a 2xx answer, if it reports one. An answer that
+/// does not decode was still a success: the records were accepted.
+fn partial_success(
+    answer: &HttpAnswer,
+    encoding: Encoding,
+    key: &ApiKey,
+) -> Option<PartialSuccess> {
+    let body = answer.body.as_deref().filter(|b| !b.is_empty())?;
+    let (rejected, message) = match encoding {
+        Encoding::Protobuf => {
+            let partial = ExportLogsServiceResponse::decode(body)
+                .ok()?
+                .partial_success?;
+            (partial.rejected_log_records, partial.error_message)
+        }
+        // Read by hand: the serde of opentelemetry-proto wants this int64 as
+        // a number, where the OTLP/JSON mapping writes a string.
+        Encoding::Json => {
+            let value: serde_json::Value = serde_json::from_slice(body).ok()?;
+            let partial = value.get("partialSuccess")?;
+            let rejected = match partial.get("rejectedLogRecords") {
+                Some(serde_json::Value::String(s)) => s.parse().unwrap_or(0),
+                Some(n) => n.as_i64().unwrap_or(0),
+                None => 0,
+            };
+            let message = partial
+                .get("errorMessage")
+                .and_then(|m| m.as_str())
+                .unwrap_or_default()
+                .to_owned();
+            (rejected, message)
+        }
+    };
+    if rejected <= 0 && message.is_empty() {
+        return None;
+    }
+    Some(PartialSuccess {
+        rejected: u64::try_from(rejected).unwrap_or(0),
+        message: crate::errors::quote(message.as_bytes(), key),
+    })
+}
+
+#[async_trait]
+impl Transport for OtlpTransport {
+    async fn send_batch(&self, endpoint: &Endpoint, batch: &Batch) -> Result<(), TransportError> {
+        // An empty envelope is not sent (the OTLP spec's advice).
+        if batch.is_empty() {
+            return Ok(());
+        }
+        let body = self.encode(batch).await?;
+        let mut headers = HeaderMap::new();
+        if let Some(name) = &self.inner.api_key_header {
+            headers.insert(name.clone(), api_key_header_value(&endpoint.api_key)?);
+        }
+        if let Ok(key) = HeaderValue::from_str(batch.idempotency_key()) {
+            headers.insert("idempotency-key", key);
+        }
+        headers.insert(
+            timber_transport_hyper::header::USER_AGENT,
+            HeaderValue::from_static(crate::USER_AGENT),
+        );
+        let url = format!("{}{}", endpoint.base_url, self.inner.path);
+        let encoding = self.inner.encoding;
+        let answer = self
+            .inner
+            .client
+            .post(&url, encoding.content_type(), headers, body)
+            .await?;
+        if !answer.is_success() {
+            return Err(crate::errors::from_answer(&answer, &endpoint.api_key));
+        }
+        if let Some(partial) = partial_success(&answer, encoding, &endpoint.api_key) {
+            self.report(partial);
+        }
+        Ok(())
+    }
+
+    async fn ingest_raw(
+        &self,
+        endpoint: &Endpoint,
+        raw: RawRequest<'_>,
+    ) -> Result<(), TransportError> {
+        let _ = endpoint;
+        Err(TransportError::permanent(format!(
+            "the OTLP transport does not ingest raw {} bodies: OTLP carries structured \
+             log records; parse the body (timber_format) and log its records instead",
+            raw.format.as_str()
+        )))
+    }
+}

@@ -1,0 +1,208 @@
+//! Any record maps to OTLP and decodes back to the same information,
+//! through protobuf bytes and through OTLP/JSON text, with the official
+//! types; a batch read straight from its JSON maps as its records do; any
+//! bytes a receiver gets decode or fail without a panic.
+
+use std::sync::Arc;
+
+use proptest::prelude::*;
+use prost::Message;
+use serde_json::{Map, Value};
+use timber_core::{Batch, Environment, Level, LogRecord};
+use timber_transport_otlp::proto::collector::logs::v1::ExportLogsServiceRequest;
+use timber_transport_otlp::{batch_request, export_request, flow_trace_id, records_from};
+
+/// Keys that collide with the mapping's own names, or look like them.
+const TRICKY_KEYS: &[&str] = &[
+    "message",
+    "session.id",
+    "enduser.id",
+    "exception.message",
+    "exception.type",
+    "timber.tags",
+    "timber.data.x",
+    "timber.flow.step",
+    "timber.timestamp_ms",
+    "timber.",
+    "service.name",
+    "",
+];
+
+fn key() -> impl Strategy<Value = String> {
+    prop_oneof![
+        proptest::sample::select(TRICKY_KEYS).prop_map(str::to_owned),
+        "\\PC{0,12}",
+    ]
+}
+
+fn json_value() -> impl Strategy<Value = Value> {
+    let leaf = prop_oneof![
+        Just(Value::Null),
+        any::<bool>().prop_map(Value::Bool),
+        any::<i64>().prop_map(Value::from),
+        // Finite doubles that JSON text carries exactly (a batch holds its
+        // records as JSON); integers above i64::MAX are documented to
+        // become doubles.
+        any::<f64>()
+            .prop_filter("finite, exact in JSON text", |f| {
+                f.is_finite()
+                    && serde_json::to_string(f)
+                        .ok()
+                        .and_then(|t| serde_json::from_str::<f64>(&t).ok())
+                        == Some(*f)
+            })
+            .prop_map(Value::from),
+        "\\PC{0,16}".prop_map(Value::String),
+    ];
+    leaf.prop_recursive(3, 24, 4, |inner| {
+        prop_oneof![
+            prop::collection::vec(inner.clone(), 0..4).prop_map(Value::Array),
+            prop::collection::btree_map(key(), inner, 0..4)
+                .prop_map(|m| Value::Object(m.into_iter().collect())),
+        ]
+    })
+}
+
+fn data() -> impl Strategy<Value = Option<Map<String, Value>>> {
+    prop::option::of(
+        prop::collection::btree_map(key(), json_value(), 0..5)
+            .prop_map(|m| m.into_iter().collect()),
+    )
+}
+
+fn text() -> impl Strategy<Value = Option<String>> {
+    prop::option::of("\\PC{0,20}")
+}
+
+fn shared() -> impl Strategy<Value = Option<Arc<str>>> {
+    text().prop_map(|t| t.map(Arc::from))
+}
+
+fn record() -> impl Strategy<Value = LogRecord> {
+    let ids = (
+        shared(),
+        shared(),
+        text(),
+        shared(),
+        shared(),
+        prop::option::of(0u32..=1000),
+    );
+    let errors = (text(), text(), prop::collection::vec("\\PC{0,8}", 0..4));
+    let rest = (
+        prop::option::of(any::<i64>()),
+        text(),
+        text(),
+        prop::option::of(proptest::sample::select(vec![
+            Environment::Development,
+            Environment::Staging,
+            Environment::Production,
+        ])),
+    );
+    (
+        proptest::sample::select(&Level::ALL[..]),
+        "\\PC{0,30}",
+        prop::option::of(prop_oneof![Just("api"), Just("worker")]),
+        prop::option::of(prop_oneof![Just("1.0"), Just("2.0")]),
+        data(),
+        ids,
+        errors,
+        rest,
+    )
+        .prop_map(
+            |(level, message, source, version, data, ids, errors, rest)| {
+                let (user_id, session_id, request_id, flow_id, dataset, step_index) = ids;
+                let (error_name, error_stack, tags) = errors;
+                let (timestamp, ip_address, country, environment) = rest;
+                LogRecord {
+                    level,
+                    message,
+                    source: source.map(Arc::from),
+                    environment,
+                    version: version.map(Arc::from),
+                    user_id,
+                    session_id,
+                    request_id,
+                    data,
+                    error_name,
+                    error_stack,
+                    tags,
+                    flow_id,
+                    step_index,
+                    dataset,
+                    timestamp,
+                    ip_address,
+                    country,
+                }
+            },
+        )
+}
+
+/// The same information: an empty `data` object is no data.
+fn normalized(mut record: LogRecord) -> LogRecord {
+    if record.data.as_ref().is_some_and(Map::is_empty) {
+        record.data = None;
+    }
+    record
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 256, ..ProptestConfig::default() })]
+
+    #[test]
+    fn any_record_survives_protobuf(records in prop::collection::vec(record(), 0..6)) {
+        let bytes = export_request(&records, 42).encode_to_vec();
+        let back = ExportLogsServiceRequest::decode(bytes.as_slice()).unwrap();
+        let expected: Vec<LogRecord> = records.iter().cloned().map(normalized).collect();
+        prop_assert_eq!(records_from(&back), expected);
+        for (sent, record) in back
+            .resource_logs
+            .iter()
+            .flat_map(|r| &r.scope_logs)
+            .flat_map(|s| &s.log_records)
+            .zip(&records)
+        {
+            let trace = record.flow_id.as_deref().map(|f| flow_trace_id(f).to_vec());
+            prop_assert_eq!(&sent.trace_id, &trace.unwrap_or_default());
+            prop_assert!(sent.observed_time_unix_nano > 0);
+        }
+    }
+
+    #[test]
+    fn any_record_survives_otlp_json(records in prop::collection::vec(record(), 0..6)) {
+        let text = serde_json::to_vec(&export_request(&records, 42)).unwrap();
+        let back: ExportLogsServiceRequest = serde_json::from_slice(&text).unwrap();
+        let expected: Vec<LogRecord> = records.into_iter().map(normalized).collect();
+        prop_assert_eq!(records_from(&back), expected);
+    }
+
+    #[test]
+    fn a_batch_maps_as_its_records_do(records in prop::collection::vec(record(), 0..6)) {
+        // The transport's path (straight from the batch's JSON) and the
+        // records' path give the same request.
+        let batch = Batch::new(&records);
+        prop_assert_eq!(batch_request(&batch, 42).unwrap(), export_request(&records, 42));
+    }
+
+    #[test]
+    fn any_bytes_decode_or_fail_without_panicking(bytes in prop::collection::vec(any::<u8>(), 0..256)) {
+        if let Ok(request) = ExportLogsServiceRequest::decode(bytes.as_slice()) {
+            let _ = records_from(&request);
+        }
+    }
+}
+
+#[test]
+fn out_of_range_timestamps_travel_in_their_own_attribute() {
+    for ms in [0, -1, i64::MIN, i64::MAX, 18_446_744_073_710] {
+        let record = LogRecord {
+            timestamp: Some(ms),
+            ..LogRecord::new(Level::Info, "t")
+        };
+        let request = export_request(std::slice::from_ref(&record), 7);
+        let sent = &request.resource_logs[0].scope_logs[0].log_records[0];
+        assert_eq!(sent.time_unix_nano, 0, "{ms}");
+        assert_eq!(sent.observed_time_unix_nano, 7, "{ms}");
+        assert_eq!(sent.attributes[0].key, "timber.timestamp_ms");
+        assert_eq!(records_from(&request), vec![record]);
+    }
+}
