@@ -63,6 +63,9 @@ pub fn dry_run(root: &Path, options: &Options) -> Result<DryRun, String> {
     let target_dir = crate::bench::target_dir(root);
 
     eprintln!("== publish --dry-run ({})", order.join(", "));
+    for name in &order {
+        crate::release::forget_earlier_package(&target_dir, name, &version);
+    }
     let mut publish = cargo(options);
     publish.current_dir(root).args([
         "publish",

@@ -353,7 +353,7 @@ fn package(root: &Path, order: &[String], version: &str, options: &Options) -> R
 /// against its siblings' earlier sources. Forget both: the unpacked copies
 /// of local registries (the directories named `-<hash>`, without a host)
 /// and the build fingerprints of the crate (it is then rebuilt).
-fn forget_earlier_package(target_dir: &Path, name: &str, version: &str) {
+pub(crate) fn forget_earlier_package(target_dir: &Path, name: &str, version: &str) {
     let home = std::env::var_os("CARGO_HOME")
         .map(PathBuf::from)
         .or_else(|| std::env::var_os("HOME").map(|h| Path::new(&h).join(".cargo")));
