@@ -15,6 +15,7 @@ use serde_json::{Map, Value};
 use crate::encode::render_extra;
 use crate::pending::{Ids, Pending, Plain, Traced, NO_STEP};
 use crate::pipeline::Pipeline;
+use crate::spare;
 use crate::spool::Spool;
 use crate::validate::limits;
 use crate::validate::{check_message, check_tags};
@@ -123,10 +124,7 @@ impl Client {
         transport: Arc<dyn Transport>,
         spool: Option<Spool>,
     ) -> Result<Client, ConfigError> {
-        let defaults = Ids {
-            user_id: config.user_id.clone(),
-            session_id: config.session_id.clone(),
-        };
+        let defaults = Ids::new(config.user_id.clone(), config.session_id.clone());
         let endpoint = Endpoint {
             base_url: config.base_url.clone(),
             api_key: config.api_key.clone(),
@@ -270,9 +268,10 @@ impl Client {
             let mut next = Ids {
                 user_id: current.user_id.clone(),
                 session_id: current.session_id.clone(),
+                members: Box::default(),
             };
             set(&mut next, value.clone());
-            next
+            Ids::new(next.user_id, next.session_id)
         });
     }
 
@@ -630,19 +629,16 @@ impl Client {
         &self,
         level: Level,
         message: CompactString,
-        extra: Vec<u8>,
+        mut extra: Vec<u8>,
         flow: Option<&Flow>,
     ) {
-        let ids = self
-            .inner
-            .has_defaults
-            .load(Ordering::Acquire)
-            .then(|| self.inner.defaults.load_full());
+        if self.inner.has_defaults.load(Ordering::Acquire) {
+            prepend(&mut extra, &self.inner.defaults.load().members);
+        }
         let pending = Pending::Plain(Plain {
             level,
             message,
             timestamp: now_millis(),
-            ids,
             flow_id: flow.map(Flow::shared_id),
             extra,
             step_index: NO_STEP,
@@ -841,6 +837,18 @@ impl Client {
             self.inner.pipeline.report(error);
         }
     }
+}
+
+/// Puts `members` before the members already in `extra`.
+fn prepend(extra: &mut Vec<u8>, members: &[u8]) {
+    if members.is_empty() {
+        return;
+    }
+    if extra.is_empty() {
+        *extra = spare::take();
+    }
+    extra.extend_from_slice(members);
+    extra.rotate_right(members.len());
 }
 
 /// Disconnects its client when dropped; see [`Client::shutdown_guard`].

@@ -104,14 +104,6 @@ impl Stamp {
         out.extend_from_slice(b"\",\"message\":");
         write_str(out, &p.message);
         out.extend_from_slice(&self.head);
-        if let Some(ids) = &p.ids {
-            if let Some(user) = &ids.user_id {
-                member_str(out, "userId", user);
-            }
-            if let Some(session) = &ids.session_id {
-                member_str(out, "sessionId", session);
-            }
-        }
         out.extend_from_slice(&p.extra);
         if let Some(flow) = &p.flow_id {
             member_str(out, "flowId", flow);
@@ -128,7 +120,7 @@ impl Stamp {
 }
 
 /// `,"name":"value"`, the value escaped.
-fn member_str(out: &mut Vec<u8>, name: &str, value: &str) {
+pub(crate) fn member_str(out: &mut Vec<u8>, name: &str, value: &str) {
     out.extend_from_slice(b",\"");
     out.extend_from_slice(name.as_bytes());
     out.extend_from_slice(b"\":");

@@ -34,11 +34,11 @@ pub(crate) struct Plain {
     pub(crate) level: Level,
     pub(crate) message: CompactString,
     pub(crate) timestamp: i64,
-    /// The client's user and session ids at the time of the call.
-    pub(crate) ids: Option<Arc<Ids>>,
     pub(crate) flow_id: Option<Arc<str>>,
-    /// Data and tags, rendered by the caller as JSON members
-    /// (`,"data":{..},"tags":[..]`; empty, without allocation, when absent).
+    /// The client's user and session ids at the time of the call, data and
+    /// tags, rendered by the caller as JSON members
+    /// (`,"userId":"..","data":{..},"tags":[..]`; empty, without
+    /// allocation, when absent).
     pub(crate) extra: Vec<u8>,
     /// `NO_STEP` outside a flow (a plain `u32` keeps the entry small).
     pub(crate) step_index: u32,
@@ -51,6 +51,27 @@ pub(crate) const NO_STEP: u32 = u32::MAX;
 pub(crate) struct Ids {
     pub(crate) user_id: Option<Arc<str>>,
     pub(crate) session_id: Option<Arc<str>>,
+    /// Both as a plain record's first JSON members, rendered once here:
+    /// a record copies them instead of sharing the `Arc` with the worker
+    /// (a count that two cores update is slow).
+    pub(crate) members: Box<[u8]>,
+}
+
+impl Ids {
+    pub(crate) fn new(user_id: Option<Arc<str>>, session_id: Option<Arc<str>>) -> Self {
+        let mut members = Vec::new();
+        if let Some(user) = &user_id {
+            crate::encode::member_str(&mut members, "userId", user);
+        }
+        if let Some(session) = &session_id {
+            crate::encode::member_str(&mut members, "sessionId", session);
+        }
+        Ids {
+            user_id,
+            session_id,
+            members: members.into(),
+        }
+    }
 }
 
 /// Room for a record's punctuation, level, field names, timestamp and step.
@@ -63,13 +84,7 @@ impl Pending {
     pub(crate) fn size(&self) -> usize {
         let len = |s: &Option<Arc<str>>| s.as_deref().map_or(0, str::len);
         match self {
-            Pending::Plain(p) => {
-                let ids = p
-                    .ids
-                    .as_deref()
-                    .map_or(0, |i| len(&i.user_id) + len(&i.session_id));
-                FRAME_BYTES + p.message.len() + p.extra.len() + ids + len(&p.flow_id)
-            }
+            Pending::Plain(p) => FRAME_BYTES + p.message.len() + p.extra.len() + len(&p.flow_id),
             Pending::Full(r) => record_size(r),
             // The worker appends the resolved frames, cut to the stack limit.
             Pending::Traced(t) => record_size(&t.record) + crate::validate::limits::ERROR_STACK,
