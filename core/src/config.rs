@@ -9,7 +9,7 @@ use crate::spool::{Spool, SpoolConfig};
 use crate::validate::limits;
 use crate::{
     ApiKey, BacktraceMode, Client, ConfigError, Environment, Error, Hooks, Level, RawFormat,
-    RetryPolicy, Transport,
+    RetryPolicy, ThreadPriority, Transport,
 };
 
 mod env;
@@ -155,6 +155,8 @@ pub struct Config {
     /// Tells whether the current thread runs an async executor (see
     /// [`ClientBuilder::in_async_context`]).
     pub in_async_context: Option<fn() -> bool>,
+    /// The scheduling priority of the client's worker thread.
+    pub thread_priority: ThreadPriority,
     /// When error records carry a backtrace.
     pub backtrace: BacktraceMode,
     /// Sampling, `before_send` and redaction.
@@ -183,6 +185,7 @@ impl fmt::Debug for Config {
             .field("queue_max_bytes", &self.queue_max_bytes)
             .field("overflow", &self.overflow)
             .field("shutdown_timeout", &self.shutdown_timeout)
+            .field("thread_priority", &self.thread_priority)
             .field("spool", &self.spool)
             .field("backtrace", &self.backtrace)
             .field("hooks", &self.hooks)
@@ -243,6 +246,7 @@ pub struct ClientBuilder {
     spool: Option<SpoolConfig>,
     spool_max_bytes: Option<u64>,
     in_async_context: Option<fn() -> bool>,
+    thread_priority: ThreadPriority,
     transport: Option<Arc<dyn Transport>>,
     backtrace: BacktraceMode,
     pub(crate) hooks: HookSettings,
@@ -281,6 +285,7 @@ impl Default for ClientBuilder {
             spool: None,
             spool_max_bytes: None,
             in_async_context: None,
+            thread_priority: ThreadPriority::default(),
             transport: None,
             backtrace: BacktraceMode::Always,
             hooks: HookSettings::default(),
@@ -460,6 +465,16 @@ impl ClientBuilder {
         self
     }
 
+    /// The scheduling priority of the client's worker thread, which writes
+    /// batches and runs the callbacks: [`ThreadPriority::Background`] (the
+    /// default) lets the application's threads win a busy core, so that
+    /// logging slows delivery rather than the program.
+    /// [`ThreadPriority::Normal`] competes on equal terms.
+    pub fn thread_priority(mut self, priority: ThreadPriority) -> Self {
+        self.thread_priority = priority;
+        self
+    }
+
     /// The transport that carries requests (required).
     pub fn transport(mut self, transport: impl Transport) -> Self {
         self.transport = Some(Arc::new(transport));
@@ -613,6 +628,7 @@ impl ClientBuilder {
             check_raw_bodies: self.check_raw_bodies,
             spool: self.spool,
             in_async_context: self.in_async_context,
+            thread_priority: self.thread_priority,
             backtrace: self.backtrace,
             hooks: self.hooks.build()?,
         };

@@ -7,7 +7,7 @@ use std::time::Duration;
 use hyper::header::{HeaderMap, HeaderName, HeaderValue};
 use hyper_util::client::legacy::connect::HttpConnector;
 use hyper_util::rt::{TokioExecutor, TokioTimer};
-use timber_core::ConfigError;
+use timber_core::{ConfigError, ThreadPriority};
 
 use crate::client::Parts;
 use crate::proxy::{Proxies, ProxyChoice, ProxyConnector};
@@ -91,6 +91,7 @@ pub struct HyperTransportBuilder {
     pub(crate) http2: bool,
     pub(crate) gzip_min_bytes: Option<usize>,
     pub(crate) worker_threads: usize,
+    thread_priority: ThreadPriority,
     proxy: ProxyChoice,
     headers: CustomHeaders,
     pending_error: Option<String>,
@@ -175,6 +176,7 @@ impl Default for HyperTransportBuilder {
             http2: true,
             gzip_min_bytes: None,
             worker_threads: 1,
+            thread_priority: ThreadPriority::default(),
             proxy: ProxyChoice::FromEnv,
             headers: CustomHeaders::default(),
             pending_error: None,
@@ -257,6 +259,15 @@ impl HyperTransportBuilder {
     /// Threads of the transport's own runtime (default 1).
     pub fn worker_threads(mut self, n: usize) -> Self {
         self.worker_threads = n.max(1);
+        self
+    }
+
+    /// The scheduling priority of the runtime's threads, which encode,
+    /// compress and send: [`ThreadPriority::Background`] (the default)
+    /// yields a busy core to the application's threads, as the client's
+    /// worker does.
+    pub fn thread_priority(mut self, priority: ThreadPriority) -> Self {
+        self.thread_priority = priority;
         self
     }
 
@@ -366,7 +377,8 @@ impl HyperTransportBuilder {
             .http2_initial_stream_window_size(1 << 20)
             .http2_initial_connection_window_size(2 << 20)
             .build(connector);
-        let runtime = OwnedRuntime::start(self.worker_threads).map_err(BuildError::Runtime)?;
+        let runtime = OwnedRuntime::start(self.worker_threads, self.thread_priority)
+            .map_err(BuildError::Runtime)?;
         Ok(HttpClient::from_parts(Parts {
                 client,
                 runtime,

@@ -8,6 +8,7 @@
 use std::future::Future;
 use std::io;
 
+use timber_core::ThreadPriority;
 use tokio::runtime::Handle;
 use tokio::sync::oneshot;
 
@@ -20,10 +21,12 @@ pub(crate) struct OwnedRuntime {
 }
 
 impl OwnedRuntime {
-    pub(crate) fn start(worker_threads: usize) -> io::Result<Self> {
+    pub(crate) fn start(worker_threads: usize, priority: ThreadPriority) -> io::Result<Self> {
         let runtime = tokio::runtime::Builder::new_multi_thread()
             .worker_threads(worker_threads.max(1))
             .thread_name("timber-transport")
+            // Its blocking threads too.
+            .on_thread_start(move || priority.apply_to_current_thread())
             .enable_all()
             .build()?;
         let handle = runtime.handle().clone();

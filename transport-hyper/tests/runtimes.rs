@@ -75,3 +75,35 @@ fn a_transport_dropped_mid_request_fails_the_request_not_the_program() {
     // The clone in the thread keeps the runtime alive: the request completes.
     assert!(pending.join().unwrap().is_ok());
 }
+
+/// The nice value of a thread, from `/proc` (field 19 of its `stat`).
+#[cfg(target_os = "linux")]
+fn nice_of(stat_path: &str) -> i32 {
+    let stat = std::fs::read_to_string(stat_path).expect("stat");
+    let after_name = &stat[stat.rfind(')').expect("name") + 2..];
+    after_name
+        .split(' ')
+        .nth(16)
+        .expect("nice")
+        .parse()
+        .expect("number")
+}
+
+#[cfg(target_os = "linux")]
+#[test]
+fn the_runtime_threads_run_below_the_application_by_default() {
+    use timber_core::ThreadPriority;
+    use timber_transport_hyper::{HttpClient, HttpClientBuilder};
+    let nice_on = |builder: HttpClientBuilder| {
+        let client = builder.build_client().expect("client");
+        let work = client.run_blocking(|| nice_of("/proc/thread-self/stat"));
+        futures::executor::block_on(work).expect("ran")
+    };
+    let main = nice_of("/proc/self/stat");
+    assert_eq!(nice_on(HttpClient::builder()), (main + 10).min(19));
+    assert_eq!(
+        nice_on(HttpClient::builder().thread_priority(ThreadPriority::Normal)),
+        nice_of("/proc/thread-self/stat"),
+        "Normal: as the thread that built it"
+    );
+}

@@ -37,6 +37,7 @@ const LINGER: Duration = Duration::from_millis(2);
 const RECORD_BYTES: usize = 256;
 
 pub(super) fn run(p: &Pipeline) {
+    p.config().thread_priority.apply_to_current_thread();
     let waker = Waker::from(Arc::new(Unpark(thread::current())));
     let mut cx = Context::from_waker(&waker);
     let mut worker = Worker::new(p);
