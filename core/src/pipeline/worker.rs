@@ -22,6 +22,7 @@ use std::time::{Duration, Instant};
 
 use super::accounting::{answer, Accounts};
 use super::delivery::{self, Job, Origin, Sender, SpooledFile, Verdict, Window};
+use super::queue::Records;
 use super::{Pipeline, State};
 use crate::batch::BatchWriter;
 use crate::block_on::Unpark;
@@ -89,7 +90,7 @@ struct Worker<'a> {
 /// Records taken from the queue for one batch.
 struct Taken {
     first: u64,
-    records: Vec<Pending>,
+    records: Records,
     /// The overflow burst that the taking ended: records it dropped.
     burst_dropped: u64,
 }
@@ -571,20 +572,24 @@ fn lowest(jobs: &VecDeque<Job>) -> Option<u64> {
     jobs.iter().filter_map(Job::first).min()
 }
 
-/// Writes queue entries into one batch, handing their render buffers back
-/// to callers.
-fn write_batch(p: &Pipeline, records: Vec<Pending>) -> Batch {
+/// Writes queue entries into one batch, handing their chunks and render
+/// buffers back to callers.
+fn write_batch(p: &Pipeline, mut records: Records) -> Batch {
     let mut writer = BatchWriter::new(records.len(), RECORD_BYTES);
     let mut spares = Vec::new();
-    for record in records {
-        writer.push(|out| spares.extend(p.stamp.write(out, record)));
+    for chunk in &mut records.chunks {
+        for record in chunk.drain(..) {
+            writer.push(|out| spares.extend(p.stamp.write(out, record)));
+        }
     }
-    if !spares.is_empty() {
-        let mut st = p.lock();
-        let room = spare::POOL_MOST.saturating_sub(st.spare.len());
-        st.spare.extend(spares.drain(..room.min(spares.len())));
-        // What the pool has no room for is freed after the lock.
+    let mut st = p.lock();
+    for chunk in records.chunks.drain(..) {
+        st.queue.recycle(chunk);
     }
+    let room = spare::POOL_MOST.saturating_sub(st.spare.len());
+    st.spare.extend(spares.drain(..room.min(spares.len())));
+    drop(st);
+    // What the pools have no room for is freed after the lock.
     writer.finish()
 }
 
@@ -598,7 +603,8 @@ pub(super) fn spill(p: &Pipeline, batches: Vec<Batch>, queued: Vec<Pending>) -> 
     let mut todo: VecDeque<Batch> = batches.into();
     while queued.len() > 0 {
         let n = queued.len().min(p.config.max_batch_records);
-        todo.push_back(write_batch(p, queued.by_ref().take(n).collect()));
+        let records = Records::from(queued.by_ref().take(n).collect::<Vec<_>>());
+        todo.push_back(write_batch(p, records));
     }
     let (mut written, mut refused) = (0, 0);
     let mut last_error = None;
