@@ -13,9 +13,8 @@ use serde::Serialize;
 use serde_json::{Map, Value};
 
 use crate::encode::render_extra;
-use crate::pending::{Ids, Pending, Plain, Traced, NO_STEP};
+use crate::pending::{self, Ids, Pending, Plain, Traced, NO_STEP};
 use crate::pipeline::Pipeline;
-use crate::spare;
 use crate::spool::Spool;
 use crate::validate::limits;
 use crate::validate::{check_message, check_tags};
@@ -629,12 +628,14 @@ impl Client {
         &self,
         level: Level,
         message: CompactString,
-        mut extra: Vec<u8>,
+        rendered: Vec<u8>,
         flow: Option<&Flow>,
     ) {
-        if self.inner.has_defaults.load(Ordering::Acquire) {
-            prepend(&mut extra, &self.inner.defaults.load().members);
-        }
+        let extra = if self.inner.has_defaults.load(Ordering::Acquire) {
+            pending::extra(&self.inner.defaults.load().members, rendered)
+        } else {
+            pending::extra(&[], rendered)
+        };
         let pending = Pending::Plain(Plain {
             level,
             message,
@@ -837,18 +838,6 @@ impl Client {
             self.inner.pipeline.report(error);
         }
     }
-}
-
-/// Puts `members` before the members already in `extra`.
-fn prepend(extra: &mut Vec<u8>, members: &[u8]) {
-    if members.is_empty() {
-        return;
-    }
-    if extra.is_empty() {
-        *extra = spare::take();
-    }
-    extra.extend_from_slice(members);
-    extra.rotate_right(members.len());
 }
 
 /// Disconnects its client when dropped; see [`Client::shutdown_guard`].

@@ -64,7 +64,8 @@ impl Stamp {
             Pending::Plain(plain) => {
                 self.write_plain(out, &plain);
                 let extra = plain.extra;
-                (!extra.is_empty() && extra.capacity() <= spare::KEEP_CAPACITY).then_some(extra)
+                (extra.spilled() && extra.capacity() <= spare::KEEP_CAPACITY)
+                    .then(|| extra.into_vec())
             }
             Pending::Full(record) => {
                 self.write_full(out, *record);

@@ -4,10 +4,11 @@ use std::backtrace::Backtrace;
 use std::sync::Arc;
 
 use compact_str::CompactString;
+use smallvec::SmallVec;
 
 use serde_json::Value;
 
-use crate::{Level, LogRecord};
+use crate::{spare, Level, LogRecord};
 
 /// What the queue holds. A plain record (a message with at most data and
 /// tags) is the common case: its entry is small, its message is kept inline
@@ -37,14 +38,41 @@ pub(crate) struct Plain {
     pub(crate) flow_id: Option<Arc<str>>,
     /// The client's user and session ids at the time of the call, data and
     /// tags, rendered by the caller as JSON members
-    /// (`,"userId":"..","data":{..},"tags":[..]`; empty, without
-    /// allocation, when absent).
-    pub(crate) extra: Vec<u8>,
+    /// (`,"userId":"..","data":{..},"tags":[..]`; empty when absent).
+    pub(crate) extra: Extra,
     /// `NO_STEP` outside a flow (a plain `u32` keeps the entry small).
     pub(crate) step_index: u32,
 }
 
 pub(crate) const NO_STEP: u32 = u32::MAX;
+
+/// A plain record's members, inline in the queue's slot when they fit
+/// (most do): the caller then allocates nothing and the worker frees
+/// nothing, and a burst's records reuse the queue's memory rather than
+/// the allocator's, which the system allocator returns to the kernel
+/// between bursts.
+pub(crate) type Extra = SmallVec<[u8; INLINE_EXTRA]>;
+
+/// Room for a typical record's ids, data and tags.
+const INLINE_EXTRA: usize = 120;
+
+/// `members` then `rendered` (a buffer from [`spare`], kept back as this
+/// thread's spare when the two fit inline).
+pub(crate) fn extra(members: &[u8], mut rendered: Vec<u8>) -> Extra {
+    if members.len() + rendered.len() <= INLINE_EXTRA {
+        let mut extra = Extra::new();
+        extra.extend_from_slice(members);
+        extra.extend_from_slice(&rendered);
+        if rendered.capacity() > 0 {
+            spare::keep(rendered);
+        }
+        return extra;
+    }
+    if !members.is_empty() {
+        rendered.splice(0..0, members.iter().copied());
+    }
+    Extra::from_vec(rendered)
+}
 
 /// A client's default user and session ids.
 #[derive(Default)]
