@@ -135,7 +135,12 @@ impl Redactor {
                 continue;
             }
             let rest = &key[i..];
-            if self.needles[from..to].iter().any(|n| rest.starts_with(n)) {
+            // The second byte rules most entries out without a comparison call.
+            let second = rest.get(1);
+            if self.needles[from..to]
+                .iter()
+                .any(|n| n.get(1).is_none_or(|b| Some(b) == second) && rest.starts_with(n))
+            {
                 return true;
             }
         }
@@ -638,6 +643,28 @@ mod tests {
         })
         .unwrap();
         serde_json::from_str(&text).unwrap()
+    }
+
+    proptest::proptest! {
+        /// `matches` is exactly "the normalized key contains a normalized
+        /// entry", for any entries (one byte long too) and keys.
+        #[test]
+        fn matching_is_containment_after_normalizing(
+            entries in proptest::collection::vec("[a-dA-D_. -]{1,4}", 1..5),
+            key in "[a-dA-D_. -]{0,12}",
+        ) {
+            let normal = |s: &str| {
+                let mut out = Vec::new();
+                normalize_into(s.as_bytes(), &mut out);
+                out
+            };
+            let key_n = normal(&key);
+            let expected = entries.iter().map(|e| normal(e)).any(|e| {
+                !e.is_empty() && key_n.windows(e.len()).any(|w| w == e.as_slice())
+            });
+            let got = Redactor::new(entries.clone()).is_some_and(|r| r.matches(&key));
+            proptest::prop_assert_eq!(got, expected, "{:?} in {:?}", entries, key);
+        }
     }
 
     #[test]
