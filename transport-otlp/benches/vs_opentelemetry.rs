@@ -161,6 +161,32 @@ impl Sender for (SdkLoggerProvider, SdkLogger) {
     }
 }
 
+/// Where a thread's time went, from `/proc/thread-self/schedstat`: on a
+/// core, and runnable but waiting for one (zero where unavailable).
+#[derive(Default)]
+struct Schedstat {
+    running_ns: u64,
+    waiting_ns: u64,
+}
+
+impl Schedstat {
+    fn of_this_thread() -> Schedstat {
+        let text = std::fs::read_to_string("/proc/thread-self/schedstat").unwrap_or_default();
+        let mut fields = text.split_whitespace().map(|f| f.parse().unwrap_or(0));
+        Schedstat {
+            running_ns: fields.next().unwrap_or(0),
+            waiting_ns: fields.next().unwrap_or(0),
+        }
+    }
+
+    /// Adds what this thread spent since `before`.
+    fn add_since(&mut self, before: &Schedstat) {
+        let now = Schedstat::of_this_thread();
+        self.running_ns += now.running_ns.saturating_sub(before.running_ns);
+        self.waiting_ns += now.waiting_ns.saturating_sub(before.waiting_ns);
+    }
+}
+
 /// CPU time (user + system, in clock ticks of 10 ms) of each of this
 /// process's threads: thread id -> (name, ticks).
 fn cpu_by_thread() -> BTreeMap<u32, (String, u64)> {
@@ -240,15 +266,18 @@ fn bench(c: &mut Criterion) {
     for (id, sender) in senders {
         let mut calls = Duration::ZERO;
         let mut bursts = 0u32;
+        let mut scheduled = Schedstat::default();
         group.bench_function(BenchmarkId::new(id, BURST), |b| {
             b.iter_custom(|iters| {
                 let mut measured = Duration::ZERO;
                 for _ in 0..iters {
+                    let before = Schedstat::of_this_thread();
                     let start = Instant::now();
                     for i in 0..BURST {
                         sender.log(i);
                     }
                     measured += start.elapsed();
+                    scheduled.add_since(&before);
                     // Outside the measurement: deliver, so the next burst
                     // meets an empty queue.
                     sender.deliver();
@@ -260,9 +289,13 @@ fn bench(c: &mut Criterion) {
                 measured
             })
         });
+        let logs = f64::from(bursts.max(1)) * BURST as f64;
         eprintln!(
-            "{id}: caller time per log {:.0} ns over {bursts} bursts of {BURST}",
-            calls.as_nanos() as f64 / (f64::from(bursts.max(1)) * BURST as f64)
+            "{id}: caller time per log {:.0} ns over {bursts} bursts of {BURST}: \
+             on a core {:.0} ns, waiting for one {:.0} ns",
+            calls.as_nanos() as f64 / logs,
+            scheduled.running_ns as f64 / logs,
+            scheduled.waiting_ns as f64 / logs,
         );
     }
     group.finish();
