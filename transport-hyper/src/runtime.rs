@@ -34,6 +34,7 @@ impl OwnedRuntime {
         std::thread::Builder::new()
             .name("timber-transport-owner".into())
             .spawn(move || {
+                priority.apply_to_current_thread();
                 // Resolves when the sender is dropped with the transport.
                 runtime.block_on(async {
                     let _ = stopped.await;
