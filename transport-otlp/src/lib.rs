@@ -80,8 +80,8 @@ mod map;
 mod transport;
 
 pub use map::{
-    any_value, attributes, batch_request, export_request, flow_trace_id, json_value, level_of,
-    records_from, severity, SCOPE_NAME,
+    any_value, attributes, batch_protobuf, batch_request, export_request, flow_trace_id,
+    json_value, level_of, records_from, severity, SCOPE_NAME,
 };
 /// The HTTP machinery the transport sends over, and its builder (from
 /// `timber-transport-hyper`, re-exported so that no other dependency is

@@ -178,6 +178,85 @@ pub fn batch_request(
     Ok(request.request)
 }
 
+/// The protobuf bytes of [`batch_request`], written a record at a time:
+/// each log record is built with the official types, encoded by `prost`
+/// and dropped before the next is read, so that the encoder works in one
+/// record's memory (building the whole request and then freeing it cost
+/// more than encoding it). The bytes are exactly those of
+/// `batch_request(batch, now_nanos)?.encode_to_vec()`: the envelope (one
+/// `ResourceLogs` per run of records sharing a resource, one `ScopeLogs`
+/// each) is framed with `prost`'s own field encoding.
+///
+/// ```
+/// use prost::Message;
+/// use timber_core::{Batch, Level, LogRecord};
+/// use timber_transport_otlp::{batch_protobuf, batch_request};
+/// let batch = Batch::new(&[LogRecord::new(Level::Info, "a"), LogRecord::new(Level::Warn, "b")]);
+/// assert_eq!(batch_protobuf(&batch, 7).unwrap(), batch_request(&batch, 7).unwrap().encode_to_vec());
+/// ```
+pub fn batch_protobuf(batch: &Batch, now_nanos: u64) -> Result<Vec<u8>, serde_json::Error> {
+    let mut out = Vec::with_capacity(batch.json().len());
+    // The current run's resource, and its records as encoded `log_records` fields.
+    let mut run: Option<ResourceKey> = None;
+    let mut records = Vec::new();
+    for raw in batch.raw_records() {
+        let text = std::str::from_utf8(raw)
+            .map_err(|_| <serde_json::Error as de::Error>::custom("a record is not UTF-8"))?;
+        let mut view = serde_json::from_str::<View<'_>>(text)?;
+        if !run.as_ref().is_some_and(|key| view.has_resource(key)) {
+            if let Some(key) = run.replace(view.take_resource()) {
+                write_resource_logs(&mut out, &key, &records);
+                records.clear();
+            }
+        }
+        let record = log_record(view, now_nanos);
+        prost::encoding::message::encode(LOG_RECORDS, &record, &mut records);
+    }
+    if let Some(key) = run {
+        write_resource_logs(&mut out, &key, &records);
+    }
+    Ok(out)
+}
+
+/// Field numbers of the envelope (`logs_service.proto`, `logs.proto`).
+const RESOURCE_LOGS: u32 = 1;
+const RESOURCE: u32 = 1;
+const SCOPE_LOGS: u32 = 2;
+const SCOPE: u32 = 1;
+const LOG_RECORDS: u32 = 2;
+
+/// Appends one `resource_logs` field: the resource of `key` and one scope
+/// holding `records` (already encoded `log_records` fields), as `prost`
+/// encodes a `ResourceLogs` (fields in order, empty ones left out).
+fn write_resource_logs(out: &mut Vec<u8>, key: &ResourceKey, records: &[u8]) {
+    use prost::encoding::{encode_key, encode_varint, encoded_len_varint, key_len, WireType};
+    let ResourceLogs {
+        resource,
+        scope_logs,
+        ..
+    } = resource_logs(key);
+    let mut resource_field = Vec::new();
+    if let Some(resource) = &resource {
+        prost::encoding::message::encode(RESOURCE, resource, &mut resource_field);
+    }
+    let mut scope_field = Vec::new();
+    if let Some(scope) = scope_logs.first().and_then(|s| s.scope.as_ref()) {
+        prost::encoding::message::encode(SCOPE, scope, &mut scope_field);
+    }
+    let scope_logs_len = scope_field.len() + records.len();
+    let resource_logs_len = resource_field.len()
+        + key_len(SCOPE_LOGS)
+        + encoded_len_varint(scope_logs_len as u64)
+        + scope_logs_len;
+    encode_key(RESOURCE_LOGS, WireType::LengthDelimited, out);
+    encode_varint(resource_logs_len as u64, out);
+    out.extend_from_slice(&resource_field);
+    encode_key(SCOPE_LOGS, WireType::LengthDelimited, out);
+    encode_varint(scope_logs_len as u64, out);
+    out.extend_from_slice(&scope_field);
+    out.extend_from_slice(records);
+}
+
 /// The resource a run of records shares.
 type ResourceKey = (Option<String>, Option<Environment>, Option<String>);
 
@@ -204,17 +283,9 @@ impl Request {
         let same = self
             .current
             .as_ref()
-            .is_some_and(|(source, environment, version)| {
-                source.as_deref() == view.source.as_deref()
-                    && *environment == view.environment
-                    && version.as_deref() == view.version.as_deref()
-            });
+            .is_some_and(|key| view.has_resource(key));
         if !same {
-            let key = (
-                view.source.take().map(Cow::into_owned),
-                view.environment,
-                view.version.take().map(Cow::into_owned),
-            );
+            let key = view.take_resource();
             let mut resource = resource_logs(&key);
             if let Some(scope) = resource.scope_logs.last_mut() {
                 scope.log_records.reserve_exact(self.records);
@@ -274,6 +345,20 @@ struct View<'a> {
 }
 
 impl<'a> View<'a> {
+    fn has_resource(&self, (source, environment, version): &ResourceKey) -> bool {
+        source.as_deref() == self.source.as_deref()
+            && *environment == self.environment
+            && version.as_deref() == self.version.as_deref()
+    }
+
+    fn take_resource(&mut self) -> ResourceKey {
+        (
+            self.source.take().map(Cow::into_owned),
+            self.environment,
+            self.version.take().map(Cow::into_owned),
+        )
+    }
+
     fn of(r: &'a LogRecord) -> Self {
         let text = |s: Option<&'a str>| s.map(Cow::Borrowed);
         View {

@@ -11,7 +11,7 @@ use timber_core::{async_trait, ApiKey, Batch, Endpoint, RawRequest, Transport, T
 use timber_transport_hyper::header::{HeaderMap, HeaderName, HeaderValue};
 use timber_transport_hyper::{api_key_header_value, HttpAnswer, HttpClient, HttpClientBuilder};
 
-use crate::map::batch_request;
+use crate::map::{batch_protobuf, batch_request};
 use crate::BuildError;
 
 /// How the export request is encoded on the wire.
@@ -320,15 +320,18 @@ impl OtlpTransport {
 
 /// A batch as one export request in this encoding.
 fn encode(batch: &Batch, encoding: Encoding) -> Result<Vec<u8>, TransportError> {
-    let request = batch_request(batch, now_nanos()).map_err(|e| {
-        // Cannot happen for the client's batches; refusing isolates the record.
+    // Cannot happen for the client's batches; refusing isolates the record.
+    let undecodable = |e: serde_json::Error| {
         TransportError::refused(format!("a record of the batch does not decode: {e}"))
-    })?;
+    };
     match encoding {
-        Encoding::Protobuf => Ok(request.encode_to_vec()),
-        Encoding::Json => serde_json::to_vec(&request).map_err(|e| {
-            TransportError::refused(format!("the request does not encode as JSON: {e}"))
-        }),
+        Encoding::Protobuf => batch_protobuf(batch, now_nanos()).map_err(undecodable),
+        Encoding::Json => {
+            let request = batch_request(batch, now_nanos()).map_err(undecodable)?;
+            serde_json::to_vec(&request).map_err(|e| {
+                TransportError::refused(format!("the request does not encode as JSON: {e}"))
+            })
+        }
     }
 }
 

@@ -10,7 +10,9 @@ use prost::Message;
 use serde_json::{Map, Value};
 use timber_core::{Batch, Environment, Level, LogRecord};
 use timber_transport_otlp::proto::collector::logs::v1::ExportLogsServiceRequest;
-use timber_transport_otlp::{batch_request, export_request, flow_trace_id, records_from};
+use timber_transport_otlp::{
+    batch_protobuf, batch_request, export_request, flow_trace_id, records_from,
+};
 
 /// Keys that collide with the mapping's own names, or look like them.
 const TRICKY_KEYS: &[&str] = &[
@@ -181,6 +183,15 @@ proptest! {
         // records' path give the same request.
         let batch = Batch::new(&records);
         prop_assert_eq!(batch_request(&batch, 42).unwrap(), export_request(&records, 42));
+    }
+
+    #[test]
+    fn a_batch_streams_the_bytes_of_its_request(records in prop::collection::vec(record(), 0..12)) {
+        // Record by record, as the transport sends: the bytes prost gives
+        // for the whole request, resources and all.
+        let batch = Batch::new(&records);
+        let whole = batch_request(&batch, 42).unwrap().encode_to_vec();
+        prop_assert_eq!(batch_protobuf(&batch, 42).unwrap(), whole);
     }
 
     #[test]
