@@ -11,9 +11,9 @@ use serde_json::Value;
 use crate::{spare, Level, LogRecord};
 
 /// What the queue holds. A plain record (a message with at most data and
-/// tags) is the common case: its entry is small, its message is kept inline
-/// when short and its data and tags are one buffer of JSON text, so the
-/// caller allocates at most once and the worker frees at most once (memory
+/// tags) is the common case: its message is kept inline when short and its
+/// ids, data and tags are JSON text inline in the entry when short too, so
+/// that the caller allocates nothing and the worker frees nothing (memory
 /// freed on another thread than the one that allocated it is costly with
 /// the system allocator); the worker writes the record straight into the
 /// batch body. The rest is boxed, so that the queue's slots stay small.
