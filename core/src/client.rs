@@ -223,13 +223,15 @@ impl Client {
 
     /// Sets the default user id of later records; `None` clears it.
     pub fn set_user_id(&self, user_id: Option<&str>) -> &Self {
-        self.set_default("userId", user_id, |d, v| d.user_id = v);
+        self.set_default("userId", user_id, |d, v| Ids::new(v, d.session_id.clone()));
         self
     }
 
     /// Sets the default session id of later records; `None` clears it.
     pub fn set_session_id(&self, session_id: Option<&str>) -> &Self {
-        self.set_default("sessionId", session_id, |d, v| d.session_id = v);
+        self.set_default("sessionId", session_id, |d, v| {
+            Ids::new(d.user_id.clone(), v)
+        });
         self
     }
 
@@ -247,7 +249,7 @@ impl Client {
         &self,
         field: &str,
         value: Option<&str>,
-        set: impl Fn(&mut Ids, Option<Arc<str>>),
+        with: impl Fn(&Ids, Option<Arc<str>>) -> Ids,
     ) {
         if let Some(v) = value {
             let n = v.chars().count();
@@ -263,15 +265,9 @@ impl Client {
         }
         let value: Option<Arc<str>> = value.map(Arc::from);
         self.inner.has_defaults.store(true, Ordering::Release);
-        self.inner.defaults.rcu(|current| {
-            let mut next = Ids {
-                user_id: current.user_id.clone(),
-                session_id: current.session_id.clone(),
-                members: Box::default(),
-            };
-            set(&mut next, value.clone());
-            Ids::new(next.user_id, next.session_id)
-        });
+        self.inner
+            .defaults
+            .rcu(|current| with(current, value.clone()));
     }
 
     /// Starts a flow with a local id `{name}-{8 random [a-z0-9]}`.

@@ -75,7 +75,6 @@ pub(crate) fn extra(members: &[u8], mut rendered: Vec<u8>) -> Extra {
 }
 
 /// A client's default user and session ids.
-#[derive(Default)]
 pub(crate) struct Ids {
     pub(crate) user_id: Option<Arc<str>>,
     pub(crate) session_id: Option<Arc<str>>,
