@@ -14,9 +14,12 @@
 /// On Linux and Android, [`Background`](ThreadPriority::Background) sets
 /// the thread's nice value to the main thread's plus 10 (at most 19), so
 /// that under full load the application's threads get about ten times its
-/// share of a core; the thread is then never raised again (an unprivileged
-/// process cannot). Threads the SDK's threads start, such as a callback's,
-/// inherit it. Elsewhere both values leave the thread as it is.
+/// share of a core, and its policy to `SCHED_BATCH`, so that waking up (a
+/// batch answered, records queued) never preempts an application thread:
+/// it waits for a free core or the next scheduler tick. The thread is then
+/// never raised again (an unprivileged process cannot). Threads the SDK's
+/// threads start, such as a callback's, inherit both. Elsewhere both values
+/// leave the thread as it is.
 ///
 /// ```
 /// use timber_core::ThreadPriority;
@@ -53,22 +56,47 @@ impl ThreadPriority {
     }
 }
 
-/// Linux schedules each thread with its own nice value, and
-/// `setpriority(PRIO_PROCESS, tid)` sets the thread's alone.
+/// Linux schedules each thread with its own policy and nice value, and sets
+/// them for the calling thread alone.
 #[cfg(any(target_os = "linux", target_os = "android"))]
 fn lower_current_thread() {
-    use rustix::process::{getpid, getpriority_process, setpriority_process};
-    let me = rustix::thread::gettid();
-    let Ok(current) = getpriority_process(Some(me)) else {
+    use rustix::process::{getpid, getpriority_process};
+    let Ok(current) = getpriority_process(Some(rustix::thread::gettid())) else {
         return;
     };
     // Relative to the main thread, not to the current one: a thread started
-    // by an already lowered thread is not lowered twice.
+    // by an already lowered thread is not lowered twice; and never raised.
     let base = getpriority_process(Some(getpid())).unwrap_or(current);
-    let target = (base + BACKGROUND_NICE).min(19);
-    if target > current {
-        let _ = setpriority_process(Some(me), target);
+    let nice = (base + BACKGROUND_NICE).min(19).max(current);
+    set_batch_policy(nice);
+}
+
+/// `SCHED_BATCH` at this nice value (thread-priority sets both in one call).
+#[cfg(any(target_os = "linux", target_os = "android"))]
+fn set_batch_policy(nice: i32) {
+    if let Some(priority) = batch_priority(nice) {
+        let _ = thread_priority::set_thread_priority_and_policy(
+            thread_priority::thread_native_id(),
+            priority,
+            BATCH,
+        );
     }
+}
+
+#[cfg(any(target_os = "linux", target_os = "android"))]
+const BATCH: thread_priority::ThreadSchedulePolicy = thread_priority::ThreadSchedulePolicy::Normal(
+    thread_priority::NormalThreadSchedulePolicy::Batch,
+);
+
+/// The crate takes a normal policy's nice value on a 0..=99 scale: the
+/// step that maps to `nice` (each of -20..=19 has one).
+#[cfg(any(target_os = "linux", target_os = "android"))]
+fn batch_priority(nice: i32) -> Option<thread_priority::ThreadPriority> {
+    use thread_priority::{ThreadPriority, ThreadPriorityValue};
+    (0..=ThreadPriorityValue::MAX.into())
+        .filter_map(|p: u8| ThreadPriorityValue::try_from(p).ok())
+        .map(ThreadPriority::Crossplatform)
+        .find(|p| p.to_posix(BATCH).ok() == Some(nice))
 }
 
 #[cfg(all(test, any(target_os = "linux", target_os = "android")))]
@@ -80,12 +108,24 @@ mod tests {
         getpriority_process(Some(rustix::thread::gettid())).unwrap()
     }
 
+    fn is_batch() -> bool {
+        thread_priority::thread_schedule_policy().unwrap() == BATCH
+    }
+
+    #[test]
+    fn every_nice_value_has_a_batch_priority() {
+        for nice in -20..=19 {
+            assert!(batch_priority(nice).is_some(), "{nice}");
+        }
+    }
+
     #[test]
     fn background_lowers_a_thread_once_relative_to_the_main_thread() {
         let main = getpriority_process(Some(getpid())).unwrap();
         let expected = (main + BACKGROUND_NICE).min(19);
         let (first, again, child, normal) = std::thread::spawn(|| {
             ThreadPriority::Background.apply_to_current_thread();
+            assert!(is_batch());
             let first = nice_of_current_thread();
             ThreadPriority::Background.apply_to_current_thread();
             let again = nice_of_current_thread();
@@ -105,10 +145,14 @@ mod tests {
         );
         let untouched = std::thread::spawn(|| {
             ThreadPriority::Normal.apply_to_current_thread();
-            nice_of_current_thread()
+            (nice_of_current_thread(), is_batch())
         })
         .join()
         .unwrap();
-        assert_eq!(untouched, nice_of_current_thread(), "Normal leaves it");
+        assert_eq!(
+            untouched,
+            (nice_of_current_thread(), false),
+            "Normal leaves it"
+        );
     }
 }

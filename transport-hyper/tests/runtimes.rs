@@ -76,17 +76,16 @@ fn a_transport_dropped_mid_request_fails_the_request_not_the_program() {
     assert!(pending.join().unwrap().is_ok());
 }
 
-/// The nice value of a thread, from `/proc` (field 19 of its `stat`).
+/// A thread's nice value and scheduling policy, from `/proc` (fields 19
+/// and 41 of its `stat`).
 #[cfg(target_os = "linux")]
-fn nice_of(stat_path: &str) -> i32 {
+fn scheduling_of(stat_path: &str) -> (i32, i32) {
     let stat = std::fs::read_to_string(stat_path).expect("stat");
-    let after_name = &stat[stat.rfind(')').expect("name") + 2..];
-    after_name
+    let fields: Vec<&str> = stat[stat.rfind(')').expect("name") + 2..]
         .split(' ')
-        .nth(16)
-        .expect("nice")
-        .parse()
-        .expect("number")
+        .collect();
+    let field = |n: usize| fields[n - 3].parse().expect("number");
+    (field(19), field(41))
 }
 
 #[cfg(target_os = "linux")]
@@ -94,16 +93,20 @@ fn nice_of(stat_path: &str) -> i32 {
 fn the_runtime_threads_run_below_the_application_by_default() {
     use timber_core::ThreadPriority;
     use timber_transport_hyper::{HttpClient, HttpClientBuilder};
-    let nice_on = |builder: HttpClientBuilder| {
+    const SCHED_BATCH: i32 = 3;
+    let scheduling_on = |builder: HttpClientBuilder| {
         let client = builder.build_client().expect("client");
-        let work = client.run_blocking(|| nice_of("/proc/thread-self/stat"));
+        let work = client.run_blocking(|| scheduling_of("/proc/thread-self/stat"));
         futures::executor::block_on(work).expect("ran")
     };
-    let main = nice_of("/proc/self/stat");
-    assert_eq!(nice_on(HttpClient::builder()), (main + 10).min(19));
+    let main = scheduling_of("/proc/self/stat").0;
     assert_eq!(
-        nice_on(HttpClient::builder().thread_priority(ThreadPriority::Normal)),
-        nice_of("/proc/thread-self/stat"),
+        scheduling_on(HttpClient::builder()),
+        ((main + 10).min(19), SCHED_BATCH)
+    );
+    assert_eq!(
+        scheduling_on(HttpClient::builder().thread_priority(ThreadPriority::Normal)),
+        scheduling_of("/proc/thread-self/stat"),
         "Normal: as the thread that built it"
     );
 }
