@@ -96,6 +96,7 @@ mod spool;
 mod stats;
 mod transport;
 mod validate;
+mod wall_clock;
 
 pub use backtrace::BacktraceMode;
 pub use batch::Batch;

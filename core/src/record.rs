@@ -94,10 +94,10 @@ impl LogRecord {
     }
 }
 
-/// The current Unix time in milliseconds.
+/// The current Unix time in milliseconds: the time a log call gives its
+/// record (read from the CPU's time-stamp counter once a client's worker
+/// has calibrated it, and from the system's wall clock at least every
+/// second).
 pub fn now_millis() -> i64 {
-    match std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH) {
-        Ok(d) => d.as_millis() as i64,
-        Err(e) => -(e.duration().as_millis() as i64),
-    }
+    crate::wall_clock::now_millis()
 }
