@@ -173,8 +173,13 @@ struct Probe {
 
 #[derive(Default)]
 struct Gate {
-    /// Index of first sending, by batch key.
-    sent: HashMap<String, u64>,
+    /// Index of first sending by the client, by batch key: the order the
+    /// client sent its batches in. Taken before the gate, which may let
+    /// them through in another order (as a network may): the gate can open
+    /// while the worker is between polling one batch and the next.
+    order: HashMap<String, u64>,
+    /// Keys that went through the gate once: their retries are not held.
+    sent: HashSet<String>,
     /// Keys sent and not acknowledged yet.
     unacked: HashSet<String>,
     /// The batch index each record went in, by (producer, seq).
@@ -253,11 +258,23 @@ impl Transport for Probe {
     async fn send_batch(&self, endpoint: &Endpoint, batch: &Batch) -> Result<(), TransportError> {
         let n = batch.len() as u64;
         let key = batch.idempotency_key();
+        {
+            let mut gate = lock(&self.gate);
+            if !gate.order.contains_key(key) {
+                let index = gate.order.len() as u64;
+                gate.order.insert(key.to_owned(), index);
+                for record in batch.records().expect("the client's batches decode") {
+                    if let Some(id) = parse_id(&record.message) {
+                        gate.batch_of.insert(id, index);
+                    }
+                }
+            }
+        }
         // A new batch waits while the schedule holds; it waits as a future,
         // so the worker goes on polling the batches in flight.
         std::future::poll_fn(|cx| {
             let mut gate = lock(&self.gate);
-            if gate.sent.contains_key(key) || !gate.hold {
+            if gate.sent.contains(key) || !gate.hold {
                 return Poll::Ready(());
             }
             gate.waiting.push(cx.waker().clone());
@@ -268,15 +285,7 @@ impl Transport for Probe {
         .await;
         {
             let mut gate = lock(&self.gate);
-            if !gate.sent.contains_key(key) {
-                let index = gate.sent.len() as u64;
-                gate.sent.insert(key.to_owned(), index);
-                for record in batch.records().expect("the client's batches decode") {
-                    if let Some(id) = parse_id(&record.message) {
-                        gate.batch_of.insert(id, index);
-                    }
-                }
-            }
+            gate.sent.insert(key.to_owned());
             gate.unacked.insert(key.to_owned());
             gate.calls += 1;
             gate.record_sends += n;
