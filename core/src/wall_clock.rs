@@ -11,7 +11,7 @@
 //! system's monotonic clock instead: correct, just not faster.
 
 use std::sync::atomic::{AtomicI64, AtomicU64, Ordering::Relaxed};
-use std::sync::OnceLock;
+use std::sync::{Once, OnceLock};
 use std::time::{SystemTime, UNIX_EPOCH};
 
 /// How long one reading of the wall clock is trusted, in nanoseconds.
@@ -19,10 +19,23 @@ const RESYNC_NS: u64 = 1_000_000_000;
 
 static COUNTER: OnceLock<Counter> = OnceLock::new();
 
-/// Calibrates the counter (a busy loop of 10 to 20 ms, at most 200 ms, once
-/// per process): called on the worker's thread when it starts, so that no
-/// caller waits for it. Until then, records read the wall clock.
-pub(crate) fn calibrate() {
+/// Calibrates the counter on a thread of its own, once per process: a busy
+/// loop of 10 to 20 ms (at most 200 ms) that neither a caller nor the
+/// worker waits for (a program that logs once and exits is not held up).
+/// Until it is done, records read the wall clock. Called by the worker, so
+/// the thread takes the worker's priority.
+pub(crate) fn calibrate_in_background() {
+    static STARTED: Once = Once::new();
+    STARTED.call_once(|| {
+        let spawned = std::thread::Builder::new()
+            .name("timber-clock".into())
+            .spawn(calibrate);
+        // Without a thread, records keep reading the wall clock.
+        drop(spawned);
+    });
+}
+
+fn calibrate() {
     COUNTER.get_or_init(Counter::new);
 }
 
@@ -96,7 +109,15 @@ mod tests {
 
     #[test]
     fn the_counter_keeps_to_the_wall_clock() {
-        calibrate();
+        calibrate_in_background();
+        let started = std::time::Instant::now();
+        while COUNTER.get().is_none() {
+            assert!(
+                started.elapsed().as_secs() < 10,
+                "calibrated in the background"
+            );
+            std::thread::sleep(std::time::Duration::from_millis(1));
+        }
         for _ in 0..10_000 {
             let before = system_nanos();
             let now = COUNTER.get().expect("calibrated").now_nanos();

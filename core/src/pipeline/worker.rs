@@ -39,8 +39,7 @@ const RECORD_BYTES: usize = 256;
 
 pub(super) fn run(p: &Pipeline) {
     p.config().thread_priority.apply_to_current_thread();
-    // Once per process, here rather than on a caller.
-    crate::wall_clock::calibrate();
+    crate::wall_clock::calibrate_in_background();
     let waker = Waker::from(Arc::new(Unpark(thread::current())));
     let mut cx = Context::from_waker(&waker);
     let mut worker = Worker::new(p);
