@@ -95,9 +95,9 @@ impl LogRecord {
 }
 
 /// The current Unix time in milliseconds: the time a log call gives its
-/// record (read from the CPU's time-stamp counter once a client's worker
-/// has calibrated it, and from the system's wall clock at least every
-/// second).
+/// record. Once the first client has calibrated the CPU's time-stamp
+/// counter (in the background, once per process), it is the system's wall
+/// clock as read at most a second ago plus the counter's time since.
 pub fn now_millis() -> i64 {
     crate::wall_clock::now_millis()
 }
