@@ -417,8 +417,7 @@ impl Client {
                 after: Duration::ZERO,
             });
         }
-        let flush = crate::clock::timeout(timeout, flush);
-        crate::block_on::block_on(flush)
+        crate::block_on::block_on_timeout(flush, timeout)
             .unwrap_or(Err(Error::Timeout { after: timeout }))
             .map(|()| self)
     }
