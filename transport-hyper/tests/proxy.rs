@@ -108,15 +108,30 @@ fn refused_or_missing_proxy_credentials_fail_for_good_without_showing_them() {
     assert_eq!(server.summary().requests, 0, "nothing got past the proxy");
 }
 
+/// A port nothing listens on, that no other test can be given: one that
+/// refuses connections now, below the kernel's ephemeral range (ports bound
+/// to 0, as the other tests' proxies are, come from that range; a port
+/// bound and released here could be handed to one of them meanwhile).
+fn unreachable_port() -> u16 {
+    let ephemeral = std::fs::read_to_string("/proc/sys/net/ipv4/ip_local_port_range")
+        .ok()
+        .and_then(|range| range.split_whitespace().next()?.parse().ok())
+        .unwrap_or(32768u16);
+    (1024..ephemeral)
+        .rev()
+        .find(|port| {
+            matches!(
+                std::net::TcpStream::connect(("127.0.0.1", *port)),
+                Err(e) if e.kind() == std::io::ErrorKind::ConnectionRefused
+            )
+        })
+        .expect("a port that refuses connections")
+}
+
 #[test]
 fn an_unreachable_proxy_is_a_retryable_error_naming_it_and_nothing_goes_direct() {
     let server = https_server();
-    // A port nothing listens on.
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
+    let port = unreachable_port();
     let transport = builder_for(&server)
         .proxy(format!("http://{USER}:{PASSWORD}@127.0.0.1:{port}"))
         .build()
