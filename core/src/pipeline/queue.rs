@@ -196,16 +196,30 @@ impl Queue {
 
     fn recycle_front(&mut self) {
         if let Some(chunk) = self.chunks.pop_front() {
-            self.recycle(chunk.records);
+            if self.keeps(&chunk.records) {
+                self.spare.push(chunk.records);
+            }
         }
     }
 
-    /// Keeps an emptied chunk from [`take`](Self::take) for later records.
-    pub(crate) fn recycle(&mut self, chunk: Vec<Pending>) {
-        let most = self.capacity.div_ceil(CHUNK);
-        if self.spare.len() < most && chunk.is_empty() && chunk.capacity() == CHUNK {
-            self.spare.push(chunk);
-        }
+    /// Keeps the emptied chunks from [`take`](Self::take) that it has room
+    /// for, moving them out of `chunks`: the rest (a chunk split by a take,
+    /// or beyond a full queue's needs) stay there, for the caller to free
+    /// once it has let go of the lock.
+    pub(crate) fn recycle(&mut self, chunks: &mut Vec<Vec<Pending>>) {
+        chunks.retain_mut(|chunk| {
+            if !self.keeps(chunk) {
+                return true;
+            }
+            self.spare.push(std::mem::take(chunk));
+            false
+        });
+    }
+
+    fn keeps(&self, chunk: &Vec<Pending>) -> bool {
+        self.spare.len() < self.capacity.div_ceil(CHUNK)
+            && chunk.is_empty()
+            && chunk.capacity() == CHUNK
     }
 
     /// Takes every queued record (to spool them).
@@ -366,9 +380,7 @@ mod tests {
                             let got: Vec<String> =
                                 messages(chunks.iter_mut().flat_map(|c| c.drain(..)));
                             prop_assert_eq!(got, expected);
-                            for chunk in chunks {
-                                queue.recycle(chunk);
-                            }
+                            queue.recycle(&mut chunks);
                         }
                     }
                     prop_assert_eq!(queue.len(), model.len());

@@ -584,9 +584,7 @@ fn write_batch(p: &Pipeline, mut records: Records) -> Batch {
         }
     }
     let mut st = p.lock();
-    for chunk in records.chunks.drain(..) {
-        st.queue.recycle(chunk);
-    }
+    st.queue.recycle(&mut records.chunks);
     let room = spare::POOL_MOST.saturating_sub(st.spare.len());
     st.spare.extend(spares.drain(..room.min(spares.len())));
     drop(st);
