@@ -122,9 +122,10 @@ mod tests {
             let before = system_nanos();
             let now = COUNTER.get().expect("calibrated").now_nanos();
             let after = system_nanos();
-            // Within the drift of a second of counting, far under a millisecond.
+            // Within a second of counting's drift from the system clock,
+            // which NTP may be slewing by up to 0.05%: under a millisecond.
             assert!(
-                before - MS / 4 <= now && now <= after + MS / 4,
+                before - MS <= now && now <= after + MS,
                 "{before} {now} {after}"
             );
         }
