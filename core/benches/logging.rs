@@ -6,9 +6,9 @@ mod common;
 use std::hint::black_box;
 use std::sync::{mpsc, Arc};
 
-use criterion::{criterion_group, criterion_main, Criterion, Throughput};
+use criterion::{criterion_group, criterion_main, Criterion};
 use serde_json::json;
-use timber_core::{now_millis, Batch, Client, Environment, Level, LogRecord};
+use timber_core::{now_millis, Client, Environment, Level, LogRecord};
 
 fn client() -> Client {
     Client::builder()
@@ -68,34 +68,5 @@ fn caller(c: &mut Criterion) {
     eprintln!("caller benches: {stats:?}");
 }
 
-fn serialize(c: &mut Criterion) {
-    let records: Vec<LogRecord> = (0..1_000)
-        .map(|i| LogRecord {
-            source: Some("api".into()),
-            environment: Some(Environment::Production),
-            user_id: Some("user-42".into()),
-            data: json!({"route": "/v1/orders", "status": 200, "ms": i})
-                .as_object()
-                .cloned(),
-            tags: vec!["http".into()],
-            timestamp: Some(1_700_000_000_000 + i),
-            ..LogRecord::new(Level::Info, format!("request {i} completed"))
-        })
-        .collect();
-    let bytes = Batch::new(&records).json().len() as u64;
-    let values: Vec<serde_json::Value> = records
-        .iter()
-        .map(|r| serde_json::to_value(r).unwrap())
-        .collect();
-    let mut group = c.benchmark_group("core_serialize");
-    group.throughput(Throughput::Bytes(bytes));
-    group.bench_function("batch_1000", |b| b.iter(|| Batch::new(black_box(&records))));
-    // Baseline: serde_json writing the same records held as generic JSON values.
-    group.bench_function("baseline_serde_json_values", |b| {
-        b.iter(|| serde_json::to_vec(black_box(&values)).unwrap())
-    });
-    group.finish();
-}
-
-criterion_group!(benches, caller, serialize);
+criterion_group!(benches, caller);
 criterion_main!(benches);

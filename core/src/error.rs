@@ -2,7 +2,10 @@
 
 use std::fmt;
 
-use crate::{RawFormat, TransportError, ValidationError};
+use crate::record::data::DataError;
+use crate::record::raw::RawFormat;
+use crate::record::validate::ValidationError;
+use crate::transport::error::TransportError;
 
 /// Invalid configuration, reported by [`ClientBuilder::build`](crate::ClientBuilder::build).
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -161,5 +164,11 @@ impl From<ValidationError> for Error {
 impl From<ConfigError> for Error {
     fn from(e: ConfigError) -> Self {
         Error::Config(e)
+    }
+}
+
+impl From<DataError> for Error {
+    fn from(e: DataError) -> Self {
+        Error::InvalidData(e.to_string())
     }
 }

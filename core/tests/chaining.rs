@@ -2,8 +2,9 @@
 //! and async), and still return the error when there is one.
 
 mod common;
+mod double;
 
-use timber_core::mock::{Fault, MockTransport};
+use double::{Fault, MockTransport};
 use timber_core::{Client, Error, Level};
 
 #[test]

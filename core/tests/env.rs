@@ -2,15 +2,17 @@
 //! setting, builder calls win, and every refusal names the variable and
 //! what it expects without ever quoting the key.
 
+mod double;
+
 use std::process::Command;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
-use timber_core::mock::MockTransport;
-use timber_core::{
-    Client, ClientBuilder, ConfigError, Environment, Error, Level, Transport, ENV_VARS,
-};
+use double::MockTransport;
+use timber_core::config::ENV_VARS;
+use timber_core::transport::Transport;
+use timber_core::{Client, ClientBuilder, ConfigError, Environment, Error, Level};
 
 const KEY: &str = "tb_live_Zq9xSECRETenv4711";
 

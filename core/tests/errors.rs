@@ -4,13 +4,14 @@
 //! records carry a backtrace by default, resolved by the worker.
 
 mod common;
+mod double;
 
 use std::collections::HashMap;
 use std::fmt;
 
+use double::MockTransport;
 use serde::Serialize;
 use serde_json::json;
-use timber_core::mock::MockTransport;
 use timber_core::{BacktraceMode, Client, ErrorPayload, Level, LogRecord};
 
 #[derive(Debug)]
@@ -219,7 +220,7 @@ fn error_stacks_hold_the_frames_by_default() {
     );
     // The SDK's own frames are left out.
     assert!(!stack.contains("timber_core::"), "{stack}");
-    assert!(stack.chars().count() <= timber_core::limits::ERROR_STACK);
+    assert!(stack.chars().count() <= timber_core::record::limits::ERROR_STACK);
     assert_eq!(records[1].error_stack, None);
 }
 

@@ -3,11 +3,13 @@
 //! (a default list, changeable), and levels are sampled.
 
 mod common;
+mod double;
 
+use double::MockTransport;
 use serde::Serialize;
 use serde_json::json;
-use timber_core::mock::MockTransport;
-use timber_core::{Client, Error, Level, LogEntry, LogOptions, DEFAULT_REDACTED_KEYS, REDACTED};
+use timber_core::hooks::{DEFAULT_REDACTED_KEYS, REDACTED};
+use timber_core::{Client, Error, Level, LogEntry, LogOptions};
 
 #[test]
 fn before_send_edits_and_drops_every_kind_of_record() {
@@ -15,11 +17,11 @@ fn before_send_edits_and_drops_every_kind_of_record() {
     let errors = common::Errors::default();
     let client = common::builder(&mock, &errors)
         .before_send(|mut record| {
-            if record.message.contains("drop me") {
+            if record.message().contains("drop me") {
                 return None;
             }
-            record.message = format!("edited: {}", record.message);
-            record.tags.push("seen".into());
+            let edited = format!("edited: {}", record.message());
+            record.set_message(edited).tags_mut().push("seen".into());
             Some(record)
         })
         .build()
@@ -98,13 +100,17 @@ fn before_send_sees_the_caller_s_record() {
     let seen = seen.lock().unwrap();
     assert_eq!(seen.len(), 1);
     let record = &seen[0];
-    assert_eq!(record.level, Level::Info);
-    assert_eq!(record.message, "hello");
-    assert_eq!(record.user_id.as_deref(), Some("u-1"));
-    assert_eq!(record.data.as_ref().unwrap()["a"], json!(1));
-    assert_eq!(record.tags, ["x"]);
-    assert!(record.timestamp.is_some());
-    assert_eq!(record.source, None, "the worker adds the source");
+    assert_eq!(record.level(), Level::Info);
+    assert_eq!(record.message(), "hello");
+    assert_eq!(record.user_id(), Some("u-1"));
+    assert_eq!(record.data().unwrap().to_map()["a"], json!(1));
+    assert_eq!(record.tags(), ["x"]);
+    assert!(record.timestamp() > 0);
+    assert_eq!(
+        record.to_log_record().source,
+        None,
+        "the batch adds the source"
+    );
     assert_eq!(mock.last().unwrap().source.as_deref(), Some("s"));
 }
 
@@ -114,7 +120,7 @@ fn a_before_send_that_panics_drops_the_record_and_reports_it() {
     let errors = common::Errors::default();
     let client = common::builder(&mock, &errors)
         .before_send(|record| {
-            if record.message == "boom" {
+            if record.message() == "boom" {
                 panic!("hook bug");
             }
             Some(record)
@@ -219,10 +225,9 @@ fn what_before_send_adds_is_redacted_too() {
         .source("s")
         .api_key("k")
         .before_send(|mut record| {
-            record
-                .data
-                .get_or_insert_with(Default::default)
-                .insert("secret".into(), json!("s3"));
+            let mut data = record.data().map(|d| d.to_map()).unwrap_or_default();
+            data.insert("secret".into(), json!("s3"));
+            record.set_data(Some(timber_core::Data::from_map(&data)));
             Some(record)
         })
         .transport(mock.clone())

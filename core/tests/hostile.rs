@@ -4,13 +4,14 @@
 //! the bounds asked of it.
 
 mod common;
+mod double;
 
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
+use double::{Fault, MockTransport};
 use proptest::prelude::*;
-use timber_core::mock::{Fault, MockTransport};
 use timber_core::{Client, Error, LogEntry, OverflowPolicy, RetryPolicy, WeakClient};
 
 /// Generous bound that only a hang would break.

@@ -5,11 +5,12 @@
 //! One test in its own binary, so that no other test moves the RSS.
 
 mod common;
+mod double;
 
 use std::time::{Duration, Instant};
 
+use double::{Fault, MockTransport};
 use serde_json::json;
-use timber_core::mock::{Fault, MockTransport};
 use timber_core::Error;
 
 /// (current, peak) resident set in KiB, from /proc (Linux).

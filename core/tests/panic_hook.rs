@@ -4,15 +4,18 @@
 //!
 //! The hook is process-wide: the tests of this file take turns.
 
+mod double;
+
 use std::panic;
 use std::sync::atomic::{AtomicU32, AtomicUsize, Ordering};
 use std::sync::{mpsc, Arc, Mutex};
 use std::thread;
 use std::time::Duration;
 
+use double::{Fault, MockTransport};
 use serde_json::json;
-use timber_core::mock::{Fault, MockTransport};
-use timber_core::{Client, Level, REDACTED};
+use timber_core::hooks::REDACTED;
+use timber_core::{Client, Level};
 
 static TURN: Mutex<()> = Mutex::new(());
 
@@ -104,7 +107,7 @@ fn panic_records_go_through_before_send_and_redaction() {
         .api_key("tb_test_key")
         .redact_key("message")
         .before_send(|mut record| {
-            record.tags.push("panic".into());
+            record.tags_mut().push("panic".into());
             Some(record)
         })
         .transport(mock.clone())

@@ -7,13 +7,14 @@
 //! filtered records are never sent; the counters add up.
 
 mod common;
+mod double;
 
 use std::collections::HashMap;
 use std::time::Duration;
 
+use double::{Fault, MockTransport};
 use proptest::prelude::*;
 use serde_json::json;
-use timber_core::mock::{Fault, MockTransport};
 use timber_core::{Client, Flow, Level, LogEntry, LogOptions, OverflowPolicy};
 
 /// Producer 0 and flow 0 log through the plain methods (`info` and

@@ -3,12 +3,13 @@
 //! an executor (that the client can recognize) never blocks that executor.
 
 mod common;
+mod double;
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
-use timber_core::mock::{Fault, MockTransport};
+use double::{Fault, MockTransport};
 use timber_core::{Client, RawFormat};
 
 async fn scenario(mock: &MockTransport) {

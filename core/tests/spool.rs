@@ -2,12 +2,13 @@
 //! start; corrupt files are set aside; the size bound is counted.
 
 mod common;
+mod double;
 
 use std::fs;
 use std::path::Path;
 use std::time::Duration;
 
-use timber_core::mock::{Fault, MockTransport};
+use double::{Fault, MockTransport};
 use timber_core::{Error, OverflowPolicy};
 
 use common::{builder, Errors};

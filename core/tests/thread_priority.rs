@@ -5,9 +5,8 @@
 
 use std::sync::{Arc, Mutex};
 
-use timber_core::{
-    async_trait, Batch, Client, Endpoint, ThreadPriority, Transport, TransportError,
-};
+use timber_core::transport::{async_trait, Batch, Endpoint, Transport, TransportError};
+use timber_core::{Client, ThreadPriority};
 
 const SCHED_OTHER: i32 = 0;
 const SCHED_BATCH: i32 = 3;

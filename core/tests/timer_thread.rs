@@ -6,7 +6,8 @@
 
 use std::time::Duration;
 
-use timber_core::{async_trait, Batch, Client, Endpoint, Transport, TransportError};
+use timber_core::transport::{async_trait, Batch, Endpoint, Transport, TransportError};
+use timber_core::Client;
 
 struct Accept;
 

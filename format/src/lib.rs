@@ -153,7 +153,7 @@ pub fn parse(input: &str, format: Format) -> Result<Vec<Record>, FormatError> {
     }
 }
 
-/// A [`RawValidator`](timber_core::RawValidator) for
+/// A [`RawValidator`](timber_core::config::RawValidator) for
 /// [`ClientBuilder::raw_validator`](timber_core::ClientBuilder::raw_validator):
 /// it parses the body and refuses it with the fault's position and message,
 /// `line L, column C: ...` (the client's error already names the format).
@@ -173,7 +173,7 @@ pub fn parse(input: &str, format: Format) -> Result<Vec<Record>, FormatError> {
 /// assert_eq!(err.to_string(), "invalid jsonl body: line 1, column 15: EOF while parsing an object");
 /// # Ok::<(), Error>(())
 /// ```
-pub fn validator() -> timber_core::RawValidator {
+pub fn validator() -> timber_core::config::RawValidator {
     Arc::new(|format, body| check(body, format))
 }
 

@@ -352,7 +352,7 @@ fn event_record(mut e: Map<String, Value>) -> Result<LogRecord, String> {
     if let Some(env) = string(&mut e, "environment")? {
         r.environment = Some(
             env.parse()
-                .map_err(|err: timber_core::UnknownName| err.to_string())?,
+                .map_err(|err: timber_core::record::UnknownName| err.to_string())?,
         );
     }
     r.source = string(&mut e, "source")?.map(Arc::from);

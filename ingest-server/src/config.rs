@@ -3,7 +3,7 @@
 use std::path::PathBuf;
 use std::time::Duration;
 
-use timber_core::ApiKey;
+use timber_core::transport::ApiKey;
 
 use crate::TlsIdentity;
 

@@ -3,7 +3,7 @@
 //! `LogRecord`. Records are materialized only when someone asks for them.
 //!
 //! The cheap path only ever says "valid" for a body that the full path
-//! (`LogRecord` + `timber_core::validate`) accepts too; whenever it cannot
+//! (`LogRecord` + `timber_core::record::validate`) accepts too; whenever it cannot
 //! vouch for a body it answers `None`, and the full path decides and words
 //! the refusal, so answers stay exactly what they were.
 
@@ -14,7 +14,8 @@ use std::fmt;
 use serde::de::{Deserializer, Error as _, SeqAccess, Visitor};
 use serde::Deserialize;
 use serde_json::value::RawValue;
-use timber_core::{limits, validate, Environment, Level, LogRecord};
+use timber_core::record::{limits, validate};
+use timber_core::{Environment, Level, LogRecord};
 
 /// What the counters need from an accepted batch.
 #[derive(Debug, Default, PartialEq)]
@@ -151,7 +152,7 @@ struct Record<'a> {
 }
 
 impl Record<'_> {
-    /// The limits of `timber_core::validate`, as a yes or no.
+    /// The limits of `timber_core::record::validate`, as a yes or no.
     fn within_limits(&self) -> bool {
         use limits::*;
         let within = |field: &Option<Text>, max| field.as_ref().is_none_or(|t| fits(&t.0, max));

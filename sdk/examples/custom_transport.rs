@@ -11,9 +11,8 @@
 use std::io::Write;
 use std::sync::atomic::{AtomicU64, Ordering};
 
-use timber_sdk::{
-    async_trait, json, Batch, Client, Endpoint, RawRequest, Transport, TransportError,
-};
+use timber_sdk::transport::{async_trait, Batch, Endpoint, RawRequest, Transport, TransportError};
+use timber_sdk::{json, Client};
 
 /// JSON lines on stdout.
 #[derive(Default)]
@@ -24,12 +23,10 @@ struct JsonLines {
 #[async_trait]
 impl Transport for JsonLines {
     async fn send_batch(&self, _: &Endpoint, batch: &Batch) -> Result<(), TransportError> {
-        // `body()` is the wire body, `{"logs":[...]}`; `records()` decodes it.
-        let records = batch
-            .records()
-            .map_err(|e| TransportError::permanent(format!("undecodable batch: {e}")))?;
+        // The records in the protocol's wire form, with the batch's source,
+        // environment and version; `batch.records()` are the typed values.
         let mut out = std::io::stdout().lock();
-        for record in records {
+        for record in batch.log_records() {
             let line = serde_json::to_string(&record)
                 .map_err(|e| TransportError::permanent(e.to_string()))?;
             // A closed stdout is worth retrying later, like a network error.

@@ -19,8 +19,9 @@
 //! ```
 //!
 //! This crate re-exports the API of [`timber_core`] (the client, its
-//! builder, records, flows, raw ingestion, the [`Transport`] port) and
-//! adds what an application needs around it:
+//! builder, records, flows, raw ingestion, the
+//! [`Transport`](transport::Transport) port) and adds what an application
+//! needs around it:
 //!
 //! - [`builder`]: a [`ClientBuilder`] that reads the `TIMBERLOGS_*`
 //!   environment variables ([`ClientBuilder::from_env`]; builder calls win),
@@ -31,7 +32,8 @@
 //! - [`init`]: builds that client and makes it global, like `sentry::init`;
 //!   the returned [`Guard`] flushes and disconnects when dropped, and
 //!   `TimberLayer::global` / `TimberLogger::global` (features
-//!   `tracing`, `log`) log through it without a client handed around;
+//!   `tracing`, `log`: the `timber-tracing` and `timber-log` crates) log
+//!   through it without a client handed around;
 //! - `test` (feature `test`): the in-memory mock transport, to assert in
 //!   application tests what was logged.
 //!
@@ -43,12 +45,12 @@
 //! | `native-roots` | no | also trust the operating system's certificate store |
 //! | `gzip` | no | gzip request bodies of 4 KiB or more |
 //! | `otlp` | no | `otlp`: the OpenTelemetry transport, OTLP/HTTP logs (protobuf or JSON) to any collector |
-//! | `tracing` | no | `TimberLayer`, a `tracing_subscriber::Layer` |
-//! | `log` | no | `TimberLogger`, a `log::Log` |
-//! | `test` | no | `test::MockTransport` and its faults |
+//! | `tracing` | no | `TimberLayer`, a `tracing_subscriber::Layer` (`timber-tracing`) |
+//! | `log` | no | `TimberLogger`, a `log::Log` (`timber-log`) |
+//! | `test` | no | `test::MockTransport` and its faults (`timber-transport-mock`) |
 //!
 //! Without `https` nothing pulls hyper, tokio or rustls: give the builder
-//! your own [`Transport`].
+//! your own [`Transport`](transport::Transport).
 //!
 //! ## Environment
 //!
@@ -78,10 +80,15 @@ use std::sync::Arc;
 
 pub use timber_core::*;
 
-/// The core's mock, which the glob above would re-export, is offered as
-/// `test` under the `test` feature instead (this private module shadows it).
-#[allow(dead_code, hidden_glob_reexports)]
-mod mock {}
+/// The `tracing` layer (the `timber-tracing` crate).
+#[cfg(feature = "tracing")]
+#[cfg_attr(docsrs, doc(cfg(feature = "tracing")))]
+pub use timber_tracing::{TimberFilter, TimberLayer};
+
+/// The `log` logger (the `timber-log` crate).
+#[cfg(feature = "log")]
+#[cfg_attr(docsrs, doc(cfg(feature = "log")))]
+pub use timber_log::TimberLogger;
 
 /// The raw formats: write records as json, jsonl, syslog, text, csv or obl
 /// and read them back (the `timber-format` crate).
@@ -142,7 +149,7 @@ pub use timber_transport_otlp as otlp;
 #[cfg(feature = "test")]
 #[cfg_attr(docsrs, doc(cfg(feature = "test")))]
 pub mod test {
-    pub use timber_core::mock::{CreatedFlow, Fault, MockTransport, RawIngestion};
+    pub use timber_transport_mock::{CreatedFlow, Fault, MockTransport, RawIngestion};
 }
 
 /// The variable naming a PEM file of CA certificates the default transport
@@ -163,7 +170,7 @@ pub const CA_CERT_VAR: &str = "TIMBERLOGS_CA_CERT";
 ///
 /// ```
 /// use timber_sdk::{Error, RawFormat};
-/// # use timber_core::mock::MockTransport; // timber_sdk::test::MockTransport, with the `test` feature
+/// # use timber_transport_mock::MockTransport; // timber_sdk::test::MockTransport, with the `test` feature
 ///
 /// let mock = MockTransport::new();
 /// let client = timber_sdk::builder()
@@ -224,7 +231,7 @@ fn with_defaults(builder: ClientBuilder) -> ClientBuilder {
 /// The default transport: the HTTPS transport with the features' settings
 /// and [`CA_CERT_VAR`]'s certificates.
 #[cfg(feature = "https")]
-fn https_transport() -> Result<Arc<dyn Transport>, ConfigError> {
+fn https_transport() -> Result<Arc<dyn transport::Transport>, ConfigError> {
     let mut builder = HyperTransport::builder();
     #[cfg(feature = "gzip")]
     {

@@ -81,11 +81,11 @@ fn malformed_raw_bodies_are_refused_before_sending_unless_opted_out() {
 
 #[test]
 fn an_explicit_raw_validator_wins_over_the_default_before_or_after() {
-    let accept_all: timber_sdk::RawValidator = Arc::new(|_, _| Ok(()));
+    let accept_all: timber_sdk::config::RawValidator = Arc::new(|_, _| Ok(()));
     let before = timber_sdk::builder().raw_validator(accept_all.clone());
     let after = timber_sdk::Client::builder().raw_validator(accept_all);
     for builder in [before, after] {
-        let mock = timber_core::mock::MockTransport::new();
+        let mock = timber_transport_mock::MockTransport::new();
         let client = builder
             .source("s")
             .api_key(KEY)

@@ -5,7 +5,10 @@ const README: &str = include_str!("../README.md");
 
 #[test]
 fn the_readme_lists_every_variable_the_sdk_reads() {
-    let mut read: Vec<&str> = timber_sdk::ENV_VARS.iter().map(|v| v.name).collect();
+    let mut read: Vec<&str> = timber_sdk::config::ENV_VARS
+        .iter()
+        .map(|v| v.name)
+        .collect();
     read.push(timber_sdk::CA_CERT_VAR);
     let listed: Vec<&str> = README
         .lines()

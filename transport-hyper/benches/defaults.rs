@@ -26,7 +26,8 @@ use std::time::{Duration, Instant};
 use criterion::{
     criterion_group, criterion_main, BenchmarkId, Criterion, SamplingMode, Throughput,
 };
-use timber_core::{Client, ClientBuilder, Level, LogRecord, OverflowPolicy};
+use timber_core::transport::{Batch, Resource};
+use timber_core::{Client, ClientBuilder, Environment, Level, LogRecord, OverflowPolicy, Record};
 use timber_ingest_server::{IngestServer, Misbehave, ServerConfig, TlsIdentity};
 use timber_transport_hyper::{logs_body, HyperTransport};
 
@@ -91,8 +92,10 @@ fn bursts(c: &mut Criterion) {
             ..LogRecord::new(Level::Info, format!("message {i}"))
         })
         .collect();
+    let resource = Resource::new("bench-burst", Environment::Production, None);
+    let batch = Batch::new(resource, records.into_iter().map(Record::from).collect());
     group.bench_function("baseline_serialize_in_memory", |b| {
-        b.iter(|| logs_body(&records))
+        b.iter(|| logs_body(&batch))
     });
 
     let mut https_calls = Vec::with_capacity(BURST * 20);

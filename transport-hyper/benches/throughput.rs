@@ -23,9 +23,8 @@ use std::time::{Duration, Instant};
 
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
 use serde::Serialize;
-use timber_core::{
-    ApiKey, Batch, Client, Endpoint, Environment, Level, LogOptions, LogRecord, Transport,
-};
+use timber_core::transport::{ApiKey, Batch, Endpoint, Resource, Transport};
+use timber_core::{Client, Environment, Level, LogOptions, LogRecord, Record};
 use timber_ingest_server::{check_logs_body, IngestServer, ServerConfig, TlsIdentity};
 use timber_transport_hyper::{logs_body, HyperTransport};
 
@@ -50,6 +49,11 @@ fn access(i: usize) -> Access {
 
 /// What the client sends for `client.info("request completed", access(i),
 /// tags(["http"]))`: the same fields, stamped the same way.
+fn batch(n: usize) -> Batch {
+    let resource = Resource::new("bench-api", Environment::Production, Some("1.4.2".into()));
+    Batch::new(resource, records(n).into_iter().map(Record::from).collect())
+}
+
 fn records(n: usize) -> Vec<LogRecord> {
     let source: Arc<str> = "bench-api".into();
     let version: Arc<str> = "1.4.2".into();
@@ -164,7 +168,7 @@ fn bench(c: &mut Criterion) {
     eprintln!("load average at start: {}", load());
 
     for n in SIZES {
-        let body = logs_body(&records(n));
+        let body = logs_body(&batch(n));
         eprintln!(
             "batch {n}: {} bytes on the wire, {:.1} bytes per log",
             body.len(),
@@ -174,7 +178,7 @@ fn bench(c: &mut Criterion) {
 
     let mut group = c.benchmark_group("baseline_serialize_in_memory");
     for n in SIZES {
-        let batch = records(n);
+        let batch = batch(n);
         group.throughput(Throughput::Elements(n as u64));
         group.bench_with_input(BenchmarkId::from_parameter(n), &batch, |b, batch| {
             b.iter(|| logs_body(batch))
@@ -184,7 +188,7 @@ fn bench(c: &mut Criterion) {
 
     let mut group = c.benchmark_group("server_check_in_memory");
     for n in SIZES {
-        let body = logs_body(&records(n));
+        let body = logs_body(&batch(n));
         group.throughput(Throughput::Elements(n as u64));
         group.bench_with_input(BenchmarkId::from_parameter(n), &body, |b, body| {
             b.iter(|| check_logs_body(body).expect("valid"))
@@ -194,7 +198,7 @@ fn bench(c: &mut Criterion) {
 
     let mut group = c.benchmark_group("parse_and_validate_full");
     let n = 1_000;
-    let body = logs_body(&records(n));
+    let body = logs_body(&batch(n));
     group.throughput(Throughput::Elements(n as u64));
     group.bench_function(BenchmarkId::from_parameter(n), |b| {
         b.iter(|| {
@@ -203,7 +207,10 @@ fn bench(c: &mut Criterion) {
                 logs: Vec<LogRecord>,
             }
             let parsed: Body = serde_json::from_slice(&body).expect("valid JSON");
-            parsed.logs.iter().all(|r| timber_core::validate(r).is_ok())
+            parsed
+                .logs
+                .iter()
+                .all(|r| timber_core::record::validate(r).is_ok())
         })
     });
     group.finish();
@@ -214,7 +221,7 @@ fn bench(c: &mut Criterion) {
     ] {
         let mut group = c.benchmark_group(name);
         for n in SIZES {
-            let batch = Batch::new(&records(n));
+            let batch = batch(n);
             group.throughput(Throughput::Elements(n as u64));
             group.bench_with_input(BenchmarkId::from_parameter(n), &batch, |b, batch| {
                 b.iter(|| {
@@ -296,7 +303,7 @@ fn bench(c: &mut Criterion) {
     // What the transport and server sustain with several batches in flight.
     let mut group = c.benchmark_group("transport_https_in_flight");
     let n = 1_000;
-    let batch = Arc::new(Batch::new(&records(n)));
+    let batch = Arc::new(batch(n));
     for in_flight in [2, 4] {
         group.throughput(Throughput::Elements((in_flight * n) as u64));
         group.bench_function(BenchmarkId::new(n.to_string(), in_flight), |b| {

@@ -13,7 +13,7 @@ use hyper::header::{HeaderMap, HeaderValue, PROXY_AUTHORIZATION, RETRY_AFTER};
 use hyper::header::{CONTENT_ENCODING, CONTENT_TYPE, USER_AGENT};
 use hyper::{Request, Uri};
 use hyper_rustls::HttpsConnector;
-use timber_core::{ApiKey, TransportError};
+use timber_core::transport::{ApiKey, TransportError};
 
 use crate::errors;
 use crate::proxy::{Proxies, ProxyConnector};
@@ -141,7 +141,7 @@ impl HttpAnswer {
     /// common encoding (percent, JSON escapes, base64).
     ///
     /// ```
-    /// use timber_core::ApiKey;
+    /// use timber_core::transport::ApiKey;
     /// use timber_transport_hyper::HttpAnswer;
     /// let answer = |body: &'static str| HttpAnswer { status: 401, headers: Default::default(), body: Some(body.into()) };
     /// let key = ApiKey::new("tb_live_s3cret_key");
@@ -159,7 +159,7 @@ impl HttpAnswer {
 /// never carry the key into an error.
 ///
 /// ```
-/// use timber_core::ApiKey;
+/// use timber_core::transport::ApiKey;
 /// let key = ApiKey::new("tb_live_s3cret_key");
 /// assert_eq!(timber_transport_hyper::snippet(b" quota exceeded ", &key), "quota exceeded");
 /// assert!(!timber_transport_hyper::snippet(b"tb%5Flive%5Fs3cret%5Fkey", &key).contains("s3cret"));
@@ -349,7 +349,7 @@ impl HttpClient {
 /// characters a header cannot carry.
 ///
 /// ```
-/// use timber_core::ApiKey;
+/// use timber_core::transport::ApiKey;
 /// let value = timber_transport_hyper::api_key_header_value(&ApiKey::new("tb_test_k")).unwrap();
 /// assert!(value.is_sensitive());
 /// assert!(timber_transport_hyper::api_key_header_value(&ApiKey::new("bad\nkey")).is_err());

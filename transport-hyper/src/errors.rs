@@ -3,7 +3,7 @@
 use std::error::Error as StdError;
 use std::time::{Duration, SystemTime};
 
-use timber_core::{ApiKey, TransportError};
+use timber_core::transport::{ApiKey, TransportError};
 
 use crate::proxy::ProxyError;
 
@@ -272,7 +272,7 @@ mod tests {
         assert!(e.message().chars().count() < 400);
         assert!(e.message().starts_with("HTTP 400: bad request: xxx"), "{e}");
         let e = from_status(401, None, b"", &key);
-        assert_eq!(e.kind(), timber_core::FailureKind::Permanent);
+        assert_eq!(e.kind(), timber_core::transport::FailureKind::Permanent);
         assert_eq!(e.to_string(), "HTTP 401: unauthorized (check the API key)");
         for status in [408, 429, 500, 502, 503, 504] {
             assert!(

@@ -1,7 +1,7 @@
 //! # timber-transport-hyper
 //!
 //! The HTTPS transport of the Timberlogs SDK: it implements the
-//! [`timber_core::Transport`] port with hyper 1 and rustls (ring provider).
+//! [`timber_core::transport::Transport`] port with hyper 1 and rustls (ring provider).
 //! It is the production adapter of that port (see the architecture diagram
 //! in `timber_core`): the client's worker hands it batches, it owns the
 //! network.
@@ -16,7 +16,7 @@
 //!   `native-roots` feature, and any CA you add (PEM). Certificates are always
 //!   verified: there is no switch that turns verification off;
 //! - refuses plain `http://` unless [`HyperTransportBuilder::allow_http`];
-//! - maps outcomes to [`TransportError`](timber_core::TransportError): 2xx
+//! - maps outcomes to [`TransportError`](timber_core::transport::TransportError): 2xx
 //!   success; 408, 429, 5xx, connection failures and timeouts retryable
 //!   (with `Retry-After` as the hint); other 4xx and certificate failures
 //!   permanent. The API key never appears in an error or a `Debug` output;
@@ -40,7 +40,7 @@
 //! configured by the same builder ([`HttpClientBuilder`] is
 //! [`HyperTransportBuilder`]). [`HttpClient::post`] sends a body and returns
 //! the answer whatever its status, mapping only what got no answer
-//! (unreachable, timeout, certificate) onto [`TransportError`](timber_core::TransportError);
+//! (unreachable, timeout, certificate) onto [`TransportError`](timber_core::transport::TransportError);
 //! an adapter of another protocol (`timber-transport-otlp`) classifies the
 //! statuses its protocol defines.
 #![forbid(unsafe_code)]
@@ -49,6 +49,7 @@
 
 mod builder;
 mod client;
+mod encode;
 mod errors;
 mod proxy;
 mod runtime;
@@ -57,7 +58,8 @@ mod transport;
 
 pub use builder::{BuildError, HyperTransportBuilder};
 pub use client::{api_key_header_value, snippet, HttpAnswer, HttpClient};
-pub use transport::{logs_body, HyperTransport};
+pub use encode::logs_body;
+pub use transport::HyperTransport;
 
 /// HTTP header names and values (`hyper::header`), for the headers given
 /// to [`HttpClient::post`] and read from an [`HttpAnswer`].

@@ -4,12 +4,11 @@ use std::fmt;
 
 use bytes::Bytes;
 use hyper::header::{HeaderMap, HeaderValue, RETRY_AFTER};
-use timber_core::{
-    async_trait, Batch, Endpoint, Environment, IngestRawOptions, Level, LogRecord, RawFormat,
-    RawRequest, Transport, TransportError,
-};
+use timber_core::transport::{async_trait, Batch, Endpoint, RawRequest, Transport, TransportError};
+use timber_core::{Environment, IngestRawOptions, Level, RawFormat};
 
 use crate::client::api_key_header_value;
+use crate::encode::logs_body;
 use crate::errors;
 use crate::{HttpClient, HyperTransportBuilder};
 
@@ -128,31 +127,6 @@ impl HyperTransport {
     }
 }
 
-/// The body of `POST /v1/logs`: `{"logs":[...]}`, around the batch's
-/// records as they are.
-fn logs_body_of(batch: &Batch) -> Vec<u8> {
-    let records = batch.json();
-    let mut body = Vec::with_capacity(records.len() + LOGS_OPEN.len() + 1);
-    body.extend_from_slice(LOGS_OPEN);
-    body.extend_from_slice(records);
-    body.push(b'}');
-    body
-}
-
-const LOGS_OPEN: &[u8] = b"{\"logs\":";
-
-/// The body of `POST /v1/logs` for these records, as the transport sends
-/// it (for tests and benches that speak the protocol).
-///
-/// ```
-/// use timber_core::{Level, LogRecord};
-/// let body = timber_transport_hyper::logs_body(&[LogRecord::new(Level::Warn, "disk")]);
-/// assert_eq!(body, br#"{"logs":[{"level":"warn","message":"disk"}]}"#);
-/// ```
-pub fn logs_body(records: &[LogRecord]) -> Vec<u8> {
-    logs_body_of(&Batch::new(records))
-}
-
 /// The query of a raw request: `format=..` then each default set,
 /// URL-encoded, in the protocol's order.
 fn raw_query(format: RawFormat, options: &IngestRawOptions) -> String {
@@ -191,7 +165,7 @@ impl Transport for HyperTransport {
         let post = Post {
             path_and_query: "/v1/logs".into(),
             content_type: "application/json",
-            body: logs_body_of(batch),
+            body: logs_body(batch),
             idempotency_key: Some(batch.idempotency_key()),
         };
         let body = self.post(endpoint, post).await?;

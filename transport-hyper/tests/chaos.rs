@@ -27,10 +27,8 @@ use std::thread::{self, JoinHandle};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use serde_json::json;
-use timber_core::{
-    async_trait, Batch, Client, Endpoint, Error, Flow, Level, LogEntry, RawRequest, RetryPolicy,
-    Transport, TransportError, WeakClient,
-};
+use timber_core::transport::{async_trait, Batch, Endpoint, RawRequest, Transport, TransportError};
+use timber_core::{Client, Error, Flow, Level, LogEntry, RetryPolicy, WeakClient};
 use timber_ingest_server::{IngestServer, Misbehave, ServerConfig, TlsIdentity};
 use timber_transport_hyper::HyperTransport;
 
@@ -263,8 +261,8 @@ impl Transport for Probe {
             if !gate.order.contains_key(key) {
                 let index = gate.order.len() as u64;
                 gate.order.insert(key.to_owned(), index);
-                for record in batch.records().expect("the client's batches decode") {
-                    if let Some(id) = parse_id(&record.message) {
+                for record in batch.records() {
+                    if let Some(id) = parse_id(record.message()) {
                         gate.batch_of.insert(id, index);
                     }
                 }

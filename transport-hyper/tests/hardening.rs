@@ -9,7 +9,8 @@ use std::time::Duration;
 
 use common::*;
 use futures::executor::block_on;
-use timber_core::{Batch, Error, RawFormat, Transport};
+use timber_core::transport::Transport;
+use timber_core::{Error, RawFormat};
 use timber_ingest_server::Misbehave;
 
 #[test]
@@ -20,7 +21,7 @@ fn a_2xx_whose_body_never_ends_is_delivered_once_not_resent() {
         .request_timeout(Duration::from_millis(300))
         .build()
         .unwrap();
-    let batch = Batch::new(&records(5));
+    let batch = common::batch(&records(5));
     block_on(transport.send_batch(&endpoint(&server), &batch)).unwrap();
 
     // Through the client: stored once, counted sent, nothing lost.
@@ -41,8 +42,8 @@ fn success_false_is_a_refusal_counted_reported_and_returned_by_flush() {
     let refusal = r#"{"success":false,"error":"quota exceeded"}"#;
     server.misbehave(Misbehave::answer(200, refusal));
     let transport = transport_for(&server);
-    let err =
-        block_on(transport.send_batch(&endpoint(&server), &Batch::new(&records(1)))).unwrap_err();
+    let err = block_on(transport.send_batch(&endpoint(&server), &common::batch(&records(1))))
+        .unwrap_err();
     assert!(err.is_refused() && !err.is_retryable(), "{err}");
     assert!(err.to_string().contains("quota exceeded"), "{err}");
 
@@ -104,7 +105,7 @@ fn server_text_quoting_the_key_never_reaches_an_error() {
             401,
             format!("{{\"error\":\"bad key {echo}\"}}"),
         ));
-        let err = block_on(transport.send_batch(&endpoint(&server), &Batch::new(&records(1))))
+        let err = block_on(transport.send_batch(&endpoint(&server), &common::batch(&records(1))))
             .unwrap_err();
         let shown = format!("{err} {err:?}").to_lowercase();
         assert!(!shown.contains("secretkey"), "{shown}");

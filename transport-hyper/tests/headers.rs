@@ -5,7 +5,8 @@ mod common;
 
 use common::*;
 use futures::executor::block_on;
-use timber_core::{Batch, IngestRawOptions, RawFormat, RawRequest, Transport};
+use timber_core::transport::{RawRequest, Transport};
+use timber_core::{IngestRawOptions, RawFormat};
 use timber_transport_hyper::{BuildError, HyperTransport};
 
 #[test]
@@ -19,7 +20,7 @@ fn custom_headers_arrive_on_every_kind_of_request() {
             .build()
             .unwrap();
         let endpoint = endpoint(&server);
-        block_on(transport.send_batch(&endpoint, &Batch::new(&records(1)))).unwrap();
+        block_on(transport.send_batch(&endpoint, &common::batch(&records(1)))).unwrap();
         block_on(transport.create_flow(&endpoint, "checkout")).unwrap();
         let options = IngestRawOptions::new();
         let raw = RawRequest {
@@ -56,7 +57,7 @@ fn custom_headers_arrive_on_every_kind_of_request() {
 #[test]
 fn the_default_user_agent_names_the_sdk() {
     let server = https_server();
-    block_on(transport_for(&server).send_batch(&endpoint(&server), &Batch::new(&records(1))))
+    block_on(transport_for(&server).send_batch(&endpoint(&server), &common::batch(&records(1))))
         .unwrap();
     let agent = server.requests()[0].header("user-agent").map(str::to_owned);
     assert!(agent.is_some_and(|a| a.starts_with("timber-rs/")));

@@ -10,7 +10,7 @@ use std::process::Command;
 
 use common::*;
 use futures::executor::block_on;
-use timber_core::{ApiKey, Batch, Endpoint, Transport};
+use timber_core::transport::{ApiKey, Endpoint, Transport};
 use timber_ingest_server::IngestServer;
 use timber_transport_hyper::HyperTransport;
 use tinyproxy::{Proxy, PASSWORD, USER};
@@ -38,9 +38,9 @@ fn https_goes_through_a_connect_tunnel_with_tls_end_to_end() {
         .proxy(proxy.url(Some((USER, PASSWORD))))
         .build()
         .unwrap();
-    let batch = Batch::new(&records(3));
+    let batch = common::batch(&records(3));
     block_on(transport.send_batch(&endpoint(&server), &batch)).unwrap();
-    block_on(transport.send_batch(&endpoint(&server), &Batch::new(&records(2)))).unwrap();
+    block_on(transport.send_batch(&endpoint(&server), &common::batch(&records(2)))).unwrap();
 
     // The proxy was asked for a tunnel to the server, once (the connection is pooled)...
     assert_eq!(connects_to(&proxy, &server), 1, "{:?}", proxy.requests());
@@ -65,7 +65,7 @@ fn plain_http_is_forwarded_by_the_proxy_with_the_credentials() {
         .proxy(proxy.url(Some((USER, PASSWORD))))
         .build()
         .unwrap();
-    block_on(transport.send_batch(&endpoint(&server), &Batch::new(&records(1)))).unwrap();
+    block_on(transport.send_batch(&endpoint(&server), &common::batch(&records(1)))).unwrap();
     let line = format!("POST http://{}/v1/logs", authority(&server));
     assert!(proxy.requests().contains(&line), "{:?}", proxy.requests());
     assert_eq!(server.records().len(), 1);
@@ -88,7 +88,7 @@ fn refused_or_missing_proxy_credentials_fail_for_good_without_showing_them() {
             .proxy(proxy.url(credentials))
             .build()
             .unwrap();
-        let err = block_on(transport.send_batch(&endpoint(&server), &Batch::new(&records(1))))
+        let err = block_on(transport.send_batch(&endpoint(&server), &common::batch(&records(1))))
             .unwrap_err();
         assert!(!err.is_retryable(), "{err}");
         let shown = format!("{err} {err:?}");
@@ -136,8 +136,8 @@ fn an_unreachable_proxy_is_a_retryable_error_naming_it_and_nothing_goes_direct()
         .proxy(format!("http://{USER}:{PASSWORD}@127.0.0.1:{port}"))
         .build()
         .unwrap();
-    let err =
-        block_on(transport.send_batch(&endpoint(&server), &Batch::new(&records(1)))).unwrap_err();
+    let err = block_on(transport.send_batch(&endpoint(&server), &common::batch(&records(1))))
+        .unwrap_err();
     assert!(err.is_retryable(), "{err}");
     assert!(
         err.to_string()
@@ -273,7 +273,7 @@ fn child_sends_one_batch() {
         base_url: url,
         api_key: ApiKey::new(KEY),
     };
-    block_on(transport.send_batch(&endpoint, &Batch::new(&records(1)))).unwrap();
+    block_on(transport.send_batch(&endpoint, &common::batch(&records(1)))).unwrap();
 }
 
 #[test]

@@ -64,9 +64,9 @@ fn a_transport_dropped_mid_request_fails_the_request_not_the_program() {
     )));
     let transport = transport_for(&server);
     let ep = endpoint(&server);
-    let batch = timber_core::Batch::new(&records(1));
+    let batch = common::batch(&records(1));
     let pending = {
-        use timber_core::Transport;
+        use timber_core::transport::Transport;
         let t = transport.clone();
         std::thread::spawn(move || futures::executor::block_on(t.send_batch(&ep, &batch)))
     };

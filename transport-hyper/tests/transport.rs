@@ -7,10 +7,8 @@ use std::time::{Duration, Instant};
 use common::*;
 use futures::executor::block_on;
 use serde_json::json;
-use timber_core::{
-    Batch, Environment, Error, IngestRawOptions, Level, LogOptions, LogRecord, RawFormat,
-    RawRequest, Transport,
-};
+use timber_core::transport::{RawRequest, Transport};
+use timber_core::{Environment, Error, IngestRawOptions, Level, LogOptions, LogRecord, RawFormat};
 use timber_ingest_server::{IngestServer, Misbehave, ServerConfig, TlsIdentity};
 use timber_transport_hyper::HyperTransport;
 
@@ -18,9 +16,9 @@ use timber_transport_hyper::HyperTransport;
 fn batches_arrive_over_https_and_http() {
     for server in servers() {
         let transport = transport_for(&server);
-        let batch = Batch::new(&records(25));
+        let batch = common::batch(&records(25));
         block_on(transport.send_batch(&endpoint(&server), &batch)).unwrap();
-        assert_eq!(server.records(), batch.records().unwrap());
+        assert_eq!(server.records(), batch.log_records());
         let request = &server.requests()[0];
         assert_eq!(request.path, "/v1/logs");
         assert_eq!(request.content_type.as_deref(), Some("application/json"));
@@ -43,7 +41,7 @@ fn batches_arrive_over_https_and_http() {
 fn http1_is_used_over_tls_when_http2_is_not_offered() {
     let server = https_server();
     let transport = builder_for(&server).http2(false).build().unwrap();
-    block_on(transport.send_batch(&endpoint(&server), &Batch::new(&records(1)))).unwrap();
+    block_on(transport.send_batch(&endpoint(&server), &common::batch(&records(1)))).unwrap();
     assert_eq!(server.requests()[0].version, "HTTP/1.1");
 }
 
@@ -52,7 +50,7 @@ fn connections_are_reused() {
     let server = https_server();
     let transport = builder_for(&server).http2(false).build().unwrap();
     for _ in 0..20 {
-        block_on(transport.send_batch(&endpoint(&server), &Batch::new(&records(2)))).unwrap();
+        block_on(transport.send_batch(&endpoint(&server), &common::batch(&records(2)))).unwrap();
     }
     assert_eq!(server.summary().records, 40);
     assert_eq!(server.summary().connections, 1);
@@ -62,7 +60,7 @@ fn connections_are_reused() {
 fn a_repeated_idempotency_key_is_stored_once() {
     let server = https_server();
     let transport = transport_for(&server);
-    let batch = Batch::new(&records(3));
+    let batch = common::batch(&records(3));
     block_on(transport.send_batch(&endpoint(&server), &batch)).unwrap();
     block_on(transport.send_batch(&endpoint(&server), &batch)).unwrap();
     assert_eq!(server.records().len(), 3);
@@ -73,8 +71,8 @@ fn a_repeated_idempotency_key_is_stored_once() {
 fn plain_http_is_refused_unless_allowed() {
     let server = http_server();
     let transport = HyperTransport::new().unwrap();
-    let err =
-        block_on(transport.send_batch(&endpoint(&server), &Batch::new(&records(1)))).unwrap_err();
+    let err = block_on(transport.send_batch(&endpoint(&server), &common::batch(&records(1))))
+        .unwrap_err();
     assert!(!err.is_retryable());
     assert!(err.message().contains("refusing plain http://"), "{err}");
     assert!(err.message().contains("in clear"), "{err}");
@@ -227,16 +225,16 @@ fn retry_after_is_parsed_and_honoured() {
     let server = https_server();
     let transport = transport_for(&server);
     server.misbehave(Misbehave::status(429).retry_after("1"));
-    let err =
-        block_on(transport.send_batch(&endpoint(&server), &Batch::new(&records(1)))).unwrap_err();
+    let err = block_on(transport.send_batch(&endpoint(&server), &common::batch(&records(1))))
+        .unwrap_err();
     assert!(err.is_retryable());
     assert!(err.message().starts_with("HTTP 429:"), "{err}");
     assert_eq!(err.retry_after(), Some(Duration::from_secs(1)));
 
     let date = "Wed, 21 Oct 2015 07:28:00 GMT";
     server.misbehave(Misbehave::status(503).retry_after(date));
-    let err =
-        block_on(transport.send_batch(&endpoint(&server), &Batch::new(&records(1)))).unwrap_err();
+    let err = block_on(transport.send_batch(&endpoint(&server), &common::batch(&records(1))))
+        .unwrap_err();
     assert_eq!(err.retry_after(), Some(Duration::ZERO));
 
     // The client waits the hinted second, not its own 10 ms.
@@ -258,7 +256,8 @@ fn a_400_is_not_retried_and_is_reported() {
         tags: (0..21).map(|i| i.to_string()).collect(),
         ..LogRecord::new(Level::Info, "too many tags")
     };
-    let err = block_on(transport.send_batch(&endpoint(&server), &Batch::new(&[bad]))).unwrap_err();
+    let err =
+        block_on(transport.send_batch(&endpoint(&server), &common::batch(&[bad]))).unwrap_err();
     assert!(err.message().starts_with("HTTP 400:"), "{err}");
     assert!(!err.is_retryable());
     assert!(err.message().contains("logs[0]: tags is too many"), "{err}");
@@ -292,8 +291,8 @@ fn a_slow_server_hits_the_request_timeout() {
         .build()
         .unwrap();
     let start = Instant::now();
-    let err =
-        block_on(transport.send_batch(&endpoint(&server), &Batch::new(&records(1)))).unwrap_err();
+    let err = block_on(transport.send_batch(&endpoint(&server), &common::batch(&records(1))))
+        .unwrap_err();
     assert!(err.is_retryable());
     assert!(err.message().contains("timed out"), "{err}");
     assert!(start.elapsed() < HANG);
@@ -304,10 +303,10 @@ fn a_closed_connection_is_retryable() {
     let server = https_server();
     server.misbehave(Misbehave::close());
     let transport = builder_for(&server).http2(false).build().unwrap();
-    let err =
-        block_on(transport.send_batch(&endpoint(&server), &Batch::new(&records(1)))).unwrap_err();
+    let err = block_on(transport.send_batch(&endpoint(&server), &common::batch(&records(1))))
+        .unwrap_err();
     assert!(err.is_retryable(), "{err}");
-    block_on(transport.send_batch(&endpoint(&server), &Batch::new(&records(1)))).unwrap();
+    block_on(transport.send_batch(&endpoint(&server), &common::batch(&records(1)))).unwrap();
 }
 
 #[test]
@@ -344,7 +343,7 @@ fn an_untrusted_certificate_fails_with_a_clear_error() {
             .unwrap(),
     ];
     for transport in strangers {
-        let err = block_on(transport.send_batch(&endpoint(&server), &Batch::new(&records(1))))
+        let err = block_on(transport.send_batch(&endpoint(&server), &common::batch(&records(1))))
             .unwrap_err();
         assert!(!err.is_retryable(), "{err}");
         assert!(
@@ -371,19 +370,18 @@ fn a_bad_ca_pem_fails_the_build() {
 fn gzip_bodies_are_decoded_by_the_server() {
     for server in servers() {
         let transport = builder_for(&server).gzip_min_bytes(1024).build().unwrap();
-        let batch = Batch::new(&records(200));
+        let batch = common::batch(&records(200));
         block_on(transport.send_batch(&endpoint(&server), &batch)).unwrap();
         // Small bodies stay plain.
         block_on(transport.create_flow(&endpoint(&server), "small")).unwrap();
-        assert_eq!(server.records(), batch.records().unwrap());
+        assert_eq!(server.records(), batch.log_records());
         let requests = server.requests();
         assert_eq!(requests[0].content_encoding.as_deref(), Some("gzip"));
         assert_eq!(requests[1].content_encoding, None);
         let summary = server.summary();
         assert_eq!(summary.gzip_bodies, 1);
         assert!(
-            (summary.wire_bytes as usize)
-                < timber_transport_hyper::logs_body(&batch.records().unwrap()).len() / 3
+            (summary.wire_bytes as usize) < timber_transport_hyper::logs_body(&batch).len() / 3
         );
     }
 }
@@ -397,15 +395,15 @@ fn the_api_key_appears_in_no_error_and_no_debug_output() {
         .unwrap();
     let ep = endpoint(&server);
     let mut outputs = vec![format!("{transport:?}"), format!("{ep:?}")];
-    let mut collect = |r: Result<(), timber_core::TransportError>| {
+    let mut collect = |r: Result<(), timber_core::transport::TransportError>| {
         let e = r.unwrap_err();
         outputs.push(e.to_string());
         outputs.push(format!("{e:?}"));
     };
-    let one = || Batch::new(&records(1));
+    let one = || common::batch(&records(1));
     // Wrong key: the server answers 401.
-    let wrong = timber_core::Endpoint {
-        api_key: timber_core::ApiKey::new(format!("{KEY}-wrong")),
+    let wrong = timber_core::transport::Endpoint {
+        api_key: timber_core::transport::ApiKey::new(format!("{KEY}-wrong")),
         ..ep.clone()
     };
     collect(block_on(transport.send_batch(&wrong, &one())));
@@ -416,9 +414,9 @@ fn the_api_key_appears_in_no_error_and_no_debug_output() {
     server.misbehave(Misbehave::delay(Duration::from_secs(3)));
     collect(block_on(transport.send_batch(&ep, &one())));
     let bad = LogRecord::new(Level::Info, "");
-    collect(block_on(transport.send_batch(&ep, &Batch::new(&[bad]))));
+    collect(block_on(transport.send_batch(&ep, &common::batch(&[bad]))));
     // Plain http refused, untrusted certificate, nothing listening.
-    let http = timber_core::Endpoint {
+    let http = timber_core::transport::Endpoint {
         base_url: server.url().replace("https", "http"),
         ..ep.clone()
     };
@@ -426,7 +424,7 @@ fn the_api_key_appears_in_no_error_and_no_debug_output() {
     collect(block_on(
         HyperTransport::new().unwrap().send_batch(&ep, &one()),
     ));
-    let down = timber_core::Endpoint {
+    let down = timber_core::transport::Endpoint {
         base_url: "https://127.0.0.1:9".into(),
         ..ep.clone()
     };

@@ -1,14 +1,18 @@
 //! # timber-transport-mock
 //!
-//! An in-memory [`Transport`](timber_core::Transport) for application tests:
-//! it records every batch, flow creation and raw ingestion, answers queries
-//! about what was logged, and fails on demand.
+//! An in-memory [`Transport`](timber_core::transport::Transport) for
+//! application tests: it records every batch, flow creation and raw
+//! ingestion, answers queries about what was logged, and fails on demand
+//! ([`Fault`]). It is one of the adapters of the core's port, beside the
+//! HTTPS and OTLP transports; it pulls in nothing but the core: no runtime,
+//! no HTTP stack. `timber-sdk` re-exports it with its `test` feature.
 //!
-//! This crate re-exports [`timber_core::mock`], where the mock lives so that
-//! the core's own published tests can use it; depend on this crate (or on
-//! `timber-sdk` with its `test` feature) to make the intent of a
-//! dev-dependency plain. It pulls in nothing but the core: no runtime, no
-//! HTTP stack.
+//! ```text
+//!   Client ── worker ──► dyn Transport ──► MockTransport (memory, faults)
+//!                                      └─► HyperTransport (HTTPS), OtlpTransport (OTLP)
+//! ```
+//!
+//! An application test:
 //!
 //! ```
 //! use timber_core::{Client, Level};
@@ -41,7 +45,9 @@
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
-pub use timber_core::mock::{CreatedFlow, Fault, MockTransport, RawIngestion};
+mod mock;
+
+pub use mock::{CreatedFlow, Fault, MockTransport, RawIngestion};
 
 /// The code blocks of the README, compiled and run as doctests.
 #[cfg(doctest)]

@@ -1,6 +1,6 @@
 //! OTLP/HTTP answers in the client's terms.
 
-use timber_core::{ApiKey, TransportError};
+use timber_core::transport::{ApiKey, TransportError};
 use timber_transport_hyper::header::CONTENT_TYPE;
 use timber_transport_hyper::{snippet, HttpAnswer};
 
@@ -99,7 +99,7 @@ mod tests {
     use super::*;
     use prost::Message;
     use std::time::Duration;
-    use timber_core::FailureKind;
+    use timber_core::transport::FailureKind;
     use timber_transport_hyper::header::{HeaderMap, HeaderValue, RETRY_AFTER};
 
     fn answer(status: u16, content_type: &str, body: Vec<u8>) -> HttpAnswer {

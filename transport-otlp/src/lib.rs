@@ -1,7 +1,7 @@
 //! # timber-transport-otlp
 //!
 //! The OpenTelemetry transport of the Timberlogs SDK: it implements the
-//! [`timber_core::Transport`] port as an OTLP/HTTP logs exporter, so that
+//! [`timber_core::transport::Transport`] port as an OTLP/HTTP logs exporter, so that
 //! the same client ships to any OpenTelemetry Collector, and from there to
 //! Loki, Elasticsearch, ClickHouse or any vendor.
 //!
@@ -79,10 +79,10 @@ mod errors;
 mod map;
 mod transport;
 
-pub use map::{
-    any_value, attributes, batch_protobuf, batch_request, export_request, flow_trace_id,
-    json_value, level_of, records_from, severity, SCOPE_NAME,
-};
+pub use map::from_otlp::records_from;
+pub use map::to_otlp::export_request;
+pub use map::values::{any_value, json_value};
+pub use map::{attributes, flow_trace_id, level_of, severity, SCOPE_NAME};
 /// The HTTP machinery the transport sends over, and its builder (from
 /// `timber-transport-hyper`, re-exported so that no other dependency is
 /// needed to configure TLS, proxies, headers and timeouts).

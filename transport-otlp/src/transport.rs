@@ -7,11 +7,13 @@ use std::time::{SystemTime, UNIX_EPOCH};
 
 use opentelemetry_proto::tonic::collector::logs::v1::ExportLogsServiceResponse;
 use prost::Message;
-use timber_core::{async_trait, ApiKey, Batch, Endpoint, RawRequest, Transport, TransportError};
+use timber_core::transport::{
+    async_trait, ApiKey, Batch, Endpoint, RawRequest, Transport, TransportError,
+};
 use timber_transport_hyper::header::{HeaderMap, HeaderName, HeaderValue};
 use timber_transport_hyper::{api_key_header_value, HttpAnswer, HttpClient, HttpClientBuilder};
 
-use crate::map::{batch_protobuf, batch_request};
+use crate::map::to_otlp::export_request;
 use crate::BuildError;
 
 /// How the export request is encoded on the wire.
@@ -298,15 +300,6 @@ impl OtlpTransport {
     /// The request body of a batch, encoded on a blocking thread of the
     /// HTTP client's runtime: the client's worker goes on batching
     /// meanwhile, and the batches in flight are encoded in parallel.
-    async fn encode(&self, batch: &Batch) -> Result<Vec<u8>, TransportError> {
-        let (batch, encoding) = (batch.clone(), self.inner.encoding);
-        self.inner
-            .client
-            .run_blocking(move || encode(&batch, encoding))
-            .await
-            .unwrap_or_else(|| Err(TransportError::retryable("the transport's runtime stopped")))
-    }
-
     fn report(&self, partial: PartialSuccess) {
         self.inner
             .rejected
@@ -318,20 +311,15 @@ impl OtlpTransport {
     }
 }
 
-/// A batch as one export request in this encoding.
+/// A batch as one export request in this encoding, built from its records
+/// on the calling thread (the client's worker).
 fn encode(batch: &Batch, encoding: Encoding) -> Result<Vec<u8>, TransportError> {
-    // Cannot happen for the client's batches; refusing isolates the record.
-    let undecodable = |e: serde_json::Error| {
-        TransportError::refused(format!("a record of the batch does not decode: {e}"))
-    };
+    let request = export_request(batch, now_nanos());
     match encoding {
-        Encoding::Protobuf => batch_protobuf(batch, now_nanos()).map_err(undecodable),
-        Encoding::Json => {
-            let request = batch_request(batch, now_nanos()).map_err(undecodable)?;
-            serde_json::to_vec(&request).map_err(|e| {
-                TransportError::refused(format!("the request does not encode as JSON: {e}"))
-            })
-        }
+        Encoding::Protobuf => Ok(request.encode_to_vec()),
+        Encoding::Json => serde_json::to_vec(&request).map_err(|e| {
+            TransportError::refused(format!("the request does not encode as JSON: {e}"))
+        }),
     }
 }
 
@@ -390,7 +378,7 @@ impl Transport for OtlpTransport {
         if batch.is_empty() {
             return Ok(());
         }
-        let body = self.encode(batch).await?;
+        let body = encode(batch, self.inner.encoding)?;
         let mut headers = HeaderMap::new();
         if let Some(name) = &self.inner.api_key_header {
             headers.insert(name.clone(), api_key_header_value(&endpoint.api_key)?);

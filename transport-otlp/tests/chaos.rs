@@ -27,10 +27,8 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use common::*;
 use serde_json::json;
-use timber_core::{
-    async_trait, Batch, Client, Endpoint, Error, Flow, Level, LogEntry, RetryPolicy, Transport,
-    TransportError,
-};
+use timber_core::transport::{async_trait, Batch, Endpoint, Transport, TransportError};
+use timber_core::{Client, Error, Flow, Level, LogEntry, RetryPolicy};
 use timber_ingest_server::{IngestServer, Misbehave, ServerConfig, TlsIdentity};
 use timber_transport_otlp::{records_from, OtlpTransport};
 
@@ -117,8 +115,8 @@ impl Transport for Probe {
             if !st.sent.contains_key(key) {
                 let index = st.sent.len() as u64;
                 st.sent.insert(key.to_owned(), index);
-                for record in batch.records().expect("the client's batches decode") {
-                    if let Some(id) = parse_id(&record.message) {
+                for record in batch.records() {
+                    if let Some(id) = parse_id(record.message()) {
                         st.batch_of.insert(id, index);
                     }
                 }

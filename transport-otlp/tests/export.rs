@@ -11,7 +11,8 @@ use std::net::TcpListener;
 use common::*;
 use futures::executor::block_on;
 use serde_json::json;
-use timber_core::{Batch, Environment, Level, LogEntry, LogRecord, Transport};
+use timber_core::transport::Transport;
+use timber_core::{Environment, Level, LogEntry, LogRecord};
 use timber_transport_otlp::proto::common::v1::any_value::Value as Any;
 use timber_transport_otlp::proto::common::v1::{AnyValue, KeyValue};
 use timber_transport_otlp::{flow_trace_id, Encoding, OtlpTransport};
@@ -74,7 +75,7 @@ fn every_field_arrives_as_the_mapping_says_over_https_and_http_in_both_encodings
         for encoding in [Encoding::Protobuf, Encoding::Json] {
             let before = server.otlp_requests().len();
             let transport = builder_for(&server).encoding(encoding).build().unwrap();
-            let batch = Batch::new(&[full_record()]);
+            let batch = common::batch(&[full_record()]);
             block_on(transport.send_batch(&endpoint(&server), &batch)).unwrap();
 
             let requests = server.otlp_requests();
@@ -196,7 +197,8 @@ fn levels_become_severities() {
         .iter()
         .map(|l| LogRecord::new(*l, l.as_str()))
         .collect();
-    block_on(transport_for(&server).send_batch(&endpoint(&server), &Batch::new(&records))).unwrap();
+    block_on(transport_for(&server).send_batch(&endpoint(&server), &common::batch(&records)))
+        .unwrap();
     let got: Vec<(i32, String)> = otlp_records(&server)
         .iter()
         .map(|r| (r.severity_number, r.severity_text.clone()))
@@ -205,54 +207,39 @@ fn levels_become_severities() {
         got,
         [(5, "DEBUG"), (9, "INFO"), (13, "WARN"), (17, "ERROR")].map(|(n, t)| (n, t.to_owned()))
     );
-    // No timestamp, no flow: time unknown, observed now; no trace.
+    // A record's time is when it was made; no flow, no trace.
     for record in otlp_records(&server) {
-        assert_eq!(record.time_unix_nano, 0);
-        assert!(record.observed_time_unix_nano > 1_600_000_000_000_000_000);
+        assert!(record.time_unix_nano > 1_600_000_000_000_000_000);
+        assert_eq!(record.observed_time_unix_nano, record.time_unix_nano);
         assert!(record.trace_id.is_empty());
         assert!(record.attributes.is_empty());
     }
 }
 
 #[test]
-fn records_are_grouped_by_resource_in_batch_order() {
+fn a_batch_is_one_resource_with_its_records_in_order() {
     let server = http_receiver();
-    let with = |source: &str, env: Option<Environment>, i: usize| LogRecord {
-        source: Some(source.into()),
-        environment: env,
-        ..LogRecord::new(Level::Info, format!("m{i}"))
-    };
-    let records = vec![
-        with("api", None, 0),
-        with("api", None, 1),
-        with("worker", None, 2),
-        with("worker", Some(Environment::Staging), 3),
-        with("api", None, 4),
-    ];
-    block_on(transport_for(&server).send_batch(&endpoint(&server), &Batch::new(&records))).unwrap();
-    let request = &server.otlp_requests()[0];
-    let shape: Vec<(usize, Vec<String>)> = request
-        .resource_logs
-        .iter()
-        .map(|r| {
-            let n = r.resource.as_ref().unwrap().attributes.len();
-            let bodies = r.scope_logs[0]
-                .log_records
-                .iter()
-                .map(|l| body(l).to_owned());
-            (n, bodies.collect())
+    let records: Vec<LogRecord> = (0..5)
+        .map(|i| LogRecord {
+            source: Some("worker".into()),
+            environment: Some(Environment::Staging),
+            version: Some("2.1".into()),
+            timestamp: Some(1_700_000_000_000 + i),
+            ..LogRecord::new(Level::Info, format!("m{i}"))
         })
         .collect();
-    let m = |names: &[&str]| names.iter().map(|s| s.to_string()).collect::<Vec<_>>();
-    assert_eq!(
-        shape,
-        vec![
-            (1, m(&["m0", "m1"])),
-            (1, m(&["m2"])),
-            (2, m(&["m3"])),
-            (1, m(&["m4"])),
-        ]
-    );
+    block_on(transport_for(&server).send_batch(&endpoint(&server), &common::batch(&records)))
+        .unwrap();
+    let request = &server.otlp_requests()[0];
+    assert_eq!(request.resource_logs.len(), 1);
+    let resource = &request.resource_logs[0];
+    assert_eq!(resource.resource.as_ref().unwrap().attributes.len(), 3);
+    let bodies: Vec<&str> = resource.scope_logs[0]
+        .log_records
+        .iter()
+        .map(body)
+        .collect();
+    assert_eq!(bodies, ["m0", "m1", "m2", "m3", "m4"]);
     assert_eq!(timber_transport_otlp::records_from(request), records);
 }
 
@@ -307,15 +294,15 @@ fn the_api_key_goes_only_in_the_header_named_and_never_in_output() {
         .api_key_header("x-api-key")
         .build()
         .unwrap();
-    block_on(transport.send_batch(&endpoint(&server), &Batch::new(&[full_record()]))).unwrap();
+    block_on(transport.send_batch(&endpoint(&server), &common::batch(&[full_record()]))).unwrap();
     assert!(server.requests()[0].authorized);
 
-    let wrong = timber_core::Endpoint {
-        api_key: timber_core::ApiKey::new("tb_test_wrong_SECRETkey"),
+    let wrong = timber_core::transport::Endpoint {
+        api_key: timber_core::transport::ApiKey::new("tb_test_wrong_SECRETkey"),
         ..endpoint(&server)
     };
-    let err = block_on(transport.send_batch(&wrong, &Batch::new(&[full_record()]))).unwrap_err();
-    assert_eq!(err.kind(), timber_core::FailureKind::Permanent);
+    let err = block_on(transport.send_batch(&wrong, &common::batch(&[full_record()]))).unwrap_err();
+    assert_eq!(err.kind(), timber_core::transport::FailureKind::Permanent);
     assert!(err.to_string().starts_with("HTTP 401"), "{err}");
     let outputs = [
         err.to_string(),
@@ -354,7 +341,7 @@ fn custom_headers_proxies_and_timeouts_come_from_the_shared_http_settings() {
         .path("/v1/logs")
         .build()
         .unwrap();
-    block_on(transport.send_batch(&endpoint(&server), &Batch::new(&[full_record()]))).unwrap();
+    block_on(transport.send_batch(&endpoint(&server), &common::batch(&[full_record()]))).unwrap();
     let info = &server.requests()[0];
     assert_eq!(info.header("x-scope-orgid"), Some("tenant-1"));
     assert_eq!(info.header("user-agent"), Some("my-exporter/1.0"));
@@ -364,7 +351,7 @@ fn custom_headers_proxies_and_timeouts_come_from_the_shared_http_settings() {
         .encoding(Encoding::Json)
         .build()
         .unwrap();
-    block_on(shared.send_batch(&endpoint(&server), &Batch::new(&[full_record()]))).unwrap();
+    block_on(shared.send_batch(&endpoint(&server), &common::batch(&[full_record()]))).unwrap();
     assert_eq!(
         server.requests()[1].header("x-scope-orgid"),
         Some("tenant-1")
@@ -379,7 +366,7 @@ fn gzip_bodies_are_accepted() {
         .http(http_for(&server).gzip_min_bytes(0))
         .build()
         .unwrap();
-    let batch = Batch::new(&vec![full_record(); 20]);
+    let batch = common::batch(&vec![full_record(); 20]);
     block_on(transport.send_batch(&endpoint(&server), &batch)).unwrap();
     assert_eq!(server.summary().gzip_bodies, 1);
     assert_eq!(otlp_records(&server).len(), 20);
@@ -388,7 +375,7 @@ fn gzip_bodies_are_accepted() {
 #[test]
 fn an_empty_batch_sends_nothing() {
     let server = http_receiver();
-    block_on(transport_for(&server).send_batch(&endpoint(&server), &Batch::new(&[]))).unwrap();
+    block_on(transport_for(&server).send_batch(&endpoint(&server), &common::batch(&[]))).unwrap();
     assert_eq!(server.summary().requests, 0);
 }
 
@@ -428,12 +415,12 @@ fn otlp_json_follows_the_specification_on_the_wire() {
         .encoding(Encoding::Json)
         .build()
         .unwrap();
-    let endpoint = timber_core::Endpoint {
+    let endpoint = timber_core::transport::Endpoint {
         base_url: url,
-        api_key: timber_core::ApiKey::new(KEY),
+        api_key: timber_core::transport::ApiKey::new(KEY),
     };
     let sender = std::thread::spawn(move || {
-        block_on(transport.send_batch(&endpoint, &Batch::new(&[full_record()])))
+        block_on(transport.send_batch(&endpoint, &common::batch(&[full_record()])))
     });
     let (head, body) = capture_one(&listener);
     sender.join().unwrap().unwrap();

@@ -10,7 +10,8 @@ use std::time::Duration;
 
 use common::*;
 use futures::executor::block_on;
-use timber_core::{Batch, FailureKind, Level, LogRecord, Transport};
+use timber_core::transport::{FailureKind, Transport};
+use timber_core::{Level, LogRecord};
 use timber_ingest_server::{IngestServer, Misbehave, ServerConfig, TlsIdentity};
 use timber_transport_hyper::HttpClient;
 use timber_transport_otlp::{Encoding, OtlpTransport, PartialSuccess};
@@ -29,7 +30,7 @@ fn records(n: usize) -> Vec<LogRecord> {
 fn statuses_map_onto_failure_kinds_with_retry_after() {
     let server = http_receiver();
     let transport = transport_for(&server);
-    let send = || block_on(transport.send_batch(&endpoint(&server), &Batch::new(&records(2))));
+    let send = || block_on(transport.send_batch(&endpoint(&server), &common::batch(&records(2))));
     for status in [429, 502, 503, 504] {
         server.misbehave(Misbehave::status(status).retry_after("7"));
         let err = send().unwrap_err();
@@ -65,8 +66,8 @@ fn a_json_failure_quotes_the_status_message() {
         .build()
         .unwrap();
     server.misbehave(Misbehave::status(503));
-    let err =
-        block_on(transport.send_batch(&endpoint(&server), &Batch::new(&records(1)))).unwrap_err();
+    let err = block_on(transport.send_batch(&endpoint(&server), &common::batch(&records(1))))
+        .unwrap_err();
     assert_eq!(err.to_string(), "HTTP 503: unavailable: injected failure");
 }
 
@@ -108,7 +109,7 @@ fn a_duplicate_after_a_lost_answer_is_stored_once_by_a_receiver_that_honours_the
         )
         .build()
         .unwrap();
-    let batch = Batch::new(&records(3));
+    let batch = common::batch(&records(3));
     server.misbehave(Misbehave::delay_answer(Duration::from_secs(1)));
     let err = block_on(transport.send_batch(&endpoint(&server), &batch)).unwrap_err();
     assert!(
@@ -220,15 +221,15 @@ fn a_certificate_that_does_not_verify_is_permanent_and_plain_http_needs_allowing
         .http(HttpClient::builder().webpki_roots(true))
         .build()
         .unwrap();
-    let err =
-        block_on(transport.send_batch(&endpoint(&server), &Batch::new(&records(1)))).unwrap_err();
+    let err = block_on(transport.send_batch(&endpoint(&server), &common::batch(&records(1))))
+        .unwrap_err();
     assert_eq!(err.kind(), FailureKind::Permanent, "{err}");
     assert!(err.to_string().contains("certificate"), "{err}");
 
     let plain = http_receiver();
     let transport = OtlpTransport::builder().build().unwrap();
     let err =
-        block_on(transport.send_batch(&endpoint(&plain), &Batch::new(&records(1)))).unwrap_err();
+        block_on(transport.send_batch(&endpoint(&plain), &common::batch(&records(1)))).unwrap_err();
     assert_eq!(err.kind(), FailureKind::Permanent);
     assert!(err.to_string().contains("allow_http"), "{err}");
 }
@@ -242,10 +243,10 @@ fn an_unreachable_collector_is_retryable() {
         .http(HttpClient::builder().allow_http(true))
         .build()
         .unwrap();
-    let endpoint = timber_core::Endpoint {
+    let endpoint = timber_core::transport::Endpoint {
         base_url: url,
-        api_key: timber_core::ApiKey::new(KEY),
+        api_key: timber_core::transport::ApiKey::new(KEY),
     };
-    let err = block_on(transport.send_batch(&endpoint, &Batch::new(&records(1)))).unwrap_err();
+    let err = block_on(transport.send_batch(&endpoint, &common::batch(&records(1)))).unwrap_err();
     assert!(err.is_retryable(), "{err}");
 }

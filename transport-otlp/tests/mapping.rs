@@ -1,18 +1,16 @@
-//! Any record maps to OTLP and decodes back to the same information,
+//! Any batch maps to OTLP and decodes back to the same information,
 //! through protobuf bytes and through OTLP/JSON text, with the official
-//! types; a batch read straight from its JSON maps as its records do; any
-//! bytes a receiver gets decode or fail without a panic.
+//! types; any bytes a receiver gets decode or fail without a panic.
 
 use std::sync::Arc;
 
 use proptest::prelude::*;
 use prost::Message;
 use serde_json::{Map, Value};
-use timber_core::{Batch, Environment, Level, LogRecord};
+use timber_core::transport::{Batch, Resource};
+use timber_core::{Environment, Level, LogRecord, Record};
 use timber_transport_otlp::proto::collector::logs::v1::ExportLogsServiceRequest;
-use timber_transport_otlp::{
-    batch_protobuf, batch_request, export_request, flow_trace_id, records_from,
-};
+use timber_transport_otlp::{export_request, flow_trace_id, records_from};
 
 /// Keys that collide with the mapping's own names, or look like them.
 const TRICKY_KEYS: &[&str] = &[
@@ -90,53 +88,57 @@ fn record() -> impl Strategy<Value = LogRecord> {
         prop::option::of(0u32..=1000),
     );
     let errors = (text(), text(), prop::collection::vec("\\PC{0,8}", 0..4));
-    let rest = (
-        prop::option::of(any::<i64>()),
-        text(),
-        text(),
-        prop::option::of(proptest::sample::select(vec![
-            Environment::Development,
-            Environment::Staging,
-            Environment::Production,
-        ])),
-    );
+    let rest = (prop::option::of(any::<i64>()), text(), text());
     (
         proptest::sample::select(&Level::ALL[..]),
         "\\PC{0,30}",
-        prop::option::of(prop_oneof![Just("api"), Just("worker")]),
-        prop::option::of(prop_oneof![Just("1.0"), Just("2.0")]),
         data(),
         ids,
         errors,
         rest,
     )
-        .prop_map(
-            |(level, message, source, version, data, ids, errors, rest)| {
-                let (user_id, session_id, request_id, flow_id, dataset, step_index) = ids;
-                let (error_name, error_stack, tags) = errors;
-                let (timestamp, ip_address, country, environment) = rest;
-                LogRecord {
-                    level,
-                    message,
-                    source: source.map(Arc::from),
-                    environment,
-                    version: version.map(Arc::from),
-                    user_id,
-                    session_id,
-                    request_id,
-                    data,
-                    error_name,
-                    error_stack,
-                    tags,
-                    flow_id,
-                    step_index,
-                    dataset,
-                    timestamp,
-                    ip_address,
-                    country,
-                }
-            },
-        )
+        .prop_map(|(level, message, data, ids, errors, rest)| {
+            let (user_id, session_id, request_id, flow_id, dataset, step_index) = ids;
+            let (error_name, error_stack, tags) = errors;
+            let (timestamp, ip_address, country) = rest;
+            LogRecord {
+                level,
+                message,
+                user_id,
+                session_id,
+                request_id,
+                data,
+                error_name,
+                error_stack,
+                tags,
+                flow_id,
+                step_index,
+                dataset,
+                timestamp,
+                ip_address,
+                country,
+                ..LogRecord::default()
+            }
+        })
+}
+
+/// A batch of up to `n` records under a resource of any shape.
+fn batch(n: usize) -> impl Strategy<Value = Batch> {
+    let environment = proptest::sample::select(vec![
+        Environment::Development,
+        Environment::Staging,
+        Environment::Production,
+    ]);
+    (
+        prop_oneof![Just("api"), Just("worker \"x\"")],
+        environment,
+        prop::option::of(prop_oneof![Just("1.0"), Just("2.0")]),
+        prop::collection::vec(record(), 0..n),
+    )
+        .prop_map(|(source, environment, version, records)| {
+            let resource = Resource::new(source, environment, version.map(Arc::from));
+            Batch::new(resource, records.into_iter().map(Record::from).collect())
+        })
 }
 
 /// The same information: an empty `data` object is no data.
@@ -151,47 +153,31 @@ proptest! {
     #![proptest_config(ProptestConfig { cases: 256, ..ProptestConfig::default() })]
 
     #[test]
-    fn any_record_survives_protobuf(records in prop::collection::vec(record(), 0..6)) {
-        let bytes = export_request(&records, 42).encode_to_vec();
+    fn any_batch_survives_protobuf(batch in batch(6)) {
+        let bytes = export_request(&batch, 42).encode_to_vec();
         let back = ExportLogsServiceRequest::decode(bytes.as_slice()).unwrap();
-        let expected: Vec<LogRecord> = records.iter().cloned().map(normalized).collect();
+        let expected: Vec<LogRecord> = batch.log_records().into_iter().map(normalized).collect();
         prop_assert_eq!(records_from(&back), expected);
+        prop_assert_eq!(back.resource_logs.len(), 1, "one resource a batch");
         for (sent, record) in back
             .resource_logs
             .iter()
             .flat_map(|r| &r.scope_logs)
             .flat_map(|s| &s.log_records)
-            .zip(&records)
+            .zip(batch.records())
         {
-            let trace = record.flow_id.as_deref().map(|f| flow_trace_id(f).to_vec());
+            let trace = record.flow_id().map(|f| flow_trace_id(f).to_vec());
             prop_assert_eq!(&sent.trace_id, &trace.unwrap_or_default());
             prop_assert!(sent.observed_time_unix_nano > 0);
         }
     }
 
     #[test]
-    fn any_record_survives_otlp_json(records in prop::collection::vec(record(), 0..6)) {
-        let text = serde_json::to_vec(&export_request(&records, 42)).unwrap();
+    fn any_batch_survives_otlp_json(batch in batch(6)) {
+        let text = serde_json::to_vec(&export_request(&batch, 42)).unwrap();
         let back: ExportLogsServiceRequest = serde_json::from_slice(&text).unwrap();
-        let expected: Vec<LogRecord> = records.into_iter().map(normalized).collect();
+        let expected: Vec<LogRecord> = batch.log_records().into_iter().map(normalized).collect();
         prop_assert_eq!(records_from(&back), expected);
-    }
-
-    #[test]
-    fn a_batch_maps_as_its_records_do(records in prop::collection::vec(record(), 0..6)) {
-        // The transport's path (straight from the batch's JSON) and the
-        // records' path give the same request.
-        let batch = Batch::new(&records);
-        prop_assert_eq!(batch_request(&batch, 42).unwrap(), export_request(&records, 42));
-    }
-
-    #[test]
-    fn a_batch_streams_the_bytes_of_its_request(records in prop::collection::vec(record(), 0..12)) {
-        // Record by record, as the transport sends: the bytes prost gives
-        // for the whole request, resources and all.
-        let batch = Batch::new(&records);
-        let whole = batch_request(&batch, 42).unwrap().encode_to_vec();
-        prop_assert_eq!(batch_protobuf(&batch, 42).unwrap(), whole);
     }
 
     #[test]
@@ -209,11 +195,13 @@ fn out_of_range_timestamps_travel_in_their_own_attribute() {
             timestamp: Some(ms),
             ..LogRecord::new(Level::Info, "t")
         };
-        let request = export_request(std::slice::from_ref(&record), 7);
+        let resource = Resource::new("api", Environment::Production, None);
+        let batch = Batch::new(resource, vec![Record::from(record)]);
+        let request = export_request(&batch, 7);
         let sent = &request.resource_logs[0].scope_logs[0].log_records[0];
         assert_eq!(sent.time_unix_nano, 0, "{ms}");
         assert_eq!(sent.observed_time_unix_nano, 7, "{ms}");
         assert_eq!(sent.attributes[0].key, "timber.timestamp_ms");
-        assert_eq!(records_from(&request), vec![record]);
+        assert_eq!(records_from(&request), batch.log_records());
     }
 }

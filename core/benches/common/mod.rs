@@ -4,7 +4,7 @@
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 
-use timber_core::{async_trait, Batch, Endpoint, Transport, TransportError};
+use timber_core::transport::{async_trait, Batch, Endpoint, Transport, TransportError};
 
 /// Accepts everything at once, so a bench measures the SDK, not a network.
 #[derive(Clone, Default)]

@@ -6,8 +6,12 @@
 use std::sync::OnceLock;
 
 use libfuzzer_sys::fuzz_target;
-use timber_core::{validate, Client, Level, LogEntry, LogOptions, RawFormat};
-use timber_core::mock::MockTransport;
+use timber_core::record::validate;
+use timber_core::{Client, Level, LogEntry, LogOptions, RawFormat};
+
+#[path = "../../tests/double/mod.rs"]
+mod double;
+use double::MockTransport;
 
 fn client() -> &'static (Client, MockTransport) {
     static CLIENT: OnceLock<(Client, MockTransport)> = OnceLock::new();

@@ -8,9 +8,11 @@
 use std::ffi::OsString;
 use std::time::Duration;
 
-use super::ClientBuilder;
-use crate::validate::limits;
-use crate::{ConfigError, Environment, Level};
+use crate::config::builder::ClientBuilder;
+use crate::error::ConfigError;
+use crate::record::environment::Environment;
+use crate::record::level::Level;
+use crate::record::validate::limits;
 
 /// One environment variable the client reads.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -211,7 +213,8 @@ impl ClientBuilder {
     ///
     /// ```
     /// use timber_core::{ClientBuilder, Error};
-    /// use timber_core::mock::MockTransport;
+    /// # #[path = "../../tests/double/mod.rs"] mod double;
+    /// # use double::MockTransport;
     ///
     /// // What a deployment would export (here without touching the process environment).
     /// let env = [("TIMBERLOGS_API_KEY", "tb_live_abc"), ("TIMBERLOGS_BATCH_SIZE", "lots")];
@@ -275,7 +278,7 @@ impl ClientBuilder {
 
     /// Fills the settings no call gave from the variables read, checking
     /// each value; reports a required setting that neither gave.
-    pub(super) fn apply_env(mut self) -> Result<ClientBuilder, ConfigError> {
+    pub(crate) fn apply_env(mut self) -> Result<ClientBuilder, ConfigError> {
         let Some(vars) = self.env.take() else {
             return Ok(self);
         };

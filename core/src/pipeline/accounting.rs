@@ -3,7 +3,8 @@
 
 use futures_channel::oneshot;
 
-use crate::{Error, Stats};
+use crate::error::Error;
+use crate::pipeline::stats::Stats;
 
 /// Where a flush's outcome goes.
 pub(crate) type Reply = oneshot::Sender<Result<(), Error>>;

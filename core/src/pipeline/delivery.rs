@@ -1,14 +1,14 @@
 //! Delivery: batches on their way through the transport, up to
-//! `max_in_flight` at once, each under the retry policy, and what becomes of
-//! a batch that fails.
+//! `max_in_flight` at once, each under the retry policy, what becomes of a
+//! batch that fails, and the calls made for callers (raw bodies, server
+//! flows), under the same policy.
 //!
 //! The window is polled by the worker thread, so the futures in it need not
-//! be `Send`; a transport that panics fails its batch instead of the worker.
+//! be `Send`; a transport that panics fails its call instead of the worker.
 
 use std::cell::Cell;
 use std::future::Future;
 use std::panic::{self, AssertUnwindSafe};
-use std::path::PathBuf;
 use std::pin::Pin;
 use std::rc::Rc;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -16,97 +16,11 @@ use std::sync::Arc;
 use std::task::{Context, Poll};
 use std::time::Instant;
 
-use crate::retry::retrying;
-use crate::{Batch, Endpoint, RetryPolicy, Transport, TransportError};
-
-/// A batch to deliver and where its records came from.
-pub(crate) struct Job {
-    pub(crate) batch: Arc<Batch>,
-    pub(crate) origin: Origin,
-}
-
-pub(crate) enum Origin {
-    /// Records of this process; the first one's sequence number.
-    Live { first: u64 },
-    /// Records read back from a spool file (shared by the file's parts).
-    Spooled(Rc<SpooledFile>),
-}
-
-/// A spool file whose batch is being delivered, perhaps in parts.
-pub(crate) struct SpooledFile {
-    pub(crate) path: PathBuf,
-    /// Parts not yet resolved.
-    pub(crate) parts: Cell<usize>,
-    /// A part failed for good: the file stays for a later attempt.
-    pub(crate) keep: Cell<bool>,
-}
-
-impl Job {
-    pub(crate) fn live(batch: Batch, first: u64) -> Job {
-        Job {
-            batch: Arc::new(batch),
-            origin: Origin::Live { first },
-        }
-    }
-
-    pub(crate) fn len(&self) -> usize {
-        self.batch.len()
-    }
-
-    /// The sequence number of the first record, for records of this process.
-    pub(crate) fn first(&self) -> Option<u64> {
-        match self.origin {
-            Origin::Live { first } => Some(first),
-            Origin::Spooled(_) => None,
-        }
-    }
-
-    /// Cuts the job in two halves, in order.
-    pub(crate) fn split(self) -> (Job, Job) {
-        let batch = Arc::try_unwrap(self.batch).unwrap_or_else(|shared| (*shared).clone());
-        let (a, b) = batch.split();
-        let b_origin = match &self.origin {
-            Origin::Live { first } => Origin::Live {
-                first: first + a.len() as u64,
-            },
-            Origin::Spooled(file) => {
-                file.parts.set(file.parts.get() + 1);
-                Origin::Spooled(file.clone())
-            }
-        };
-        let a = Job {
-            batch: Arc::new(a),
-            origin: self.origin,
-        };
-        let b = Job {
-            batch: Arc::new(b),
-            origin: b_origin,
-        };
-        (a, b)
-    }
-}
-
-/// What becomes of a batch that failed.
-pub(crate) enum Verdict {
-    /// The server refused the content: send the halves, so that one bad
-    /// record does not take its neighbours down with it.
-    Split(Job, Job),
-    /// A single record the server refuses: give it up.
-    GiveUp(Job, TransportError),
-    /// Anything else: keep the batch and try again later.
-    Hold(Job, TransportError),
-}
-
-pub(crate) fn verdict(job: Job, error: TransportError) -> Verdict {
-    if !error.is_refused() {
-        return Verdict::Hold(job, error);
-    }
-    if job.len() < 2 {
-        return Verdict::GiveUp(job, error);
-    }
-    let (a, b) = job.split();
-    Verdict::Split(a, b)
-}
+use crate::pipeline::job::Job;
+use crate::pipeline::request::Request;
+use crate::transport::error::TransportError;
+use crate::transport::port::{Endpoint, RawRequest, Transport};
+use crate::transport::retry::{retrying, RetryPolicy};
 
 /// What every delivery needs.
 pub(crate) struct Sender {
@@ -118,6 +32,7 @@ pub(crate) struct Sender {
 }
 
 type Send = Pin<Box<dyn Future<Output = Result<(), TransportError>>>>;
+type Call = Pin<Box<dyn Future<Output = ()>>>;
 
 struct Slot {
     /// The batch's place in the order of sending.
@@ -128,9 +43,12 @@ struct Slot {
     send: Send,
 }
 
-/// The batches in flight.
+/// The batches in flight, and the calls made for callers.
 pub(crate) struct Window {
     slots: Vec<Slot>,
+    /// Calls for callers: they answer their caller themselves, and neither
+    /// count towards `max` nor hold batches back.
+    calls: Vec<Call>,
     max: usize,
     /// Batches ever sent: the next one's place in the order of sending.
     sent: u64,
@@ -143,6 +61,7 @@ impl Window {
     pub(crate) fn new(max: usize, sender: Sender) -> Self {
         Window {
             slots: Vec::with_capacity(max),
+            calls: Vec::new(),
             max: max.max(1),
             sent: 0,
             sender: Rc::new(sender),
@@ -164,8 +83,14 @@ impl Window {
         self.sent - oldest < self.max as u64 && !self.is_troubled()
     }
 
+    /// Whether no batch is in flight.
     pub(crate) fn is_empty(&self) -> bool {
         self.slots.is_empty()
+    }
+
+    /// Whether nothing at all is in flight.
+    pub(crate) fn is_idle(&self) -> bool {
+        self.slots.is_empty() && self.calls.is_empty()
     }
 
     /// Whether a batch in flight failed an attempt.
@@ -210,9 +135,45 @@ impl Window {
         self.sent += 1;
     }
 
+    /// Makes a call for a caller, under the retry policy; its outcome goes
+    /// to the caller (who stops waiting if the call is dropped).
+    pub(crate) fn call(&mut self, request: Request) {
+        let (sender, deadline) = (self.sender.clone(), self.deadline.clone());
+        self.calls.push(Box::pin(async move {
+            let hurry = || deadline.get();
+            match request {
+                Request::Raw {
+                    body,
+                    format,
+                    options,
+                    idempotency_key,
+                    reply,
+                } => {
+                    let raw = RawRequest {
+                        body: &body,
+                        format,
+                        options: &options,
+                        idempotency_key: &idempotency_key,
+                    };
+                    let send = || sender.transport.ingest_raw(&sender.endpoint, raw);
+                    let _ = reply.send(retrying(&sender.policy, &hurry, send, |_| ()).await);
+                }
+                Request::Flow { name, reply } => {
+                    let create = || sender.transport.create_flow(&sender.endpoint, &name);
+                    let _ = reply.send(retrying(&sender.policy, &hurry, create, |_| ()).await);
+                }
+            }
+        }));
+    }
+
     /// Polls every batch in flight; returns those that finished, in the
-    /// order they were sent.
+    /// order they were sent. Calls for callers are polled too.
     pub(crate) fn poll(&mut self, cx: &mut Context<'_>) -> Vec<(Job, Result<(), TransportError>)> {
+        // A panicking transport drops the call: its caller hears `Closed`.
+        self.calls.retain_mut(|call| {
+            panic::catch_unwind(AssertUnwindSafe(|| call.as_mut().poll(cx).is_pending()))
+                .unwrap_or(false)
+        });
         let mut done = Vec::new();
         let mut i = 0;
         while i < self.slots.len() {
@@ -242,8 +203,9 @@ impl Window {
     }
 
     /// Stops every delivery; returns their jobs (sent or not, their keys
-    /// let a later resend be recognized).
+    /// let a later resend be recognized). Calls for callers end unanswered.
     pub(crate) fn cancel(&mut self) -> Vec<Job> {
+        self.calls.clear();
         self.slots.drain(..).map(|slot| slot.job).collect()
     }
 }
@@ -254,8 +216,14 @@ mod tests {
     use std::time::Duration;
 
     use super::*;
-    use crate::mock::{Fault, MockTransport};
-    use crate::{ApiKey, Level, LogRecord};
+    use crate::pipeline::job::{verdict, Verdict};
+    use crate::record::environment::Environment;
+    use crate::record::level::Level;
+    use crate::record::record::Record;
+    use crate::transport::api_key::ApiKey;
+    use crate::transport::batch::{Batch, Resource};
+
+    use crate::double::{Fault, MockTransport};
 
     fn window(mock: &MockTransport, max: usize) -> Window {
         Window::new(
@@ -276,10 +244,11 @@ mod tests {
     }
 
     fn job(first: u64, n: usize) -> Job {
-        let records: Vec<LogRecord> = (0..n)
-            .map(|i| LogRecord::new(Level::Info, format!("m{}", first + i as u64)))
+        let records = (0..n)
+            .map(|i| Record::new(Level::Info, format!("m{}", first + i as u64)))
             .collect();
-        Job::live(Batch::new(&records), first)
+        let resource = Resource::new("s", Environment::Production, None);
+        Job::live(Batch::new(resource, records), first)
     }
 
     /// Polls until every batch in flight finished.

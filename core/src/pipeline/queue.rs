@@ -7,7 +7,7 @@
 
 use std::collections::VecDeque;
 
-use crate::pending::Pending;
+use crate::record::record::Record;
 
 /// Records per chunk of the queue.
 const CHUNK: usize = 64;
@@ -19,7 +19,7 @@ const CHUNK: usize = 64;
 pub(crate) struct Queue {
     chunks: VecDeque<Chunk>,
     len: usize,
-    /// `Pending::size` of the entries, added up.
+    /// `Record::size` of the entries, added up.
     bytes: usize,
     /// Records ever queued: the next record's sequence number.
     entered: u64,
@@ -31,24 +31,24 @@ pub(crate) struct Queue {
     /// Emptied chunks for callers to fill again, as many as a full queue
     /// needs: the next burst then reuses the memory of the last one
     /// instead of faulting in new pages.
-    spare: Vec<Vec<Pending>>,
+    spare: Vec<Vec<Record>>,
 }
 
 struct Chunk {
-    records: Vec<Pending>,
-    /// `Pending::size` of its records, added up.
+    records: Vec<Record>,
+    /// `Record::size` of its records, added up.
     bytes: usize,
 }
 
 /// Records taken for one batch, in order, as the queue's chunks held them.
 #[derive(Default)]
 pub(crate) struct Records {
-    pub(crate) chunks: Vec<Vec<Pending>>,
+    pub(crate) chunks: Vec<Vec<Record>>,
     len: usize,
 }
 
-impl From<Vec<Pending>> for Records {
-    fn from(records: Vec<Pending>) -> Self {
+impl From<Vec<Record>> for Records {
+    fn from(records: Vec<Record>) -> Self {
         Records {
             len: records.len(),
             chunks: vec![records],
@@ -62,7 +62,7 @@ impl Records {
     }
 
     /// The records, in order (tests and the spool).
-    pub(crate) fn into_vec(self) -> Vec<Pending> {
+    pub(crate) fn into_vec(self) -> Vec<Record> {
         self.chunks.into_iter().flatten().collect()
     }
 }
@@ -105,7 +105,7 @@ impl Queue {
     }
 
     /// Queues a record that fits; returns its sequence number.
-    pub(crate) fn push(&mut self, record: Pending, size: usize) -> u64 {
+    pub(crate) fn push(&mut self, record: Record, size: usize) -> u64 {
         if self.chunks.back().is_none_or(|c| c.records.len() == CHUNK) {
             let records = self
                 .spare
@@ -124,7 +124,7 @@ impl Queue {
     }
 
     /// Removes the oldest record (the `DropOldest` policy).
-    pub(crate) fn pop_oldest(&mut self) -> Option<Pending> {
+    pub(crate) fn pop_oldest(&mut self) -> Option<Record> {
         let chunk = self.chunks.front_mut()?;
         let record = chunk.records.remove(0);
         let size = record.size();
@@ -168,7 +168,7 @@ impl Queue {
                 k += 1;
             }
             if k > 0 {
-                let records: Vec<Pending> = front.records.drain(..k).collect();
+                let records: Vec<Record> = front.records.drain(..k).collect();
                 let sizes = part - per_record * k;
                 front.bytes -= sizes;
                 self.bytes -= sizes;
@@ -206,7 +206,7 @@ impl Queue {
     /// for, moving them out of `chunks`: the rest (a chunk split by a take,
     /// or beyond a full queue's needs) stay there, for the caller to free
     /// once it has let go of the lock.
-    pub(crate) fn recycle(&mut self, chunks: &mut Vec<Vec<Pending>>) {
+    pub(crate) fn recycle(&mut self, chunks: &mut Vec<Vec<Record>>) {
         chunks.retain_mut(|chunk| {
             if !self.keeps(chunk) {
                 return true;
@@ -216,14 +216,14 @@ impl Queue {
         });
     }
 
-    fn keeps(&self, chunk: &Vec<Pending>) -> bool {
+    fn keeps(&self, chunk: &Vec<Record>) -> bool {
         self.spare.len() < self.capacity.div_ceil(CHUNK)
             && chunk.is_empty()
             && chunk.capacity() == CHUNK
     }
 
     /// Takes every queued record (to spool them).
-    pub(crate) fn take_all(&mut self) -> Vec<Pending> {
+    pub(crate) fn take_all(&mut self) -> Vec<Record> {
         let mut taken = Records::default();
         while !self.chunks.is_empty() {
             self.take_front(&mut taken);
@@ -252,20 +252,16 @@ impl Queue {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::{Level, LogRecord};
+    use crate::record::level::Level;
 
-    fn record(message: &str) -> Pending {
-        Pending::Full(Box::new(LogRecord::new(Level::Info, message)))
+    fn record(message: &str) -> Record {
+        Record::new(Level::Info, message)
     }
 
-    fn messages(records: impl IntoIterator<Item = Pending>) -> Vec<String> {
+    fn messages(records: impl IntoIterator<Item = Record>) -> Vec<String> {
         records
             .into_iter()
-            .map(|p| match p {
-                Pending::Full(r) => r.message,
-                Pending::Traced(t) => t.record.message,
-                Pending::Plain(p) => p.message.to_string(),
-            })
+            .map(|r| r.message().to_owned())
             .collect()
     }
 

@@ -4,7 +4,7 @@
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use timber_core::mock::MockTransport;
+use crate::double::MockTransport;
 use timber_core::{Client, ClientBuilder, Error, RetryPolicy};
 
 /// A fast retry policy so fault tests run in milliseconds.
@@ -56,13 +56,13 @@ pub struct SendOrder {
     first_sent: Arc<Mutex<Vec<String>>>,
 }
 
-#[timber_core::async_trait]
-impl timber_core::Transport for SendOrder {
+#[timber_core::transport::async_trait]
+impl timber_core::transport::Transport for SendOrder {
     async fn send_batch(
         &self,
-        endpoint: &timber_core::Endpoint,
-        batch: &timber_core::Batch,
-    ) -> Result<(), timber_core::TransportError> {
+        endpoint: &timber_core::transport::Endpoint,
+        batch: &timber_core::transport::Batch,
+    ) -> Result<(), timber_core::transport::TransportError> {
         {
             let mut sent = self.first_sent.lock().unwrap();
             let key = batch.idempotency_key();
@@ -74,16 +74,16 @@ impl timber_core::Transport for SendOrder {
     }
     async fn create_flow(
         &self,
-        endpoint: &timber_core::Endpoint,
+        endpoint: &timber_core::transport::Endpoint,
         name: &str,
-    ) -> Result<String, timber_core::TransportError> {
+    ) -> Result<String, timber_core::transport::TransportError> {
         self.mock.create_flow(endpoint, name).await
     }
     async fn ingest_raw(
         &self,
-        endpoint: &timber_core::Endpoint,
-        raw: timber_core::RawRequest<'_>,
-    ) -> Result<(), timber_core::TransportError> {
+        endpoint: &timber_core::transport::Endpoint,
+        raw: timber_core::transport::RawRequest<'_>,
+    ) -> Result<(), timber_core::transport::TransportError> {
         self.mock.ingest_raw(endpoint, raw).await
     }
 }
@@ -112,13 +112,17 @@ impl SendOrder {
             })
             .max()
             .unwrap_or(0);
-        let mut in_send_order: Vec<(usize, &timber_core::Batch)> =
+        let mut in_send_order: Vec<(usize, &timber_core::transport::Batch)> =
             stored_index.iter().copied().zip(&stored).collect();
         in_send_order.sort_by_key(|(i, _)| *i);
         let messages = in_send_order
             .into_iter()
-            .flat_map(|(_, b)| b.records().unwrap())
-            .map(|r| r.message)
+            .flat_map(|(_, b)| {
+                b.records()
+                    .iter()
+                    .map(|r| r.message().to_owned())
+                    .collect::<Vec<_>>()
+            })
             .collect();
         (messages, overtaken)
     }

@@ -4,7 +4,8 @@
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use timber_core::{ApiKey, Client, Endpoint, Error, Level, LogRecord, RetryPolicy};
+use timber_core::transport::{ApiKey, Endpoint};
+use timber_core::{Client, Error, Level, LogRecord, RetryPolicy};
 use timber_ingest_server::{IngestServer, ServerConfig, TlsIdentity};
 use timber_transport_hyper::{HyperTransport, HyperTransportBuilder};
 
@@ -87,4 +88,25 @@ pub fn records(n: usize) -> Vec<LogRecord> {
             ..LogRecord::new(Level::ALL[i % 4], format!("record {i}"))
         })
         .collect()
+}
+
+/// A batch of these wire records, under the first one's resource (source,
+/// environment, version), `test-app` in production when it has none.
+pub fn batch(records: &[timber_core::LogRecord]) -> timber_core::transport::Batch {
+    let first = records.first();
+    let resource = timber_core::transport::Resource::new(
+        first
+            .and_then(|r| r.source.clone())
+            .unwrap_or_else(|| "test-app".into()),
+        first
+            .and_then(|r| r.environment)
+            .unwrap_or(timber_core::Environment::Production),
+        first.and_then(|r| r.version.clone()),
+    );
+    let records = records
+        .iter()
+        .cloned()
+        .map(timber_core::Record::from)
+        .collect();
+    timber_core::transport::Batch::new(resource, records)
 }

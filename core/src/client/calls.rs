@@ -1,0 +1,96 @@
+//! The logging methods of [`Client`]: each admits its record, builds a
+//! [`Draft`](crate::Draft) and emits it.
+
+use serde::Serialize;
+
+use crate::client::error_arg::ErrorOrData;
+use crate::client::Client;
+use crate::error::Error;
+use crate::record::entry::{LogEntry, LogOptions};
+use crate::record::level::Level;
+
+impl Client {
+    /// Logs at debug level. `data` is anything that serializes to a JSON
+    /// object, or `()` for none.
+    pub fn debug(
+        &self,
+        message: impl AsRef<str>,
+        data: impl Serialize,
+        options: impl Into<Option<LogOptions>>,
+    ) -> &Self {
+        self.log_data(Level::Debug, message, data, options.into());
+        self
+    }
+
+    /// Logs at info level.
+    pub fn info(
+        &self,
+        message: impl AsRef<str>,
+        data: impl Serialize,
+        options: impl Into<Option<LogOptions>>,
+    ) -> &Self {
+        self.log_data(Level::Info, message, data, options.into());
+        self
+    }
+
+    /// Logs at warn level.
+    pub fn warn(
+        &self,
+        message: impl AsRef<str>,
+        data: impl Serialize,
+        options: impl Into<Option<LogOptions>>,
+    ) -> &Self {
+        self.log_data(Level::Warn, message, data, options.into());
+        self
+    }
+
+    /// Logs at error level, with an error value (`&err` of any
+    /// `std::error::Error`, a `Box<dyn Error>`, an `anyhow::Error` or
+    /// `eyre::Report` with their features), whose name, message, cause
+    /// chain and a backtrace are extracted, or with the same data as
+    /// [`info`](Self::info). See [`ErrorOrData`] for what each gives.
+    pub fn error<K>(
+        &self,
+        message: impl AsRef<str>,
+        error_or_data: impl ErrorOrData<K>,
+        options: impl Into<Option<LogOptions>>,
+    ) -> &Self {
+        if let Some(draft) = self.draft(Level::Error) {
+            error_or_data
+                .describe(draft.message(message))
+                .options(options.into())
+                .emit();
+        }
+        self
+    }
+
+    /// Logs a full entry; invalid input goes to `on_error`.
+    pub fn log(&self, entry: LogEntry) -> &Self {
+        if let Some(draft) = self.draft(entry.level) {
+            draft.entry(entry).emit();
+        }
+        self
+    }
+
+    /// Logs a full entry and returns why it was not accepted, if it was not.
+    /// A record below `min_level` is not an error: it is skipped.
+    pub fn try_log(&self, entry: LogEntry) -> Result<(), Error> {
+        match self.draft(entry.level) {
+            Some(draft) => draft.entry(entry).try_emit(),
+            None => Ok(()),
+        }
+    }
+
+    #[inline]
+    fn log_data(
+        &self,
+        level: Level,
+        message: impl AsRef<str>,
+        data: impl Serialize,
+        options: Option<LogOptions>,
+    ) {
+        if let Some(draft) = self.draft(level) {
+            draft.message(message).data(data).options(options).emit();
+        }
+    }
+}

@@ -1,0 +1,334 @@
+//! The one way a call becomes a queued record: admit it (level, then
+//! sampling: once), build it ([`Draft`]), then [`emit`](Draft::emit):
+//! `before_send`, every limit checked once, queued (with the flow's next
+//! step). The client's logging methods, flows, the panic hook and the
+//! `tracing` and `log` integrations all take this path.
+
+use serde::Serialize;
+
+use crate::client::data_writer::DataWriter;
+use crate::client::flow::Flow;
+use crate::client::Client;
+use crate::error::Error;
+use crate::hooks::redacting::render_data;
+use crate::record::entry::{LogEntry, LogOptions};
+use crate::record::error_payload::ErrorPayload;
+use crate::record::level::Level;
+use crate::record::record::Record;
+use crate::record::validate::validate_record;
+
+/// A record being written for a client, which admitted it: its level
+/// passes `min_level` and sampling kept it. Set what it carries, then
+/// [`emit`](Self::emit) it; dropping it logs nothing.
+///
+/// This is the path of every record: the client's own methods build a
+/// draft too, so an integration (a bridge from another logging API) gets
+/// the same fast path. The record starts with the time of
+/// [`Client::draft`] and the client's default user and session ids; its
+/// data is rendered through the client's redaction.
+///
+/// ```
+/// # #[path = "../../tests/double/mod.rs"] mod double;
+/// # use double::MockTransport;
+/// use timber_core::{Client, Level};
+///
+/// let mock = MockTransport::new();
+/// let client = Client::builder().source("s").api_key("k").transport(mock.clone()).build()?;
+///
+/// // A bridge's event, with a level and fields of its own:
+/// if let Some(draft) = client.draft(Level::Warn) {
+///     let mut data = client.data_writer();
+///     data.u64("attempt", 2).str("host", "db-1");
+///     draft.message("retrying").with_data(data).tag("bridge").emit();
+/// }
+/// assert!(client.draft(Level::Debug).is_some(), "min_level is debug");
+/// client.flush()?;
+/// let record = mock.last().unwrap();
+/// assert_eq!((record.message.as_str(), record.tags[0].as_str()), ("retrying", "bridge"));
+/// assert_eq!(record.data.unwrap()["attempt"], 2);
+/// # Ok::<(), timber_core::Error>(())
+/// ```
+#[must_use = "a draft logs nothing until it is emitted"]
+pub struct Draft<'a> {
+    client: &'a Client,
+    record: Record,
+    flow: Option<&'a Flow>,
+    /// What went wrong while building, reported when emitted.
+    problem: Option<Error>,
+}
+
+impl Client {
+    /// Starts a record of `level` if the client wants it: the level passes
+    /// `min_level` and sampling keeps it (one random draw, so call it once
+    /// per record). `None` costs a comparison.
+    #[inline]
+    pub fn draft(&self, level: Level) -> Option<Draft<'_>> {
+        self.admits(level).then(|| Draft::new(self, level))
+    }
+
+    /// Whether a record of this level is to be logged: it passes
+    /// `min_level` and sampling keeps it.
+    #[inline]
+    pub(crate) fn admits(&self, level: Level) -> bool {
+        self.should_log(level) && self.config().hooks.sampled_in(level)
+    }
+
+    /// A writer of data fields, with this client's redaction, for
+    /// [`Draft::with_data`].
+    pub fn data_writer(&self) -> DataWriter<'_> {
+        DataWriter::new(self.config().hooks.redactor())
+    }
+}
+
+impl<'a> Draft<'a> {
+    /// A draft that skips admission (the panic hook logs every panic).
+    #[inline]
+    pub(crate) fn new(client: &'a Client, level: Level) -> Self {
+        let mut record = Record::new(level, "");
+        client.stamp_defaults(&mut record);
+        Draft {
+            client,
+            record,
+            flow: None,
+            problem: None,
+        }
+    }
+
+    /// Sets the message.
+    #[inline]
+    pub fn message(mut self, message: impl AsRef<str>) -> Self {
+        self.record.set_message(message);
+        self
+    }
+
+    /// Sets the data: anything that serializes to a JSON object (`()` or
+    /// `null` for none), rendered now through the client's redaction.
+    /// Anything else is refused when the draft is emitted.
+    #[inline]
+    pub fn data(mut self, data: impl Serialize) -> Self {
+        match render_data(data, self.client.config().hooks.redactor()) {
+            Ok(data) => {
+                self.record.set_data(data);
+            }
+            Err(e) => self.problem = Some(e.into()),
+        }
+        self
+    }
+
+    /// Sets the data written field by field ([`Client::data_writer`]); no
+    /// field, no data.
+    pub fn with_data(mut self, data: DataWriter<'_>) -> Self {
+        self.record.set_data(data.finish());
+        self
+    }
+
+    /// Adds a tag.
+    pub fn tag(mut self, tag: impl Into<String>) -> Self {
+        self.record.tags_mut().push(tag.into());
+        self
+    }
+
+    /// Applies per-call options (tags, request id).
+    #[inline]
+    pub fn options(mut self, options: Option<LogOptions>) -> Self {
+        if let Some(options) = options {
+            let tags = self.record.tags_mut();
+            if tags.is_empty() {
+                *tags = options.tags;
+            } else {
+                tags.extend(options.tags);
+            }
+            if let Some(id) = &options.request_id {
+                self.record.set_request_id(Some(id));
+            }
+        }
+        self
+    }
+
+    /// Sets the error's type name and stack.
+    pub fn error(mut self, name: String, stack: String) -> Self {
+        self.record.set_error_owned(name, stack);
+        self
+    }
+
+    /// Makes the record the next step of `flow`.
+    #[inline]
+    pub fn flow(mut self, flow: &'a Flow) -> Self {
+        self.record.set_shared_flow(flow.shared_id());
+        self.flow = Some(flow);
+        self
+    }
+
+    /// The record, for any other field.
+    pub fn record_mut(&mut self) -> &mut Record {
+        &mut self.record
+    }
+
+    /// Takes every field a [`LogEntry`] sets; those it leaves `None` keep
+    /// the client's defaults.
+    pub(crate) fn entry(mut self, entry: LogEntry) -> Self {
+        let LogEntry {
+            message,
+            data,
+            error_name,
+            error_stack,
+            tags,
+            user_id,
+            session_id,
+            request_id,
+            flow_id,
+            step_index,
+            dataset,
+            timestamp,
+            ip_address,
+            country,
+            ..
+        } = entry;
+        self = self.message(message);
+        if let Some(data) = data {
+            self = self.data(data);
+        }
+        let r = &mut self.record;
+        *r.tags_mut() = tags;
+        if error_name.is_some() || error_stack.is_some() {
+            r.set_error(error_name.as_deref(), error_stack.as_deref());
+        }
+        if let Some(id) = user_id {
+            r.set_user_id(Some(&id));
+        }
+        if let Some(id) = session_id {
+            r.set_session_id(Some(&id));
+        }
+        if let Some(millis) = timestamp {
+            r.set_timestamp(millis);
+        }
+        if self.flow.is_none() && flow_id.is_some() {
+            r.set_flow(flow_id.as_deref(), step_index);
+        }
+        let optional = [request_id, dataset, ip_address, country];
+        if optional.iter().any(Option::is_some) {
+            let [request_id, dataset, ip_address, country] = optional;
+            r.set_request_id(request_id.as_deref())
+                .set_dataset(dataset.as_deref())
+                .set_ip_address(ip_address.as_deref())
+                .set_country(country.as_deref());
+        }
+        self
+    }
+
+    /// Takes what [`Client::error`] was given: data, or an error's name,
+    /// stack and message (in `data.message`).
+    pub(crate) fn payload(mut self, payload: ErrorPayload) -> Self {
+        match payload {
+            ErrorPayload::None => self,
+            ErrorPayload::Data(map) => self.data(map),
+            ErrorPayload::Error {
+                name,
+                stack,
+                message,
+            } => {
+                self.record.set_error_owned(name, stack);
+                self.data(serde_json::json!({ "message": message }))
+            }
+            ErrorPayload::Invalid(reason) => {
+                self.problem = Some(Error::InvalidData(reason));
+                self
+            }
+        }
+    }
+
+    /// Captures a backtrace of this thread now (unresolved), when the
+    /// client's setting asks for one.
+    pub(crate) fn backtrace(mut self) -> Self {
+        if let Some(captured) = self.client.config().backtrace.capture() {
+            self.record.set_backtrace(captured);
+        }
+        self
+    }
+
+    /// Queues the record; what refuses it (invalid input, a closed client)
+    /// goes to `on_error`. Overflow is reported by the queue, once a burst.
+    #[inline]
+    pub fn emit(self) {
+        let client = self.client;
+        if let Err(e) = self.try_emit() {
+            if !matches!(e, Error::QueueFull { .. }) {
+                client.report(e);
+            }
+        }
+    }
+
+    /// Queues the record, or returns why it was not (counted in
+    /// [`Stats::invalid`](crate::Stats::invalid), or as dropped at the
+    /// queue's bound). A record `before_send` drops is not an error.
+    #[inline]
+    pub fn try_emit(self) -> Result<(), Error> {
+        let Draft {
+            client,
+            record,
+            flow,
+            problem,
+        } = self;
+        let result = match problem {
+            Some(e) => Err(e),
+            None => queue(client, record, flow),
+        };
+        if let Err(e) = &result {
+            if !matches!(e, Error::QueueFull { .. }) {
+                client.count_invalid();
+            }
+        }
+        result
+    }
+}
+
+/// `before_send`, every limit, then the queue.
+#[inline]
+fn queue(client: &Client, mut record: Record, flow: Option<&Flow>) -> Result<(), Error> {
+    let hooks = &client.config().hooks;
+    if hooks.has_before_send() {
+        record = match hooks.before_send(record) {
+            Ok(Some(record)) => record,
+            Ok(None) => return Ok(()),
+            Err(reason) => return Err(Error::InvalidData(reason.to_owned())),
+        };
+    }
+    validate_record(&record)?;
+    client.enqueue(record, flow.map(Flow::steps))
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::double::MockTransport;
+    use crate::record::backtrace::tests::RESOLVED_ON;
+    use crate::{Client, ErrorPayload};
+
+    #[test]
+    fn the_worker_resolves_the_backtrace_the_caller_captured() {
+        let mock = MockTransport::new();
+        let client = Client::builder()
+            .source("s")
+            .api_key("k")
+            .transport(mock.clone())
+            .build()
+            .unwrap();
+        let err = std::io::Error::other("disk");
+        let payload = ErrorPayload::from_error(&err, "ResolvedOnTheWorker");
+        client.error("failed", payload, None).flush().unwrap();
+
+        let resolved: Vec<Option<String>> = RESOLVED_ON
+            .lock()
+            .unwrap()
+            .iter()
+            .filter(|(first, _)| first.starts_with("ResolvedOnTheWorker"))
+            .map(|(_, thread)| thread.clone())
+            .collect();
+        assert_eq!(resolved, [Some("timber-worker".to_owned())]);
+        let stack = mock.last().unwrap().error_stack.unwrap();
+        // (This test's own frames are the SDK's, left out: what is left is the harness.)
+        assert!(
+            stack.starts_with("ResolvedOnTheWorker: disk\n\nBacktrace:\n   0: "),
+            "{stack}"
+        );
+    }
+}

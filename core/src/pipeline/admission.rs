@@ -1,0 +1,136 @@
+//! The callers' side of the queue: a record in, at the queue's bound the
+//! overflow policy decides (drop the newest, drop the oldest, move the
+//! queue to the spool, or wait a little for room while deliveries succeed),
+//! and calls made for callers handed to the worker.
+
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::sync::{MutexGuard, PoisonError};
+use std::time::Instant;
+
+use crate::config::OverflowPolicy;
+use crate::error::Error;
+use crate::pipeline::request::Request;
+use crate::pipeline::shared::Pipeline;
+use crate::pipeline::state::{Health, State};
+use crate::record::buffers;
+use crate::record::record::Record;
+use crate::record::validate::{check_size, check_step};
+use crate::rt::clock;
+
+impl Pipeline {
+    /// Queues a validated record (the caller counts a refusal). With
+    /// `step`, assigns the flow's next step index under the queue lock, so
+    /// queue order is step order and a refused record consumes no step.
+    pub(crate) fn push(&self, mut record: Record, step: Option<&AtomicU32>) -> Result<(), Error> {
+        let size = record.size();
+        check_size(size, self.config.max_batch_bytes)?;
+        let mut st = self.lock();
+        if !st.queue.has_room_for(size) && st.is_running() {
+            st = self.wait_for_room(st, size);
+        }
+        if !st.is_running() {
+            return Err(Error::Closed);
+        }
+        let next_step = step.map(|counter| counter.load(Ordering::Relaxed));
+        if let Some(next) = next_step {
+            check_step(next)?;
+        }
+        st.accounts.accepted += 1;
+        let mut burst_began = None;
+        if !st.queue.has_room_for(size) {
+            let first_of_burst = st.queue.note_drop();
+            let full = Error::QueueFull {
+                capacity: self.config.queue_capacity,
+                dropped: st.queue.burst(),
+            };
+            burst_began = first_of_burst.then(|| full.clone());
+            if self.config.overflow != OverflowPolicy::DropOldest {
+                st.accounts.dropped += 1;
+                let spill = self.config.overflow == OverflowPolicy::Spool && !st.spill_requested;
+                st.spill_requested |= spill;
+                drop(st);
+                if spill {
+                    self.wake_worker();
+                }
+                if let Some(e) = burst_began {
+                    self.report(e);
+                }
+                return Err(full);
+            }
+            while !st.queue.has_room_for(size) && st.queue.pop_oldest().is_some() {
+                st.accounts.dropped += 1;
+                st.accounts.resolved += 1;
+            }
+        }
+        if let (Some(counter), Some(index)) = (step, next_step) {
+            record.set_step(index);
+            counter.store(index + 1, Ordering::Relaxed);
+        }
+        st.queue.push(record, size);
+        buffers::restock(&mut st.spare);
+        let wake = st.worker_idle && st.queue.len() >= self.config.batch_size;
+        if wake {
+            st.worker_idle = false;
+        }
+        drop(st);
+        if wake {
+            self.wake_worker();
+        }
+        if let Some(e) = burst_began {
+            self.report(e);
+        }
+        Ok(())
+    }
+
+    /// `OverflowPolicy::Block`: waits up to `max_wait` for room, while
+    /// deliveries succeed. Never on the worker's own thread (a callback that
+    /// logs), never once deliveries fail, and once a wait was in vain, not
+    /// again until the queue moves: a program must not slow down because
+    /// the service is down or hangs.
+    fn wait_for_room<'a>(
+        &'a self,
+        mut st: MutexGuard<'a, State>,
+        size: usize,
+    ) -> MutexGuard<'a, State> {
+        let OverflowPolicy::Block { max_wait } = self.config.overflow else {
+            return st;
+        };
+        if self.on_worker_thread() {
+            return st;
+        }
+        let until = clock::after(max_wait);
+        st.room_waiters += 1;
+        while !st.queue.has_room_for(size) && st.health == Health::Ok && st.is_running() {
+            let now = Instant::now();
+            if now >= until {
+                st.health = Health::Stalled;
+                break;
+            }
+            // The worker may be idle, waiting for its interval.
+            if std::mem::take(&mut st.worker_idle) {
+                self.wake_worker();
+            }
+            st = self
+                .room
+                .wait_timeout(st, until - now)
+                .unwrap_or_else(PoisonError::into_inner)
+                .0;
+        }
+        st.room_waiters -= 1;
+        st
+    }
+
+    /// Hands a call made for a caller to the worker; `Closed` once the
+    /// client is closing.
+    pub(crate) fn request(&self, request: Request) -> Result<(), Error> {
+        let mut st = self.lock();
+        if !st.is_running() {
+            return Err(Error::Closed);
+        }
+        st.requests.push(request);
+        st.worker_idle = false;
+        drop(st);
+        self.wake_worker();
+        Ok(())
+    }
+}

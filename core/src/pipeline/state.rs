@@ -1,0 +1,125 @@
+//! What callers and the worker share under the pipeline's lock: the
+//! queue, the accounts, where the pipeline is in its life ([`Phase`]), how
+//! deliveries are going ([`Health`]), and the signals between the two sides.
+
+use std::time::Instant;
+
+use futures_channel::oneshot;
+
+use crate::error::Error;
+use crate::pipeline::accounting::Accounts;
+use crate::pipeline::queue::Queue;
+use crate::pipeline::request::Request;
+use crate::transport::error::TransportError;
+
+/// Where the pipeline is in its life.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Phase {
+    /// Records are accepted.
+    Running,
+    /// `close` was called: nothing more is accepted; the worker delivers
+    /// until the deadline.
+    Closing { deadline: Instant },
+    /// The worker stopped: everything was delivered, spooled or counted lost.
+    Done,
+    /// The closer gave up on the worker at the deadline (a transport that
+    /// blocks the thread polling it): the worker's late results are ignored.
+    Abandoned,
+}
+
+/// How deliveries are going, for callers deciding whether to wait for room.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Health {
+    /// Deliveries succeed: a caller may wait for room.
+    Ok,
+    /// Deliveries are failing: callers do not wait for room.
+    Failing,
+    /// A caller waited for room in vain (the service hangs): later callers
+    /// do not wait until the worker takes records again.
+    Stalled,
+}
+
+pub(crate) struct State {
+    pub(crate) queue: Queue,
+    pub(crate) accounts: Accounts,
+    pub(crate) phase: Phase,
+    pub(crate) health: Health,
+    /// A flush or the interval wants every record below this sent now.
+    pub(crate) drain_to: u64,
+    /// Flushes asked for so far (a paused spool tries again after one).
+    pub(crate) flushes: u64,
+    /// The worker sleeps until the next batch is full or the interval:
+    /// a caller that fills a batch wakes it.
+    pub(crate) worker_idle: bool,
+    /// The lowest sequence number among the records the worker holds
+    /// (written, in flight, kept after a failure); `u64::MAX` for none.
+    pub(crate) worker_low: u64,
+    /// Callers waiting for room.
+    pub(crate) room_waiters: usize,
+    /// The overflow policy asked the worker to move the queue to the spool.
+    pub(crate) spill_requested: bool,
+    /// Calls made for callers (raw bodies, server flows), for the worker to send.
+    pub(crate) requests: Vec<Request>,
+    /// Whoever waits for the end of a close.
+    pub(crate) closers: Vec<oneshot::Sender<()>>,
+    /// What shutdown could not deliver, and the last failure.
+    pub(crate) lost_at_close: u64,
+    pub(crate) lost_cause: Option<TransportError>,
+    /// Buffers of delivered records' data, for callers to render into again.
+    pub(crate) spare: Vec<Vec<u8>>,
+}
+
+impl State {
+    pub(crate) fn new(queue: Queue) -> Self {
+        State {
+            queue,
+            accounts: Accounts::default(),
+            phase: Phase::Running,
+            health: Health::Ok,
+            drain_to: 0,
+            flushes: 0,
+            worker_idle: false,
+            worker_low: u64::MAX,
+            room_waiters: 0,
+            spill_requested: false,
+            requests: Vec::new(),
+            closers: Vec::new(),
+            lost_at_close: 0,
+            lost_cause: None,
+            spare: Vec::new(),
+        }
+    }
+
+    /// Every record below this sequence number is resolved.
+    pub(crate) fn watermark(&self) -> u64 {
+        self.queue.front_seq().min(self.worker_low)
+    }
+
+    /// Whether records (and calls) are accepted.
+    pub(crate) fn is_running(&self) -> bool {
+        self.phase == Phase::Running
+    }
+
+    /// The shutdown deadline, while closing.
+    pub(crate) fn deadline(&self) -> Option<Instant> {
+        match self.phase {
+            Phase::Closing { deadline } => Some(deadline),
+            _ => None,
+        }
+    }
+
+    /// Whether the worker has stopped (or was given up on).
+    pub(crate) fn is_done(&self) -> bool {
+        matches!(self.phase, Phase::Done | Phase::Abandoned)
+    }
+
+    pub(crate) fn close_outcome(&self) -> Result<(), Error> {
+        match self.lost_at_close {
+            0 => Ok(()),
+            records => Err(Error::Lost {
+                records: records as usize,
+                cause: self.lost_cause.clone(),
+            }),
+        }
+    }
+}

@@ -1,0 +1,34 @@
+//! Record values, the bottom layer: what a caller hands over ([`LogEntry`],
+//! [`LogOptions`]), the record on its way through the client ([`Record`]
+//! with its [`Data`]), the protocol's wire form ([`LogRecord`]), levels,
+//! environments, errors as record fields, raw formats, and every limit of
+//! the protocol ([`validate`]).
+//!
+//! Nothing here knows of clients, queues or transports.
+
+pub(crate) mod backtrace;
+pub(crate) mod buffers;
+pub(crate) mod data;
+pub(crate) mod entry;
+pub(crate) mod environment;
+pub(crate) mod error_payload;
+pub(crate) mod flow_id;
+pub(crate) mod json;
+pub(crate) mod level;
+pub(crate) mod log_record;
+pub(crate) mod raw;
+#[allow(clippy::module_inception)]
+pub(crate) mod record;
+pub(crate) mod validate;
+
+pub use backtrace::BacktraceMode;
+pub use data::{Data, DataError};
+pub use entry::{LogEntry, LogOptions};
+pub use environment::Environment;
+pub use error_payload::ErrorPayload;
+pub use json::JsonValue;
+pub use level::{Level, UnknownName};
+pub use log_record::LogRecord;
+pub use raw::{IngestRawOptions, RawFormat};
+pub use record::Record;
+pub use validate::{limits, validate, validate_record, ValidationError, Violation};

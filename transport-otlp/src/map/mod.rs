@@ -1,0 +1,119 @@
+//! The mapping between the SDK's records and OTLP log records: records to
+//! an export request ([`to_otlp`]), an export request back to wire records
+//! ([`from_otlp`]), and JSON values to OTLP values and back ([`values`]).
+
+pub(crate) mod from_otlp;
+pub(crate) mod to_otlp;
+pub(crate) mod values;
+
+use opentelemetry_proto::tonic::logs::v1::SeverityNumber;
+use timber_core::Level;
+
+/// The attribute names the mapping uses, on the resource and on each log
+/// record (OpenTelemetry semantic conventions where one fits, `timber.*`
+/// otherwise).
+pub mod attributes {
+    /// Resource: the record's `source`.
+    pub const SERVICE_NAME: &str = "service.name";
+    /// Resource: the record's `environment`.
+    pub const DEPLOYMENT_ENVIRONMENT: &str = "deployment.environment.name";
+    /// Resource: the record's `version`.
+    pub const SERVICE_VERSION: &str = "service.version";
+    /// `userId`.
+    pub const USER_ID: &str = "enduser.id";
+    /// `sessionId`.
+    pub const SESSION_ID: &str = "session.id";
+    /// `requestId`.
+    pub const REQUEST_ID: &str = "timber.request_id";
+    /// `dataset`.
+    pub const DATASET: &str = "timber.dataset";
+    /// `tags`, an array of strings.
+    pub const TAGS: &str = "timber.tags";
+    /// `flowId` (the log record's trace id is derived from it too).
+    pub const FLOW_ID: &str = "timber.flow.id";
+    /// `stepIndex`, an integer.
+    pub const FLOW_STEP: &str = "timber.flow.step";
+    /// `errorName`.
+    pub const EXCEPTION_TYPE: &str = "exception.type";
+    /// `errorStack`.
+    pub const EXCEPTION_STACKTRACE: &str = "exception.stacktrace";
+    /// `data.message` of a record with `errorName` or `errorStack` (the
+    /// error's own message, where the client puts it).
+    pub const EXCEPTION_MESSAGE: &str = "exception.message";
+    /// `ipAddress`.
+    pub const CLIENT_ADDRESS: &str = "client.address";
+    /// `country`.
+    pub const COUNTRY: &str = "geo.country.iso_code";
+    /// `timestamp` in milliseconds, only when it cannot be a
+    /// `time_unix_nano` (zero, before 1970, or after 2554).
+    pub const TIMESTAMP_MS: &str = "timber.timestamp_ms";
+    /// The prefix of a `data` key that is one of the names above or starts
+    /// with `timber.`: `data.{"session.id": 1}` goes as
+    /// `timber.data.session.id`, so that no data key poses as a field.
+    pub const DATA_PREFIX: &str = "timber.data.";
+
+    /// The names of record attributes that carry fields.
+    pub(crate) const FIELDS: &[&str] = &[
+        USER_ID,
+        SESSION_ID,
+        REQUEST_ID,
+        DATASET,
+        TAGS,
+        FLOW_ID,
+        FLOW_STEP,
+        EXCEPTION_TYPE,
+        EXCEPTION_STACKTRACE,
+        EXCEPTION_MESSAGE,
+        CLIENT_ADDRESS,
+        COUNTRY,
+        TIMESTAMP_MS,
+    ];
+}
+
+/// The instrumentation scope of every record this crate sends.
+pub const SCOPE_NAME: &str = "timber-rs";
+
+/// The trace id of a flow's records: the 128-bit FNV-1a hash of the flow
+/// id (never all zeros), the same in every process and version, so that a
+/// backend shows a flow's records as one trace.
+///
+/// ```
+/// use timber_transport_otlp::flow_trace_id;
+/// assert_eq!(flow_trace_id("checkout-a1b2c3d4"), flow_trace_id("checkout-a1b2c3d4"));
+/// assert_ne!(flow_trace_id("checkout-a1b2c3d4"), flow_trace_id("checkout-a1b2c3d5"));
+/// assert_ne!(flow_trace_id(""), [0; 16]);
+/// ```
+pub fn flow_trace_id(flow_id: &str) -> [u8; 16] {
+    const OFFSET: u128 = 0x6c62_272e_07bb_0142_62b8_2175_6295_c58d;
+    const PRIME: u128 = 0x0000_0000_0100_0000_0000_0000_0000_013b;
+    let hash = flow_id
+        .bytes()
+        .fold(OFFSET, |h, b| (h ^ u128::from(b)).wrapping_mul(PRIME));
+    if hash == 0 {
+        return [1; 16];
+    }
+    hash.to_be_bytes()
+}
+
+/// The severity number and text of a level (the first of each OTLP range:
+/// DEBUG 5, INFO 9, WARN 13, ERROR 17).
+pub fn severity(level: Level) -> (SeverityNumber, &'static str) {
+    match level {
+        Level::Debug => (SeverityNumber::Debug, "DEBUG"),
+        Level::Info => (SeverityNumber::Info, "INFO"),
+        Level::Warn => (SeverityNumber::Warn, "WARN"),
+        Level::Error => (SeverityNumber::Error, "ERROR"),
+    }
+}
+
+/// The level of a severity: its number's range (TRACE counts as debug,
+/// FATAL as error), or, when unspecified, its text; info when neither says.
+pub fn level_of(severity_number: i32, severity_text: &str) -> Level {
+    match severity_number {
+        1..=8 => Level::Debug,
+        9..=12 => Level::Info,
+        13..=16 => Level::Warn,
+        17.. => Level::Error,
+        _ => severity_text.parse().unwrap_or(Level::Info),
+    }
+}

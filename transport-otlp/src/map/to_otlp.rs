@@ -1,0 +1,153 @@
+//! A batch as an OTLP export request, built from its typed records with
+//! the official generated types (`prost` does the framing): the batch's
+//! resource once, one scope, a log record each.
+
+use opentelemetry_proto::tonic::collector::logs::v1::ExportLogsServiceRequest;
+use opentelemetry_proto::tonic::common::v1::any_value::Value as Any;
+use opentelemetry_proto::tonic::common::v1::{AnyValue, ArrayValue, InstrumentationScope};
+use opentelemetry_proto::tonic::logs::v1::{self as otlp, ResourceLogs, ScopeLogs};
+use opentelemetry_proto::tonic::resource::v1::Resource;
+use timber_core::transport::{Batch, Resource as TimberResource};
+use timber_core::Record;
+
+use crate::map::attributes as attr;
+use crate::map::values::{data_attributes, key_value, string};
+use crate::map::{flow_trace_id, severity, SCOPE_NAME};
+
+/// The export request of a batch: one `ResourceLogs` with the batch's
+/// resource and one scope (`timber-rs`), the records in their order.
+///
+/// `now_nanos` is the observed time of records whose timestamp OTLP
+/// cannot carry.
+///
+/// ```
+/// use timber_core::transport::{Batch, Resource};
+/// use timber_core::{Environment, Level, Record};
+/// use timber_transport_otlp::export_request;
+///
+/// let resource = Resource::new("api", Environment::Production, None);
+/// let request = export_request(&Batch::new(resource, vec![Record::new(Level::Warn, "disk")]), 0);
+/// let logs = &request.resource_logs[0].scope_logs[0].log_records;
+/// assert_eq!(logs[0].severity_text, "WARN");
+/// assert_eq!(logs[0].severity_number, 13);
+/// ```
+pub fn export_request(batch: &Batch, now_nanos: u64) -> ExportLogsServiceRequest {
+    let log_records = batch
+        .records()
+        .iter()
+        .map(|record| log_record(record, now_nanos))
+        .collect();
+    ExportLogsServiceRequest {
+        resource_logs: vec![ResourceLogs {
+            resource: Some(resource(batch.resource())),
+            scope_logs: vec![ScopeLogs {
+                scope: Some(InstrumentationScope {
+                    name: SCOPE_NAME.to_owned(),
+                    version: env!("CARGO_PKG_VERSION").to_owned(),
+                    ..InstrumentationScope::default()
+                }),
+                log_records,
+                ..ScopeLogs::default()
+            }],
+            ..ResourceLogs::default()
+        }],
+    }
+}
+
+fn resource(r: &TimberResource) -> Resource {
+    let mut attributes = vec![
+        string(attr::SERVICE_NAME, &r.source),
+        string(attr::DEPLOYMENT_ENVIRONMENT, r.environment.as_str()),
+    ];
+    if let Some(version) = &r.version {
+        attributes.push(string(attr::SERVICE_VERSION, version));
+    }
+    Resource {
+        attributes,
+        ..Resource::default()
+    }
+}
+
+/// A timestamp in milliseconds as nanoseconds since the epoch, when OTLP
+/// can carry it (0 means "unknown" there).
+fn nanos(millis: i64) -> Option<u64> {
+    u64::try_from(millis)
+        .ok()
+        .filter(|ms| *ms > 0)
+        .and_then(|ms| ms.checked_mul(1_000_000))
+}
+
+fn log_record(record: &Record, now_nanos: u64) -> otlp::LogRecord {
+    let (number, text) = severity(record.level());
+    let time = nanos(record.timestamp());
+    let data = record
+        .data()
+        .map_or_else(Vec::new, |d| data_attributes(d.as_str()));
+    let mut attributes = Vec::with_capacity(data.len() + 4);
+    let error = record.error_name().is_some() || record.error_stack().is_some();
+    for mut kv in data {
+        let text = matches!(
+            kv.value.as_ref().and_then(|v| v.value.as_ref()),
+            Some(Any::StringValue(_))
+        );
+        if error && text && kv.key == "message" {
+            kv.key = attr::EXCEPTION_MESSAGE.to_owned();
+        } else if kv.key.starts_with("timber.") || attr::FIELDS.contains(&kv.key.as_str()) {
+            kv.key.insert_str(0, attr::DATA_PREFIX);
+        }
+        attributes.push(kv);
+    }
+    let strings = [
+        (attr::USER_ID, record.user_id()),
+        (attr::SESSION_ID, record.session_id()),
+        (attr::REQUEST_ID, record.request_id()),
+        (attr::DATASET, record.dataset()),
+        (attr::FLOW_ID, record.flow_id()),
+        (attr::EXCEPTION_TYPE, record.error_name()),
+        (attr::EXCEPTION_STACKTRACE, record.error_stack()),
+        (attr::CLIENT_ADDRESS, record.ip_address()),
+        (attr::COUNTRY, record.country()),
+    ];
+    for (key, value) in strings {
+        if let Some(value) = value {
+            attributes.push(string(key, value));
+        }
+    }
+    if let Some(step) = record.step_index() {
+        attributes.push(key_value(attr::FLOW_STEP, Some(Any::IntValue(step.into()))));
+    }
+    if !record.tags().is_empty() {
+        let tags = record
+            .tags()
+            .iter()
+            .map(|t| AnyValue {
+                value: Some(Any::StringValue(t.clone())),
+            })
+            .collect();
+        attributes.push(key_value(
+            attr::TAGS,
+            Some(Any::ArrayValue(ArrayValue { values: tags })),
+        ));
+    }
+    if time.is_none() {
+        attributes.push(key_value(
+            attr::TIMESTAMP_MS,
+            Some(Any::IntValue(record.timestamp())),
+        ));
+    }
+    otlp::LogRecord {
+        time_unix_nano: time.unwrap_or(0),
+        observed_time_unix_nano: time.unwrap_or(now_nanos),
+        severity_number: number as i32,
+        severity_text: text.to_owned(),
+        body: Some(AnyValue {
+            value: Some(Any::StringValue(record.message().to_owned())),
+        }),
+        attributes,
+        trace_id: record
+            .flow_id()
+            .map(|id| flow_trace_id(id).to_vec())
+            .unwrap_or_default(),
+        ..otlp::LogRecord::default()
+    }
+}
