@@ -3,7 +3,7 @@
 
 use std::process::ExitCode;
 
-use xtask::{bench, ci, msrv, package, release, repo_root, soak};
+use xtask::{arch, bench, ci, msrv, package, release, repo_root, soak};
 
 const USAGE: &str = "\
 usage: cargo xtask <command>
@@ -20,6 +20,9 @@ commands:
                                 start in a fresh project against a local server
   msrv                          check that nothing in Cargo.lock needs a newer Rust
                                 than the workspace's rust-version
+  arch                          check the workspace's shape: file sizes, core/src's
+                                root and re-exports, no import cycles between files,
+                                no mock or subscriber integration in the core
   soak [--minutes N]            run the HTTPS chaos suite for N minutes (default 10)
                                 in release and print its figures
 ";
@@ -117,6 +120,10 @@ fn dispatch(args: &[String]) -> Result<(), String> {
         "msrv" => match rest.first() {
             Some(other) => Err(unknown(other)),
             None => msrv::run(&root),
+        },
+        "arch" => match rest.first() {
+            Some(other) => Err(unknown(other)),
+            None => arch::run(&root),
         },
         "soak" => {
             let minutes = soak::parse_minutes(rest).map_err(|e| format!("{e}\n\n{USAGE}"))?;
