@@ -68,13 +68,10 @@
 #![warn(missing_docs)]
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
-// The unit tests' transport: the double of the integration tests, which
-// names the crate as users do.
+// The unit tests' transport is the double of the integration tests,
+// which names the crate as users do.
 #[cfg(test)]
 extern crate self as timber_core;
-#[cfg(test)]
-#[path = "../tests/double/mod.rs"]
-mod double;
 
 mod client;
 pub mod config;

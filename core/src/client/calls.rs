@@ -1,9 +1,10 @@
-//! The logging methods of [`Client`]: each admits its record, builds a
-//! [`Draft`](crate::Draft) and emits it.
+//! The logging methods of [`Client`] and [`Flow`]: each admits its record,
+//! builds a [`Draft`](crate::Draft) and emits it.
 
 use serde::Serialize;
 
 use crate::client::error_arg::ErrorOrData;
+use crate::client::flow::Flow;
 use crate::client::Client;
 use crate::error::Error;
 use crate::record::entry::{LogEntry, LogOptions};
@@ -91,6 +92,92 @@ impl Client {
     ) {
         if let Some(draft) = self.draft(level) {
             draft.message(message).data(data).options(options).emit();
+        }
+    }
+}
+
+impl Flow {
+    /// Logs a debug step.
+    pub fn debug(
+        &self,
+        message: impl AsRef<str>,
+        data: impl Serialize,
+        options: impl Into<Option<LogOptions>>,
+    ) -> &Self {
+        self.log_data(Level::Debug, message, data, options.into());
+        self
+    }
+
+    /// Logs an info step.
+    pub fn info(
+        &self,
+        message: impl AsRef<str>,
+        data: impl Serialize,
+        options: impl Into<Option<LogOptions>>,
+    ) -> &Self {
+        self.log_data(Level::Info, message, data, options.into());
+        self
+    }
+
+    /// Logs a warn step.
+    pub fn warn(
+        &self,
+        message: impl AsRef<str>,
+        data: impl Serialize,
+        options: impl Into<Option<LogOptions>>,
+    ) -> &Self {
+        self.log_data(Level::Warn, message, data, options.into());
+        self
+    }
+
+    /// Logs an error step, with an error value or data, as
+    /// [`Client::error`] does.
+    pub fn error<K>(
+        &self,
+        message: impl AsRef<str>,
+        error_or_data: impl ErrorOrData<K>,
+        options: impl Into<Option<LogOptions>>,
+    ) -> &Self {
+        if let Some(draft) = self.client().draft(Level::Error) {
+            error_or_data
+                .describe(draft.message(message).flow(self))
+                .options(options.into())
+                .emit();
+        }
+        self
+    }
+
+    /// Logs a full entry as the next step (its own flow id and step are replaced).
+    pub fn log(&self, entry: LogEntry) -> &Self {
+        if let Some(draft) = self.client().draft(entry.level) {
+            draft.flow(self).entry(entry).emit();
+        }
+        self
+    }
+
+    /// Logs a full entry as the next step, returning why it was refused.
+    pub fn try_log(&self, entry: LogEntry) -> Result<(), Error> {
+        match self.client().draft(entry.level) {
+            Some(draft) => draft.flow(self).entry(entry).try_emit(),
+            None => Ok(()),
+        }
+    }
+
+    #[inline]
+    fn log_data(
+        &self,
+        level: Level,
+        message: impl AsRef<str>,
+        data: impl Serialize,
+        options: Option<LogOptions>,
+    ) {
+        if let Some(draft) = self.client().draft(level) {
+            draft
+                .message(message)
+                .flow(self)
+                .data(data)
+                .options(options)
+                .emit();
         }
     }
 }

@@ -298,10 +298,15 @@ fn queue(client: &Client, mut record: Record, flow: Option<&Flow>) -> Result<(),
 }
 
 #[cfg(test)]
+#[path = "../../tests/double/mod.rs"]
+mod double;
+
+#[cfg(test)]
 mod tests {
-    use crate::double::MockTransport;
+    use super::double::MockTransport;
+    use crate::client::Client;
     use crate::record::backtrace::tests::RESOLVED_ON;
-    use crate::{Client, ErrorPayload};
+    use crate::record::error_payload::ErrorPayload;
 
     #[test]
     fn the_worker_resolves_the_backtrace_the_caller_captured() {

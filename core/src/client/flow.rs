@@ -4,13 +4,7 @@ use std::fmt;
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::Arc;
 
-use serde::Serialize;
-
-use crate::client::error_arg::ErrorOrData;
 use crate::client::Client;
-use crate::error::Error;
-use crate::record::entry::{LogEntry, LogOptions};
-use crate::record::level::Level;
 
 /// A multi-step process whose records share a `flowId` and carry
 /// `stepIndex` 0, 1, 2, ... A record dropped by `min_level` consumes no
@@ -93,89 +87,5 @@ impl Flow {
 
     pub(crate) fn steps(&self) -> &AtomicU32 {
         &self.next_step
-    }
-
-    /// Logs a debug step.
-    pub fn debug(
-        &self,
-        message: impl AsRef<str>,
-        data: impl Serialize,
-        options: impl Into<Option<LogOptions>>,
-    ) -> &Self {
-        self.log_data(Level::Debug, message, data, options.into());
-        self
-    }
-
-    /// Logs an info step.
-    pub fn info(
-        &self,
-        message: impl AsRef<str>,
-        data: impl Serialize,
-        options: impl Into<Option<LogOptions>>,
-    ) -> &Self {
-        self.log_data(Level::Info, message, data, options.into());
-        self
-    }
-
-    /// Logs a warn step.
-    pub fn warn(
-        &self,
-        message: impl AsRef<str>,
-        data: impl Serialize,
-        options: impl Into<Option<LogOptions>>,
-    ) -> &Self {
-        self.log_data(Level::Warn, message, data, options.into());
-        self
-    }
-
-    /// Logs an error step, with an error value or data, as
-    /// [`Client::error`] does.
-    pub fn error<K>(
-        &self,
-        message: impl AsRef<str>,
-        error_or_data: impl ErrorOrData<K>,
-        options: impl Into<Option<LogOptions>>,
-    ) -> &Self {
-        if let Some(draft) = self.client.draft(Level::Error) {
-            error_or_data
-                .describe(draft.message(message).flow(self))
-                .options(options.into())
-                .emit();
-        }
-        self
-    }
-
-    /// Logs a full entry as the next step (its own flow id and step are replaced).
-    pub fn log(&self, entry: LogEntry) -> &Self {
-        if let Some(draft) = self.client.draft(entry.level) {
-            draft.flow(self).entry(entry).emit();
-        }
-        self
-    }
-
-    /// Logs a full entry as the next step, returning why it was refused.
-    pub fn try_log(&self, entry: LogEntry) -> Result<(), Error> {
-        match self.client.draft(entry.level) {
-            Some(draft) => draft.flow(self).entry(entry).try_emit(),
-            None => Ok(()),
-        }
-    }
-
-    #[inline]
-    fn log_data(
-        &self,
-        level: Level,
-        message: impl AsRef<str>,
-        data: impl Serialize,
-        options: Option<LogOptions>,
-    ) {
-        if let Some(draft) = self.client.draft(level) {
-            draft
-                .message(message)
-                .flow(self)
-                .data(data)
-                .options(options)
-                .emit();
-        }
     }
 }

@@ -22,7 +22,7 @@ use std::time::Duration;
 use arc_swap::ArcSwap;
 
 use crate::config::builder::ClientBuilder;
-use crate::config::Config;
+use crate::config::settings::Config;
 use crate::error::{ConfigError, Error};
 use crate::pipeline::shared::Pipeline;
 use crate::pipeline::spool::Spool;

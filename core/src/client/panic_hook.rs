@@ -15,7 +15,7 @@ use serde_json::{Map, Value};
 use crate::client::emit::Draft;
 use crate::client::{Client, WeakClient};
 use crate::record::level::Level;
-use crate::record::validate::{limits, truncate_chars};
+use crate::record::limits::{self, truncate_chars};
 use crate::rt::block_on::block_on;
 use crate::rt::threads::on_sdk_thread;
 

@@ -5,9 +5,9 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use crate::config::env;
-use crate::config::{
-    OnError, OverflowPolicy, RawValidator, SpoolConfig, TransportFactory, DEFAULT_BASE_URL,
-    DEFAULT_MAX_BATCH_BYTES,
+use crate::config::overflow::OverflowPolicy;
+use crate::config::settings::{
+    OnError, RawValidator, SpoolConfig, TransportFactory, DEFAULT_BASE_URL, DEFAULT_MAX_BATCH_BYTES,
 };
 use crate::error::{ConfigError, Error};
 use crate::hooks::HookSettings;

@@ -5,11 +5,12 @@ use std::sync::Arc;
 
 use crate::config::builder::ClientBuilder;
 use crate::config::env;
-use crate::config::{
-    Config, OnError, OverflowPolicy, DEFAULT_MAX_BATCH_RECORDS, MAX_IN_FLIGHT, MIN_BATCH_BYTES,
+use crate::config::overflow::OverflowPolicy;
+use crate::config::settings::{
+    Config, OnError, DEFAULT_MAX_BATCH_RECORDS, MAX_IN_FLIGHT, MIN_BATCH_BYTES,
 };
 use crate::error::{ConfigError, Error};
-use crate::record::validate::limits;
+use crate::record::limits;
 use crate::transport::api_key::ApiKey;
 use crate::transport::port::Transport;
 

@@ -2,7 +2,7 @@
 //! protocol accepts, an error's name and stack, where the event came from.
 
 use crate::record::error_payload::{type_name_from_debug, ErrorPayload};
-use crate::record::validate::{limits, truncate_chars};
+use crate::record::limits::{self, truncate_chars};
 
 /// The `data` key under which a bridge keeps an event's target, when asked to.
 pub const TARGET_KEY: &str = "target";

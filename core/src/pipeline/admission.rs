@@ -7,7 +7,7 @@ use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::{MutexGuard, PoisonError};
 use std::time::Instant;
 
-use crate::config::OverflowPolicy;
+use crate::config::overflow::OverflowPolicy;
 use crate::error::Error;
 use crate::pipeline::request::Request;
 use crate::pipeline::shared::Pipeline;

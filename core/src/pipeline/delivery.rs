@@ -211,6 +211,10 @@ impl Window {
 }
 
 #[cfg(test)]
+#[path = "../../tests/double/mod.rs"]
+mod double;
+
+#[cfg(test)]
 mod tests {
     use std::task::Waker;
     use std::time::Duration;
@@ -223,7 +227,7 @@ mod tests {
     use crate::transport::api_key::ApiKey;
     use crate::transport::batch::{Batch, Resource};
 
-    use crate::double::{Fault, MockTransport};
+    use super::double::{Fault, MockTransport};
 
     fn window(mock: &MockTransport, max: usize) -> Window {
         Window::new(

@@ -23,7 +23,7 @@ pub(crate) mod worker;
 use std::sync::{Arc, Condvar, Mutex, OnceLock};
 use std::thread::ThreadId;
 
-use crate::config::Config;
+use crate::config::settings::Config;
 use crate::rt::threads;
 use crate::transport::batch::Resource;
 use crate::transport::port::{Endpoint, Transport};

@@ -5,7 +5,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard, OnceLock, PoisonError};
 use std::thread::{self, Thread};
 
-use crate::config::Config;
+use crate::config::settings::Config;
 use crate::error::Error;
 use crate::pipeline::spool::Spool;
 use crate::pipeline::state::State;

@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
-use crate::config::SpoolConfig;
+use crate::config::settings::SpoolConfig;
 use crate::record::log_record::LogRecord;
 use crate::record::record::Record;
 use crate::rt::wall_clock::now_millis;

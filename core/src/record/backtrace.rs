@@ -9,7 +9,7 @@
 use std::backtrace::{Backtrace, BacktraceStatus};
 use std::fmt::Write as _;
 
-use crate::record::validate::{limits, truncate_chars};
+use crate::record::limits::{self, truncate_chars};
 
 /// When error records carry a backtrace in `errorStack`
 /// ([`ClientBuilder::backtrace`](crate::ClientBuilder::backtrace)).

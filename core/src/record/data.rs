@@ -8,7 +8,7 @@ use serde_json::{Map, Value};
 use smallvec::SmallVec;
 
 use crate::record::buffers;
-use crate::record::validate::limits;
+use crate::record::limits;
 
 /// Room for a typical record's data inline in its queue slot: the caller
 /// then allocates nothing and the worker frees nothing.

@@ -4,7 +4,7 @@ use std::fmt::Write as _;
 
 use serde_json::{Map, Value};
 
-use crate::record::validate::{limits, truncate_chars};
+use crate::record::limits::{self, truncate_chars};
 
 /// An error record's description: either structured data or an error value,
 /// from which the client takes `errorName` (the type's name), `errorStack`

@@ -15,6 +15,7 @@ pub(crate) mod error_payload;
 pub(crate) mod flow_id;
 pub(crate) mod json;
 pub(crate) mod level;
+pub mod limits;
 pub(crate) mod log_record;
 pub(crate) mod raw;
 #[allow(clippy::module_inception)]
@@ -31,4 +32,4 @@ pub use level::{Level, UnknownName};
 pub use log_record::LogRecord;
 pub use raw::{IngestRawOptions, RawFormat};
 pub use record::Record;
-pub use validate::{limits, validate, validate_record, ValidationError, Violation};
+pub use validate::{validate, validate_record, ValidationError, Violation};

@@ -338,7 +338,7 @@ impl Record {
                 .as_deref()
                 .map_or(0, |s| s.matches('\n').count());
             let pending = if d.backtrace.is_some() {
-                crate::record::validate::limits::ERROR_STACK
+                crate::record::limits::ERROR_STACK
             } else {
                 0
             };

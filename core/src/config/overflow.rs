@@ -1,0 +1,54 @@
+//! [`OverflowPolicy`]: what happens to a record at the queue's bound.
+
+use std::time::Duration;
+
+/// What happens when a record arrives and the queue is at its bound.
+///
+/// Which suits which program:
+/// - [`Block`](Self::Block) (the default): nothing is lost to a burst that
+///   the service can absorb. A caller that finds the queue full waits, up
+///   to `max_wait`, for the worker to take the next batch; the queue drains
+///   at the network's pace (over a million records a second to a nearby
+///   service). The wait is only ever for room, never for the network
+///   directly, never on the client's own threads, and never while
+///   deliveries are failing: when the service is down, records are dropped
+///   at once rather than slow the program down.
+/// - [`DropNewest`](Self::DropNewest): no log call ever waits; a burst
+///   beyond the queue loses its newest records. For latency-critical code
+///   (async executors serving requests with tight budgets) that prefers
+///   losing logs to ever pausing.
+/// - [`DropOldest`](Self::DropOldest): as `DropNewest`, but keeps the most
+///   recent records, for programs where the latest state matters most.
+/// - [`Spool`](Self::Spool): the queue moves to disk instead of being
+///   dropped, for long outages of the service; needs
+///   [`ClientBuilder::spool`].
+///
+/// Every record dropped is counted (`Stats::dropped`) and reported: once
+/// when a burst of drops begins ([`Error::QueueFull`]) and once when it
+/// ends, with its total ([`Error::Dropped`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum OverflowPolicy {
+    /// Wait up to `max_wait` for room while deliveries succeed, then drop
+    /// the new record (counted as dropped).
+    Block {
+        /// Longest wait of one call (cut to a day).
+        max_wait: Duration,
+    },
+    /// Refuse the new record (counted as dropped).
+    DropNewest,
+    /// Discard the oldest queued record to make room (counted as dropped).
+    DropOldest,
+    /// Refuse the new record (counted as dropped) and have the worker move
+    /// the queue to the on-disk spool, making room again while the service
+    /// is unreachable. Needs [`ClientBuilder::spool`].
+    Spool,
+}
+
+impl Default for OverflowPolicy {
+    fn default() -> Self {
+        OverflowPolicy::Block {
+            max_wait: Duration::from_millis(100),
+        }
+    }
+}
