@@ -17,10 +17,11 @@ use std::sync::Arc;
 use serde::de::{self, Deserializer, MapAccess, Visitor};
 use serde::Deserialize;
 use serde_json::{Map, Value};
-use timber_core::{Environment, Level, LogRecord};
+use timber_core::{Environment, Level, LogRecord, RawFormat as Format};
 
+use crate::error::FormatError;
 use crate::names::{level_from_name, level_from_number};
-use crate::{timestamp, Format, FormatError};
+use crate::timestamp;
 
 /// Writes `records` as one JSON array.
 pub fn write<W: io::Write>(records: &[LogRecord], writer: &mut W) -> io::Result<()> {

@@ -12,9 +12,10 @@
 
 use std::io;
 
-use timber_core::LogRecord;
+use timber_core::{LogRecord, RawFormat as Format};
 
-use crate::{json, Format, FormatError};
+use crate::error::FormatError;
+use crate::json;
 
 /// Writes one JSON object per record, each followed by `\n`.
 pub fn write<W: io::Write>(records: &[LogRecord], writer: &mut W) -> io::Result<()> {

@@ -48,10 +48,10 @@ use std::io;
 use std::sync::Arc;
 
 use serde_json::{Map, Value};
-use timber_core::{Environment, Level, LogRecord};
+use timber_core::{Environment, Level, LogRecord, RawFormat as Format};
 
-use crate::error::column_of;
-use crate::{timestamp, Format, FormatError};
+use crate::error::{column_of, FormatError};
+use crate::timestamp;
 
 /// The SD-ID of the element carrying the record's other fields (32473 is the
 /// private enterprise number RFC 5612 reserves for documentation).
