@@ -5,9 +5,9 @@ use std::time::Duration;
 
 use timber_core::ApiKey;
 
-use crate::TlsIdentity;
+use crate::tls::TlsIdentity;
 
-/// Settings of an [`IngestServer`](crate::IngestServer).
+/// Settings of an `IngestServer`.
 ///
 /// ```
 /// use timber_ingest_server::{ServerConfig, TlsIdentity};
@@ -111,8 +111,8 @@ impl ServerConfig {
     /// `google.rpc.Status`). Requests need no API key (a collector asks for
     /// none), but an `X-API-Key` that comes must be one of the server's.
     /// Each request is stored once per `Idempotency-Key`, as the
-    /// [`IngestServer::otlp_requests`](crate::IngestServer::otlp_requests)
-    /// give back; [`Misbehave`](crate::Misbehave) faults apply as usual.
+    /// `IngestServer::otlp_requests` give back;
+    /// [`Misbehave`](crate::misbehave::Misbehave) faults apply as usual.
     ///
     /// ```
     /// use timber_ingest_server::{IngestServer, ServerConfig};

@@ -12,10 +12,10 @@ use serde::Deserialize;
 use serde_json::json;
 use timber_core::{IngestRawOptions, RawFormat};
 
+use crate::config::ServerConfig;
 use crate::misbehave::{Action, Faults};
 use crate::store::{CreatedFlow, RawIngestion, RequestInfo, Store};
 use crate::wire;
-use crate::ServerConfig;
 
 /// Longest flow name: the id `{name}-{8 chars}` must fit the 50-character limit.
 const MAX_FLOW_NAME: usize = 50 - 9;
