@@ -30,7 +30,7 @@ pub struct ServerConfig {
     pub(crate) request_log: usize,
     pub(crate) header_timeout: Duration,
     #[cfg(feature = "otlp")]
-    pub(crate) otlp: Option<crate::otlp::OtlpRules>,
+    pub(crate) otlp: Option<OtlpRules>,
 }
 
 impl ServerConfig {
@@ -147,4 +147,15 @@ impl ServerConfig {
         self.otlp.get_or_insert_with(Default::default).refuse = Some(marker.into());
         self
     }
+}
+
+/// What an OTLP mode server does besides storing: the rules of
+/// [`ServerConfig::otlp_reject_containing`] and
+/// [`ServerConfig::otlp_refuse_containing`]. They are settings, so they live
+/// here, and the OTLP endpoint reads them from here.
+#[cfg(feature = "otlp")]
+#[derive(Clone, Debug, Default)]
+pub(crate) struct OtlpRules {
+    pub(crate) reject: Option<String>,
+    pub(crate) refuse: Option<String>,
 }

@@ -15,6 +15,7 @@ use opentelemetry_proto::tonic::logs::v1::LogRecord;
 use prost::Message;
 use timber_core::Level;
 
+use crate::config::OtlpRules;
 use crate::handler::{read_body, AnswerBody, Refusal, Shared};
 use crate::store::RequestInfo;
 
@@ -31,15 +32,6 @@ pub(crate) struct RpcStatus {
     /// A developer-facing message.
     #[prost(string, tag = "2")]
     pub(crate) message: String,
-}
-
-/// What an OTLP mode server does besides storing: the rules of
-/// [`ServerConfig::otlp_reject_containing`](crate::ServerConfig::otlp_reject_containing)
-/// and [`ServerConfig::otlp_refuse_containing`](crate::ServerConfig::otlp_refuse_containing).
-#[derive(Clone, Debug, Default)]
-pub(crate) struct OtlpRules {
-    pub(crate) reject: Option<String>,
-    pub(crate) refuse: Option<String>,
 }
 
 /// Whether the request speaks OTLP/JSON (else binary protobuf).
