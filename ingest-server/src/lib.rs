@@ -38,6 +38,7 @@
 
 mod config;
 mod handler;
+mod http;
 mod misbehave;
 #[cfg(feature = "otlp")]
 mod otlp;

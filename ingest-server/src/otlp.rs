@@ -16,7 +16,8 @@ use prost::Message;
 use timber_core::Level;
 
 use crate::config::OtlpRules;
-use crate::handler::{read_body, AnswerBody, Refusal, Shared};
+use crate::handler::Shared;
+use crate::http::{read_body, AnswerBody, Refusal};
 use crate::store::RequestInfo;
 
 pub(crate) const PROTOBUF: &str = "application/x-protobuf";
