@@ -11,20 +11,14 @@ use serde::Deserialize;
 use serde_json::json;
 use timber_core::{IngestRawOptions, RawFormat};
 
-use crate::config::ServerConfig;
 use crate::http::{is_gzip, read_body, AnswerBody, Refusal};
-use crate::misbehave::{Action, Faults};
-use crate::store::{CreatedFlow, RawIngestion, RequestInfo, Store};
+use crate::misbehave::Action;
+use crate::shared::Shared;
+use crate::store::{CreatedFlow, RawIngestion, RequestInfo};
 use crate::wire;
 
 /// Longest flow name: the id `{name}-{8 chars}` must fit the 50-character limit.
 const MAX_FLOW_NAME: usize = 50 - 9;
-
-pub(crate) struct Shared {
-    pub(crate) config: ServerConfig,
-    pub(crate) store: Store,
-    pub(crate) faults: Faults,
-}
 
 /// Returned to hyper to make it drop the connection without an answer.
 #[derive(Debug)]

@@ -43,6 +43,7 @@ mod misbehave;
 #[cfg(feature = "otlp")]
 mod otlp;
 mod server;
+mod shared;
 mod store;
 mod tls;
 mod wire;

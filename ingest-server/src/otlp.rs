@@ -16,8 +16,8 @@ use prost::Message;
 use timber_core::Level;
 
 use crate::config::OtlpRules;
-use crate::handler::Shared;
 use crate::http::{read_body, AnswerBody, Refusal};
+use crate::shared::Shared;
 use crate::store::RequestInfo;
 
 pub(crate) const PROTOBUF: &str = "application/x-protobuf";

@@ -16,8 +16,9 @@ use tokio::sync::oneshot;
 use tokio_rustls::TlsAcceptor;
 
 use crate::config::ServerConfig;
-use crate::handler::{handle, Shared};
+use crate::handler::handle;
 use crate::misbehave::{Faults, Misbehave};
+use crate::shared::Shared;
 use crate::store::{CreatedFlow, RawIngestion, RequestInfo, Store, Summary};
 
 /// A running ingest server on 127.0.0.1.
