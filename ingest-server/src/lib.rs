@@ -42,6 +42,8 @@ mod http;
 mod misbehave;
 #[cfg(feature = "otlp")]
 mod otlp;
+#[cfg(feature = "otlp")]
+mod otlp_records;
 mod server;
 mod shared;
 mod store;
