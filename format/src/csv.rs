@@ -28,10 +28,11 @@ use std::io;
 use std::sync::Arc;
 
 use serde_json::{Map, Value};
-use timber_core::{Environment, Level, LogRecord, RawFormat as Format};
+use timber_core::{Environment, Level, LogRecord};
 
 use crate::error::FormatError;
 use crate::names::level_from_name;
+use crate::protocol::Format;
 use crate::{json, timestamp};
 
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]

@@ -17,10 +17,11 @@ use std::sync::Arc;
 use serde::de::{self, Deserializer, MapAccess, Visitor};
 use serde::Deserialize;
 use serde_json::{Map, Value};
-use timber_core::{Environment, Level, LogRecord, RawFormat as Format};
+use timber_core::{Environment, Level, LogRecord};
 
 use crate::error::FormatError;
 use crate::names::{level_from_name, level_from_number};
+use crate::protocol::Format;
 use crate::timestamp;
 
 /// Writes `records` as one JSON array.

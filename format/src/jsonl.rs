@@ -12,10 +12,11 @@
 
 use std::io;
 
-use timber_core::{LogRecord, RawFormat as Format};
+use timber_core::LogRecord;
 
 use crate::error::FormatError;
 use crate::json;
+use crate::protocol::Format;
 
 /// Writes one JSON object per record, each followed by `\n`.
 pub fn write<W: io::Write>(records: &[LogRecord], writer: &mut W) -> io::Result<()> {

@@ -41,11 +41,12 @@ use std::sync::Arc;
 use serde::de::{self, Deserializer};
 use serde::Deserialize;
 use serde_json::{Map, Value};
-use timber_core::{Environment, Level, LogRecord, RawFormat as Format};
+use timber_core::{Environment, Level, LogRecord};
 
 use crate::error::FormatError;
 use crate::json::parse_timestamp_str;
 use crate::names::level_from_name;
+use crate::protocol::Format;
 use crate::timestamp;
 
 /// The `format` value written.

@@ -49,9 +49,10 @@ mod rfc5424;
 mod writer;
 
 use serde_json::{Map, Value};
-use timber_core::{LogRecord, RawFormat as Format};
+use timber_core::LogRecord;
 
 use crate::error::{column_of, FormatError};
+use crate::protocol::Format;
 use codes::{level_of, severity_of, FACILITIES, SEVERITIES, USER};
 use rfc5424::{Header, LineError};
 
