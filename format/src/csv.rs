@@ -30,8 +30,10 @@ use std::sync::Arc;
 use serde_json::{Map, Value};
 use timber_core::{Environment, Level, LogRecord};
 
+use crate::error::FormatError;
 use crate::names::level_from_name;
-use crate::{json, timestamp, Format, FormatError};
+use crate::protocol::Format;
+use crate::{json, timestamp};
 
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
 enum Column {

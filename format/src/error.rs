@@ -2,7 +2,7 @@
 
 use std::fmt;
 
-use crate::Format;
+use crate::protocol::Format;
 
 /// A body that is malformed for its format, with the position of the fault.
 ///

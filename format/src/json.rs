@@ -19,8 +19,10 @@ use serde::Deserialize;
 use serde_json::{Map, Value};
 use timber_core::{Environment, Level, LogRecord};
 
+use crate::error::FormatError;
 use crate::names::{level_from_name, level_from_number};
-use crate::{timestamp, Format, FormatError};
+use crate::protocol::Format;
+use crate::timestamp;
 
 /// Writes `records` as one JSON array.
 pub fn write<W: io::Write>(records: &[LogRecord], writer: &mut W) -> io::Result<()> {

@@ -14,7 +14,9 @@ use std::io;
 
 use timber_core::LogRecord;
 
-use crate::{json, Format, FormatError};
+use crate::error::FormatError;
+use crate::json;
+use crate::protocol::Format;
 
 /// Writes one JSON object per record, each followed by `\n`.
 pub fn write<W: io::Write>(records: &[LogRecord], writer: &mut W) -> io::Result<()> {

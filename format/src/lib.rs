@@ -78,6 +78,7 @@ pub mod json;
 pub mod jsonl;
 mod names;
 pub mod obl;
+mod protocol;
 pub mod syslog;
 pub mod text;
 mod timestamp;
@@ -86,11 +87,7 @@ use std::io;
 use std::sync::Arc;
 
 pub use error::FormatError;
-/// The record every format reads and writes: the protocol's `LogRecord`.
-pub use timber_core::LogRecord as Record;
-/// The six raw formats: name ([`Format::as_str`]), content type
-/// ([`Format::content_type`]) and parsing from a name (`"jsonl".parse()`).
-pub use timber_core::RawFormat as Format;
+pub use protocol::{Format, Record};
 
 /// Writes `records` as a body in `format`.
 ///

@@ -43,9 +43,11 @@ use serde::Deserialize;
 use serde_json::{Map, Value};
 use timber_core::{Environment, Level, LogRecord};
 
+use crate::error::FormatError;
 use crate::json::parse_timestamp_str;
 use crate::names::level_from_name;
-use crate::{timestamp, Format, FormatError};
+use crate::protocol::Format;
+use crate::timestamp;
 
 /// The `format` value written.
 pub const FORMAT: &str = "open-board-log-0.1";

@@ -21,8 +21,9 @@ use std::io;
 
 use timber_core::{Level, LogRecord};
 
+use crate::error::FormatError;
 use crate::names::level_from_name;
-use crate::{timestamp, FormatError};
+use crate::timestamp;
 
 /// Writes one line per record; line breaks inside a message become `\n`/`\r`.
 pub fn write<W: io::Write>(records: &[LogRecord], writer: &mut W) -> io::Result<()> {

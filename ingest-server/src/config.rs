@@ -5,9 +5,9 @@ use std::time::Duration;
 
 use timber_core::transport::ApiKey;
 
-use crate::TlsIdentity;
+use crate::tls::TlsIdentity;
 
-/// Settings of an [`IngestServer`](crate::IngestServer).
+/// Settings of an `IngestServer`.
 ///
 /// ```
 /// use timber_ingest_server::{ServerConfig, TlsIdentity};
@@ -30,7 +30,7 @@ pub struct ServerConfig {
     pub(crate) request_log: usize,
     pub(crate) header_timeout: Duration,
     #[cfg(feature = "otlp")]
-    pub(crate) otlp: Option<crate::otlp::OtlpRules>,
+    pub(crate) otlp: Option<OtlpRules>,
 }
 
 impl ServerConfig {
@@ -111,8 +111,8 @@ impl ServerConfig {
     /// `google.rpc.Status`). Requests need no API key (a collector asks for
     /// none), but an `X-API-Key` that comes must be one of the server's.
     /// Each request is stored once per `Idempotency-Key`, as the
-    /// [`IngestServer::otlp_requests`](crate::IngestServer::otlp_requests)
-    /// give back; [`Misbehave`](crate::Misbehave) faults apply as usual.
+    /// `IngestServer::otlp_requests` give back;
+    /// [`Misbehave`](crate::misbehave::Misbehave) faults apply as usual.
     ///
     /// ```
     /// use timber_ingest_server::{IngestServer, ServerConfig};
@@ -147,4 +147,15 @@ impl ServerConfig {
         self.otlp.get_or_insert_with(Default::default).refuse = Some(marker.into());
         self
     }
+}
+
+/// What an OTLP mode server does besides storing: the rules of
+/// [`ServerConfig::otlp_reject_containing`] and
+/// [`ServerConfig::otlp_refuse_containing`]. They are settings, so they live
+/// here, and the OTLP endpoint reads them from here.
+#[cfg(feature = "otlp")]
+#[derive(Clone, Debug, Default)]
+pub(crate) struct OtlpRules {
+    pub(crate) reject: Option<String>,
+    pub(crate) refuse: Option<String>,
 }

@@ -1,10 +1,9 @@
 //! The three endpoints of the protocol.
 
-use std::io::Read;
 use std::sync::Arc;
 
 use bytes::Bytes;
-use http_body_util::{BodyExt, Full, Limited};
+use http_body_util::Full;
 use hyper::body::Incoming;
 use hyper::header::{HeaderMap, HeaderValue, CONTENT_ENCODING, CONTENT_TYPE, RETRY_AFTER};
 use hyper::{Method, Request, Response, StatusCode};
@@ -12,19 +11,14 @@ use serde::Deserialize;
 use serde_json::json;
 use timber_core::{IngestRawOptions, RawFormat};
 
-use crate::misbehave::{Action, Faults};
-use crate::store::{CreatedFlow, RawIngestion, RequestInfo, Store};
+use crate::http::{is_gzip, read_body, AnswerBody, Refusal};
+use crate::misbehave::Action;
+use crate::shared::Shared;
+use crate::store::{CreatedFlow, RawIngestion, RequestInfo};
 use crate::wire;
-use crate::ServerConfig;
 
 /// Longest flow name: the id `{name}-{8 chars}` must fit the 50-character limit.
 const MAX_FLOW_NAME: usize = 50 - 9;
-
-pub(crate) struct Shared {
-    pub(crate) config: ServerConfig,
-    pub(crate) store: Store,
-    pub(crate) faults: Faults,
-}
 
 /// Returned to hyper to make it drop the connection without an answer.
 #[derive(Debug)]
@@ -39,55 +33,6 @@ impl std::fmt::Display for HangUp {
 impl std::error::Error for HangUp {}
 
 type Answer = Response<AnswerBody>;
-
-/// An answer's body: whole, or (`Misbehave::stall_body`) a start that
-/// never ends.
-pub(crate) enum AnswerBody {
-    Full(Full<Bytes>),
-    Stalled(Option<Bytes>),
-}
-
-impl hyper::body::Body for AnswerBody {
-    type Data = Bytes;
-    type Error = std::convert::Infallible;
-
-    fn poll_frame(
-        self: std::pin::Pin<&mut Self>,
-        cx: &mut std::task::Context<'_>,
-    ) -> std::task::Poll<Option<Result<hyper::body::Frame<Bytes>, Self::Error>>> {
-        match self.get_mut() {
-            AnswerBody::Full(full) => std::pin::Pin::new(full).poll_frame(cx),
-            AnswerBody::Stalled(start) => match start.take() {
-                Some(bytes) => std::task::Poll::Ready(Some(Ok(hyper::body::Frame::data(bytes)))),
-                // Never woken: the answer never ends.
-                None => std::task::Poll::Pending,
-            },
-        }
-    }
-
-    fn is_end_stream(&self) -> bool {
-        match self {
-            AnswerBody::Full(full) => full.is_end_stream(),
-            AnswerBody::Stalled(_) => false,
-        }
-    }
-
-    fn size_hint(&self) -> hyper::body::SizeHint {
-        match self {
-            AnswerBody::Full(full) => full.size_hint(),
-            AnswerBody::Stalled(_) => hyper::body::SizeHint::default(),
-        }
-    }
-}
-
-/// A refusal: status and reason.
-pub(crate) struct Refusal(StatusCode, String);
-
-impl Refusal {
-    pub(crate) fn new(status: StatusCode, reason: impl Into<String>) -> Self {
-        Refusal(status, reason.into())
-    }
-}
 
 pub(crate) async fn handle(shared: Arc<Shared>, req: Request<Incoming>) -> Result<Answer, HangUp> {
     let mut info = request_info(&req);
@@ -317,54 +262,6 @@ fn create_flow(shared: &Shared, body: &[u8]) -> Result<Answer, Refusal> {
         name: parsed.name,
     });
     Ok(json_answer(StatusCode::OK, &answer))
-}
-
-/// The body, gzip-decoded when it says so, within `max` bytes either way;
-/// also the number of bytes that came over the wire.
-pub(crate) async fn read_body(
-    headers: &HeaderMap,
-    body: Incoming,
-    max: usize,
-) -> Result<(Bytes, usize), Refusal> {
-    let too_large = || {
-        Refusal::new(
-            StatusCode::PAYLOAD_TOO_LARGE,
-            format!("the body exceeds {max} bytes"),
-        )
-    };
-    let wire = Limited::new(body, max)
-        .collect()
-        .await
-        .map_err(|e| {
-            if e.is::<http_body_util::LengthLimitError>() {
-                too_large()
-            } else {
-                Refusal::new(
-                    StatusCode::BAD_REQUEST,
-                    format!("cannot read the body: {e}"),
-                )
-            }
-        })?
-        .to_bytes();
-    let wire_bytes = wire.len();
-    if !is_gzip(headers) {
-        return Ok((wire, wire_bytes));
-    }
-    let mut decoded = Vec::new();
-    flate2::read::GzDecoder::new(&wire[..])
-        .take(max as u64 + 1)
-        .read_to_end(&mut decoded)
-        .map_err(|e| Refusal::new(StatusCode::BAD_REQUEST, format!("invalid gzip body: {e}")))?;
-    if decoded.len() > max {
-        return Err(too_large());
-    }
-    Ok((decoded.into(), wire_bytes))
-}
-
-fn is_gzip(headers: &HeaderMap) -> bool {
-    headers
-        .get(CONTENT_ENCODING)
-        .is_some_and(|v| v.as_bytes().eq_ignore_ascii_case(b"gzip"))
 }
 
 /// The request's Content-Type, if its media type is `expected`; 415 otherwise.

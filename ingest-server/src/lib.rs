@@ -38,10 +38,14 @@
 
 mod config;
 mod handler;
+mod http;
 mod misbehave;
 #[cfg(feature = "otlp")]
 mod otlp;
+#[cfg(feature = "otlp")]
+mod otlp_records;
 mod server;
+mod shared;
 mod store;
 mod tls;
 mod wire;

@@ -13,9 +13,11 @@ use opentelemetry_proto::tonic::collector::logs::v1::{
 use opentelemetry_proto::tonic::common::v1::any_value::Value;
 use opentelemetry_proto::tonic::logs::v1::LogRecord;
 use prost::Message;
-use timber_core::Level;
 
-use crate::handler::{read_body, AnswerBody, Refusal, Shared};
+use crate::config::OtlpRules;
+use crate::http::{read_body, AnswerBody, Refusal};
+use crate::otlp_records::records;
+use crate::shared::Shared;
 use crate::store::RequestInfo;
 
 pub(crate) const PROTOBUF: &str = "application/x-protobuf";
@@ -31,15 +33,6 @@ pub(crate) struct RpcStatus {
     /// A developer-facing message.
     #[prost(string, tag = "2")]
     pub(crate) message: String,
-}
-
-/// What an OTLP mode server does besides storing: the rules of
-/// [`ServerConfig::otlp_reject_containing`](crate::ServerConfig::otlp_reject_containing)
-/// and [`ServerConfig::otlp_refuse_containing`](crate::ServerConfig::otlp_refuse_containing).
-#[derive(Clone, Debug, Default)]
-pub(crate) struct OtlpRules {
-    pub(crate) reject: Option<String>,
-    pub(crate) refuse: Option<String>,
 }
 
 /// Whether the request speaks OTLP/JSON (else binary protobuf).
@@ -82,25 +75,6 @@ fn body_text(record: &LogRecord) -> Option<&str> {
         Value::StringValue(s) => Some(s),
         _ => None,
     }
-}
-
-/// The level a severity number falls in (trace counts as debug, fatal as error).
-pub(crate) fn level_of(severity_number: i32) -> Level {
-    match severity_number {
-        ..=8 => Level::Debug,
-        9..=12 => Level::Info,
-        13..=16 => Level::Warn,
-        _ => Level::Error,
-    }
-}
-
-/// Every record of a request, in order.
-pub(crate) fn records(request: &ExportLogsServiceRequest) -> impl Iterator<Item = &LogRecord> {
-    request
-        .resource_logs
-        .iter()
-        .flat_map(|r| &r.scope_logs)
-        .flat_map(|s| &s.log_records)
 }
 
 /// `POST /v1/logs` in OTLP mode.

@@ -15,10 +15,11 @@ use tokio::net::{TcpListener, TcpSocket, TcpStream};
 use tokio::sync::oneshot;
 use tokio_rustls::TlsAcceptor;
 
-use crate::handler::{handle, Shared};
-use crate::misbehave::Faults;
-use crate::store::Store;
-use crate::{CreatedFlow, Misbehave, RawIngestion, RequestInfo, ServerConfig, Summary};
+use crate::config::ServerConfig;
+use crate::handler::handle;
+use crate::misbehave::{Faults, Misbehave};
+use crate::shared::Shared;
+use crate::store::{CreatedFlow, RawIngestion, RequestInfo, Store, Summary};
 
 /// A running ingest server on 127.0.0.1.
 ///

@@ -248,11 +248,11 @@ impl Store {
             return false;
         }
         let mut records = 0u64;
-        for record in crate::otlp::records(&request) {
+        for record in crate::otlp_records::records(&request) {
             records += 1;
             *st.summary
                 .by_level
-                .entry(crate::otlp::level_of(record.severity_number))
+                .entry(crate::otlp_records::level_of(record.severity_number))
                 .or_default() += 1;
         }
         st.summary.batches += 1;

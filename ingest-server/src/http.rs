@@ -1,0 +1,110 @@
+//! The HTTP pieces both endpoints (the Timberlogs protocol's and OTLP's)
+//! share: the answer's body, the refusal that becomes a 4xx or 5xx, and
+//! reading a request body. They live apart from either endpoint so that
+//! neither has to import the other's file for them.
+
+use std::io::Read;
+
+use bytes::Bytes;
+use http_body_util::{BodyExt, Full, Limited};
+use hyper::body::Incoming;
+use hyper::header::{HeaderMap, CONTENT_ENCODING};
+use hyper::StatusCode;
+
+/// An answer's body: whole, or (`Misbehave::stall_body`) a start that
+/// never ends.
+pub(crate) enum AnswerBody {
+    Full(Full<Bytes>),
+    Stalled(Option<Bytes>),
+}
+
+impl hyper::body::Body for AnswerBody {
+    type Data = Bytes;
+    type Error = std::convert::Infallible;
+
+    fn poll_frame(
+        self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Option<Result<hyper::body::Frame<Bytes>, Self::Error>>> {
+        match self.get_mut() {
+            AnswerBody::Full(full) => std::pin::Pin::new(full).poll_frame(cx),
+            AnswerBody::Stalled(start) => match start.take() {
+                Some(bytes) => std::task::Poll::Ready(Some(Ok(hyper::body::Frame::data(bytes)))),
+                // Never woken: the answer never ends.
+                None => std::task::Poll::Pending,
+            },
+        }
+    }
+
+    fn is_end_stream(&self) -> bool {
+        match self {
+            AnswerBody::Full(full) => full.is_end_stream(),
+            AnswerBody::Stalled(_) => false,
+        }
+    }
+
+    fn size_hint(&self) -> hyper::body::SizeHint {
+        match self {
+            AnswerBody::Full(full) => full.size_hint(),
+            AnswerBody::Stalled(_) => hyper::body::SizeHint::default(),
+        }
+    }
+}
+
+/// A refusal: status and reason.
+pub(crate) struct Refusal(pub(crate) StatusCode, pub(crate) String);
+
+impl Refusal {
+    pub(crate) fn new(status: StatusCode, reason: impl Into<String>) -> Self {
+        Refusal(status, reason.into())
+    }
+}
+
+/// The body, gzip-decoded when it says so, within `max` bytes either way;
+/// also the number of bytes that came over the wire.
+pub(crate) async fn read_body(
+    headers: &HeaderMap,
+    body: Incoming,
+    max: usize,
+) -> Result<(Bytes, usize), Refusal> {
+    let too_large = || {
+        Refusal::new(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            format!("the body exceeds {max} bytes"),
+        )
+    };
+    let wire = Limited::new(body, max)
+        .collect()
+        .await
+        .map_err(|e| {
+            if e.is::<http_body_util::LengthLimitError>() {
+                too_large()
+            } else {
+                Refusal::new(
+                    StatusCode::BAD_REQUEST,
+                    format!("cannot read the body: {e}"),
+                )
+            }
+        })?
+        .to_bytes();
+    let wire_bytes = wire.len();
+    if !is_gzip(headers) {
+        return Ok((wire, wire_bytes));
+    }
+    let mut decoded = Vec::new();
+    flate2::read::GzDecoder::new(&wire[..])
+        .take(max as u64 + 1)
+        .read_to_end(&mut decoded)
+        .map_err(|e| Refusal::new(StatusCode::BAD_REQUEST, format!("invalid gzip body: {e}")))?;
+    if decoded.len() > max {
+        return Err(too_large());
+    }
+    Ok((decoded.into(), wire_bytes))
+}
+
+/// Whether the request body says it is gzip-encoded.
+pub(crate) fn is_gzip(headers: &HeaderMap) -> bool {
+    headers
+        .get(CONTENT_ENCODING)
+        .is_some_and(|v| v.as_bytes().eq_ignore_ascii_case(b"gzip"))
+}
