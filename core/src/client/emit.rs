@@ -298,15 +298,11 @@ fn queue(client: &Client, mut record: Record, flow: Option<&Flow>) -> Result<(),
 }
 
 #[cfg(test)]
-#[path = "../../tests/double/mod.rs"]
-mod double;
-
-#[cfg(test)]
 mod tests {
-    use super::double::MockTransport;
     use crate::client::Client;
     use crate::record::backtrace::tests::RESOLVED_ON;
     use crate::record::error_payload::ErrorPayload;
+    use crate::transport::double::MockTransport;
 
     #[test]
     fn the_worker_resolves_the_backtrace_the_caller_captured() {

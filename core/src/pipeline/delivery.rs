@@ -211,10 +211,6 @@ impl Window {
 }
 
 #[cfg(test)]
-#[path = "../../tests/double/mod.rs"]
-mod double;
-
-#[cfg(test)]
 mod tests {
     use std::task::Waker;
     use std::time::Duration;
@@ -227,7 +223,7 @@ mod tests {
     use crate::transport::api_key::ApiKey;
     use crate::transport::batch::{Batch, Resource};
 
-    use super::double::{Fault, MockTransport};
+    use crate::transport::double::{Fault, MockTransport};
 
     fn window(mock: &MockTransport, max: usize) -> Window {
         Window::new(

@@ -13,6 +13,11 @@ pub(crate) mod error;
 pub(crate) mod port;
 pub(crate) mod retry;
 
+/// The unit tests' transport: the double of the integration tests.
+#[cfg(test)]
+#[path = "../../tests/double/mod.rs"]
+pub(crate) mod double;
+
 pub use api_key::ApiKey;
 pub use batch::{Batch, Resource};
 pub use error::{FailureKind, TransportError};
