@@ -33,11 +33,11 @@ const DEFAULT_FLOW_FIELD: &str = "flow";
 /// - The event's `target` and `module` go to `data` only when asked for
 ///   ([`with_target`](Self::with_target), [`with_module`](Self::with_module)).
 /// - A span with a `flow` field (`info_span!("checkout", flow = "checkout")`)
-///   opens a [`Flow`]: every event inside it, on any thread and across
+///   opens a [`Flow`](timber_core::Flow): every event inside it, on any thread and across
 ///   `.await` points (with `Instrument`), is a step of that flow with
 ///   sequential step indices. The innermost flow span wins.
 /// - An error recorded as `&dyn Error` fills `errorName` (its best name,
-///   see [`ErrorOrData`](crate::ErrorOrData)) and `errorStack` (with its cause
+///   see [`ErrorOrData`](timber_core::ErrorOrData)) and `errorStack` (with its cause
 ///   chain); a field named `error`, `err` or `*_error` recorded with `%err`
 ///   or `?err` fills them from its text. The value stays in `data` as text.
 ///

@@ -37,8 +37,8 @@
 //!
 //! [`HttpClient`] is what the transport speaks the Timberlogs protocol over:
 //! TLS, proxies, custom headers, timeouts, gzip and the owned runtime, as
-//! configured by the same builder ([`HttpClientBuilder`] is
-//! [`HyperTransportBuilder`]). [`HttpClient::post`] sends a body and returns
+//! configured by its own builder ([`HttpClientBuilder`], whose settings
+//! [`HyperTransportBuilder`] offers too). [`HttpClient::post`] sends a body and returns
 //! the answer whatever its status, mapping only what got no answer
 //! (unreachable, timeout, certificate) onto [`TransportError`](timber_core::transport::TransportError);
 //! an adapter of another protocol (`timber-transport-otlp`) classifies the
@@ -47,27 +47,35 @@
 #![warn(missing_docs)]
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
-mod builder;
-mod client;
+mod answer;
+mod build_error;
+mod classify;
 mod encode;
-mod errors;
+mod failure;
+mod headers;
+mod http_builder;
+mod http_client;
 mod proxy;
+mod redact_key;
 mod runtime;
 mod tls;
 mod transport;
+mod transport_builder;
+mod tunnel;
 
-pub use builder::{BuildError, HyperTransportBuilder};
-pub use client::{api_key_header_value, snippet, HttpAnswer, HttpClient};
+pub use answer::HttpAnswer;
+pub use build_error::BuildError;
 pub use encode::logs_body;
+pub use headers::{api_key_header_value, is_reserved_header};
+pub use http_builder::HttpClientBuilder;
+pub use http_client::HttpClient;
+pub use redact_key::snippet;
 pub use transport::HyperTransport;
+pub use transport_builder::HyperTransportBuilder;
 
 /// HTTP header names and values (`hyper::header`), for the headers given
 /// to [`HttpClient::post`] and read from an [`HttpAnswer`].
 pub use hyper::header;
-
-/// The builder of an [`HttpClient`]: the same settings as the transport's
-/// ([`HyperTransportBuilder::build_client`] builds the client alone).
-pub type HttpClientBuilder = HyperTransportBuilder;
 
 /// Whether the current thread runs a tokio runtime: give it to
 /// `ClientBuilder::in_async_context`, so that dropping the last client

@@ -1,11 +1,12 @@
-//! Proxies: which requests go through one, and the connector that reaches
-//! the ingest service through it.
+//! Proxies: which requests go through one (hyper-util's `Matcher`, with the
+//! `HTTPS_PROXY`/`NO_PROXY` rules of curl and reqwest), and the connector
+//! that reaches the service through it.
 //!
-//! An `https://` request goes through an HTTP `CONNECT` tunnel: the proxy
-//! relays bytes, and TLS runs end to end between the transport and the
-//! service, with the service's certificate verified as always. A plain
-//! `http://` request (only with `allow_http`) is sent to the proxy in
-//! absolute form, as HTTP proxies expect.
+//! An `https://` request goes through an HTTP `CONNECT` tunnel
+//! ([`crate::tunnel`]): the proxy relays bytes, and TLS runs end to end
+//! between the transport and the service, with the service's certificate
+//! verified as always. A plain `http://` request (only with `allow_http`)
+//! is sent to the proxy in absolute form, as HTTP proxies expect.
 
 use std::error::Error as StdError;
 use std::fmt;
@@ -15,20 +16,18 @@ use std::pin::Pin;
 use std::sync::Arc;
 use std::task::{Context, Poll};
 
-use hyper::header::HeaderValue;
 use hyper::rt::{Read, ReadBufCursor, Write};
 use hyper::Uri;
 use hyper_util::client::legacy::connect::{Connected, Connection, HttpConnector};
 use hyper_util::client::proxy::matcher::{Intercept, Matcher};
 use hyper_util::rt::TokioIo;
 use timber_core::ConfigError;
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 
-type BoxError = Box<dyn StdError + Send + Sync>;
+use crate::failure::chain;
+use crate::tunnel::{tunnel, ProxyError};
 
-/// Longest answer to a `CONNECT` the transport reads.
-const MAX_CONNECT_ANSWER: usize = 8 * 1024;
+type BoxError = Box<dyn StdError + Send + Sync>;
 
 /// What the builder was told about proxies.
 #[derive(Clone, Default)]
@@ -173,22 +172,6 @@ fn check_proxy_url(url: &str) -> Result<String, &'static str> {
     Ok(format!("http://{host_port}"))
 }
 
-/// A connection failure on the way through a proxy: what the proxy said,
-/// and whether retrying can help (a refusal of the credentials cannot).
-#[derive(Debug)]
-pub(crate) struct ProxyError {
-    pub(crate) message: String,
-    pub(crate) permanent: bool,
-}
-
-impl fmt::Display for ProxyError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.message)
-    }
-}
-
-impl StdError for ProxyError {}
-
 /// The TCP connection under the transport's TLS (or plain HTTP), direct or
 /// through a proxy.
 pub(crate) struct ProxyStream {
@@ -279,10 +262,7 @@ impl tower_service::Service<Uri> for ProxyConnector {
                 .map_or_else(String::new, |a| a.to_string());
             let io = http.call(proxy.uri().clone()).await.map_err(|e| {
                 Box::new(ProxyError {
-                    message: format!(
-                        "cannot reach the proxy {proxy_at}: {}",
-                        crate::errors::chain(&e)
-                    ),
+                    message: format!("cannot reach the proxy {proxy_at}: {}", chain(&e)),
                     permanent: false,
                 })
             })?;
@@ -299,93 +279,6 @@ impl tower_service::Service<Uri> for ProxyConnector {
                 })
             }
         })
-    }
-}
-
-/// Opens a `CONNECT` tunnel to `dst` through the proxy connection `io`.
-async fn tunnel(
-    io: TokioIo<TcpStream>,
-    dst: &Uri,
-    auth: Option<&HeaderValue>,
-    proxy_at: &str,
-) -> Result<TokioIo<TcpStream>, ProxyError> {
-    let failed = |message: String, permanent: bool| ProxyError { message, permanent };
-    let host = dst
-        .host()
-        .ok_or_else(|| failed("the URL has no host".into(), true))?;
-    let port = dst.port_u16().unwrap_or(443);
-    let target = format!("{host}:{port}");
-    let mut stream = io.into_inner();
-
-    let mut request = format!("CONNECT {target} HTTP/1.1\r\nHost: {target}\r\n").into_bytes();
-    if let Some(auth) = auth {
-        request.extend_from_slice(b"Proxy-Authorization: ");
-        request.extend_from_slice(auth.as_bytes());
-        request.extend_from_slice(b"\r\n");
-    }
-    request.extend_from_slice(b"\r\n");
-    let io_failed = |e: io::Error| {
-        failed(
-            format!("the proxy {proxy_at} closed the tunnel to {target}: {e}"),
-            false,
-        )
-    };
-    stream.write_all(&request).await.map_err(io_failed)?;
-
-    // The answer's head; nothing may follow it before the TLS handshake.
-    let mut answer = Vec::with_capacity(256);
-    let mut chunk = [0u8; 1024];
-    let head_len = loop {
-        let n = stream.read(&mut chunk).await.map_err(io_failed)?;
-        if n == 0 {
-            return Err(failed(
-                format!("the proxy {proxy_at} closed the connection instead of answering CONNECT {target}"),
-                false,
-            ));
-        }
-        answer.extend_from_slice(&chunk[..n]);
-        if let Some(end) = answer.windows(4).position(|w| w == b"\r\n\r\n") {
-            break end + 4;
-        }
-        if answer.len() > MAX_CONNECT_ANSWER {
-            return Err(failed(
-                format!("the proxy {proxy_at} sent an answer to CONNECT longer than {MAX_CONNECT_ANSWER} bytes"),
-                false,
-            ));
-        }
-    };
-    let status_line = String::from_utf8_lossy(&answer[..head_len]);
-    let status_line = status_line.lines().next().unwrap_or("").trim();
-    let status = status_line
-        .strip_prefix("HTTP/1.")
-        .and_then(|rest| rest.get(2..5))
-        .and_then(|code| code.parse::<u16>().ok());
-    match status {
-        Some(200..=299) if answer.len() == head_len => Ok(TokioIo::new(stream)),
-        Some(200..=299) => Err(failed(
-            format!("the proxy {proxy_at} sent data before the TLS handshake with {target}"),
-            false,
-        )),
-        Some(status) => {
-            let (reason, permanent) = match status {
-                // 407 is the proxy's status for it; some (tinyproxy) answer 401.
-                401 | 407 if auth.is_some() => ("refused the proxy credentials", true),
-                401 | 407 => ("requires credentials (give them in the proxy URL: http://user:password@host:port)", true),
-                403 => ("refused the tunnel", true),
-                _ => ("could not open the tunnel", false),
-            };
-            let shown: String = status_line.chars().take(100).collect();
-            Err(failed(
-                format!("the proxy {proxy_at} {reason} to {target}: {shown}"),
-                permanent,
-            ))
-        }
-        None => Err(failed(
-            format!(
-                "the proxy {proxy_at} answered CONNECT {target} with something other than HTTP"
-            ),
-            false,
-        )),
     }
 }
 

@@ -7,7 +7,7 @@ use rustls::pki_types::pem::PemObject;
 use rustls::pki_types::CertificateDer;
 use rustls::{ClientConfig, RootCertStore};
 
-use crate::BuildError;
+use crate::build_error::BuildError;
 
 /// Which certificate authorities the transport trusts. Certificates are
 /// always verified; only the set of trusted roots can change.

@@ -3,14 +3,14 @@
 use std::fmt;
 
 use bytes::Bytes;
-use hyper::header::{HeaderMap, HeaderValue, RETRY_AFTER};
+use hyper::header::{HeaderMap, HeaderValue};
 use timber_core::transport::{async_trait, Batch, Endpoint, RawRequest, Transport, TransportError};
 use timber_core::{Environment, IngestRawOptions, Level, RawFormat};
 
-use crate::client::api_key_header_value;
+use crate::classify::{delivered, failure};
 use crate::encode::logs_body;
-use crate::errors;
-use crate::{HttpClient, HyperTransportBuilder};
+use crate::headers::api_key_header_value;
+use crate::http_client::HttpClient;
 
 /// The HTTPS transport: hyper 1 over rustls (ring), pooled keep-alive
 /// connections, HTTP/2 when the server offers it through ALPN.
@@ -61,22 +61,12 @@ struct Post<'a> {
 }
 
 impl HyperTransport {
-    /// A transport with the default settings (webpki roots, HTTPS only).
-    pub fn new() -> Result<Self, crate::BuildError> {
-        Self::builder().build()
-    }
-
-    /// Starts configuring a transport.
-    pub fn builder() -> HyperTransportBuilder {
-        HyperTransportBuilder::default()
-    }
-
     /// A transport over an HTTP client already built (sharing its
     /// connection pool and runtime with the other users of the client).
     ///
     /// ```
     /// use timber_transport_hyper::{HttpClient, HyperTransport};
-    /// let client = HttpClient::builder().header("X-Tenant", "acme").build_client()?;
+    /// let client = HttpClient::builder().header("X-Tenant", "acme").build()?;
     /// let transport = HyperTransport::with_client(client.clone());
     /// # drop(transport);
     /// # Ok::<(), timber_transport_hyper::BuildError>(())
@@ -114,15 +104,7 @@ impl HyperTransport {
         if answer.is_success() {
             Ok(answer.body)
         } else {
-            Err(errors::from_status(
-                answer.status,
-                answer
-                    .headers
-                    .get(RETRY_AFTER)
-                    .and_then(|v| v.to_str().ok()),
-                answer.body.as_deref().unwrap_or_default(),
-                &endpoint.api_key,
-            ))
+            Err(failure(&answer, &endpoint.api_key))
         }
     }
 }
@@ -169,7 +151,7 @@ impl Transport for HyperTransport {
             idempotency_key: Some(batch.idempotency_key()),
         };
         let body = self.post(endpoint, post).await?;
-        errors::delivered(body.as_deref(), &endpoint.api_key)
+        delivered(body.as_deref(), &endpoint.api_key)
     }
 
     async fn create_flow(&self, endpoint: &Endpoint, name: &str) -> Result<String, TransportError> {
@@ -204,6 +186,6 @@ impl Transport for HyperTransport {
             idempotency_key: Some(raw.idempotency_key),
         };
         let body = self.post(endpoint, post).await?;
-        errors::delivered(body.as_deref(), &endpoint.api_key)
+        delivered(body.as_deref(), &endpoint.api_key)
     }
 }

@@ -95,7 +95,7 @@ fn the_runtime_threads_run_below_the_application_by_default() {
     use timber_transport_hyper::{HttpClient, HttpClientBuilder};
     const SCHED_BATCH: i32 = 3;
     let scheduling_on = |builder: HttpClientBuilder| {
-        let client = builder.build_client().expect("client");
+        let client = builder.build().expect("client");
         let work = client.run_blocking(|| scheduling_of("/proc/thread-self/stat"));
         futures::executor::block_on(work).expect("ran")
     };

@@ -75,7 +75,7 @@
 #![warn(missing_docs)]
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
-mod errors;
+mod classify;
 mod map;
 mod transport;
 
@@ -95,7 +95,7 @@ pub use transport::{Encoding, OtlpTransport, OtlpTransportBuilder, PartialSucces
 pub use opentelemetry_proto::tonic as proto;
 
 /// The `User-Agent` of the transport's requests (a custom header replaces it).
-pub const USER_AGENT: &str = concat!("timber-transport-otlp/", env!("CARGO_PKG_VERSION"));
+pub use transport::AGENT as USER_AGENT;
 
 /// The code blocks of the README, compiled and run as doctests.
 #[cfg(doctest)]

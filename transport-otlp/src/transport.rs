@@ -10,11 +10,17 @@ use prost::Message;
 use timber_core::transport::{
     async_trait, ApiKey, Batch, Endpoint, RawRequest, Transport, TransportError,
 };
+use timber_transport_hyper::header::USER_AGENT;
 use timber_transport_hyper::header::{HeaderMap, HeaderName, HeaderValue};
-use timber_transport_hyper::{api_key_header_value, HttpAnswer, HttpClient, HttpClientBuilder};
+use timber_transport_hyper::{
+    api_key_header_value, is_reserved_header, HttpAnswer, HttpClient, HttpClientBuilder,
+};
 
 use crate::map::to_otlp::export_request;
-use crate::BuildError;
+
+/// The `User-Agent` of the transport's requests (a custom header replaces it).
+pub const AGENT: &str = concat!("timber-transport-otlp/", env!("CARGO_PKG_VERSION"));
+use timber_transport_hyper::BuildError;
 
 /// How the export request is encoded on the wire.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -52,19 +58,6 @@ pub struct PartialSuccess {
 }
 
 type OnPartialSuccess = Arc<dyn Fn(&PartialSuccess) + Send + Sync>;
-
-/// Headers the transport or HTTP sets itself: no API key goes in them.
-const RESERVED_HEADERS: &[&str] = &[
-    "host",
-    "content-length",
-    "content-type",
-    "content-encoding",
-    "transfer-encoding",
-    "connection",
-    "idempotency-key",
-    "user-agent",
-    "proxy-authorization",
-];
 
 /// Configures an [`OtlpTransport`].
 ///
@@ -186,7 +179,8 @@ impl OtlpTransportBuilder {
                 };
                 let header = HeaderName::from_bytes(name.as_bytes())
                     .map_err(|_| bad(format!("{name:?} is not a valid header name")))?;
-                if RESERVED_HEADERS.contains(&header.as_str()) {
+                // Neither a header the machinery sets, nor the agent it sends.
+                if is_reserved_header(&header) || header == USER_AGENT {
                     return Err(bad(format!("{header} is set by the transport")));
                 }
                 Some(header)
@@ -200,7 +194,7 @@ impl OtlpTransportBuilder {
             }));
         }
         let client = match self.http {
-            Http::Settings(settings) => settings.build_client()?,
+            Http::Settings(settings) => settings.build()?,
             Http::Built(client) => client,
         };
         Ok(OtlpTransport {
@@ -367,7 +361,7 @@ fn partial_success(
     }
     Some(PartialSuccess {
         rejected: u64::try_from(rejected).unwrap_or(0),
-        message: crate::errors::quote(message.as_bytes(), key),
+        message: timber_transport_hyper::snippet(message.as_bytes(), key),
     })
 }
 
@@ -386,10 +380,7 @@ impl Transport for OtlpTransport {
         if let Ok(key) = HeaderValue::from_str(batch.idempotency_key()) {
             headers.insert("idempotency-key", key);
         }
-        headers.insert(
-            timber_transport_hyper::header::USER_AGENT,
-            HeaderValue::from_static(crate::USER_AGENT),
-        );
+        headers.insert(USER_AGENT, HeaderValue::from_static(AGENT));
         let url = format!("{}{}", endpoint.base_url, self.inner.path);
         let encoding = self.inner.encoding;
         let answer = self
@@ -398,7 +389,7 @@ impl Transport for OtlpTransport {
             .post(&url, encoding.content_type(), headers, body)
             .await?;
         if !answer.is_success() {
-            return Err(crate::errors::from_answer(&answer, &endpoint.api_key));
+            return Err(crate::classify::failure(&answer, &endpoint.api_key));
         }
         if let Some(partial) = partial_success(&answer, encoding, &endpoint.api_key) {
             self.report(partial);

@@ -68,7 +68,10 @@ fn a_json_failure_quotes_the_status_message() {
     server.misbehave(Misbehave::status(503));
     let err = block_on(transport.send_batch(&endpoint(&server), &common::batch(&records(1))))
         .unwrap_err();
-    assert_eq!(err.to_string(), "HTTP 503: unavailable: injected failure");
+    assert_eq!(
+        err.to_string(),
+        "HTTP 503: service unavailable: injected failure"
+    );
 }
 
 #[test]

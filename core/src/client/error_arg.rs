@@ -7,8 +7,8 @@ use serde::Serialize;
 use crate::client::emit::Draft;
 use crate::record::error_payload::ErrorPayload;
 
-/// What [`Client::error`] and [`Flow::error`] accept as their second
-/// argument: an error value, or the same data [`Client::info`] takes.
+/// What [`Client::error`](crate::Client::error) and [`Flow::error`](crate::Flow::error) accept as their second
+/// argument: an error value, or the same data [`Client::info`](crate::Client::info) takes.
 ///
 /// | argument | `errorName` |
 /// |---|---|

@@ -276,7 +276,7 @@ impl ClientBuilder {
     /// last handle (or a [`ShutdownGuard`](crate::ShutdownGuard)) there
     /// does not wait for the final delivery, which would stall every task
     /// of that thread: the worker finishes it in the background. At the end
-    /// of an async `main`, await [`Client::disconnect_async`] first, or the
+    /// of an async `main`, await [`Client::disconnect_async`](crate::Client::disconnect_async) first, or the
     /// program may exit before the worker is done. Without a check (the
     /// default), the drop waits up to the shutdown timeout.
     pub fn in_async_context(mut self, check: fn() -> bool) -> Self {

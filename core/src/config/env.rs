@@ -33,7 +33,7 @@ const fn var(name: &'static str, setting: &'static str, expects: &'static str) -
     }
 }
 
-/// Every variable [`ClientBuilder::from_env`] reads, in the order they are
+/// Every variable [`ClientBuilder::from_env`](crate::ClientBuilder::from_env) reads, in the order they are
 /// checked (the first problem is the one reported).
 pub const ENV_VARS: &[EnvVar] = &[
     EnvVar {

@@ -82,7 +82,7 @@ impl ClientBuilder {
     }
 
     /// Replaces the list of data keys whose values are redacted (default
-    /// [`DEFAULT_REDACTED_KEYS`]; an empty list turns redaction off). A key
+    /// [`DEFAULT_REDACTED_KEYS`](crate::hooks::DEFAULT_REDACTED_KEYS); an empty list turns redaction off). A key
     /// matches an entry when the key, lowercased and without `_`, `-`, `.`
     /// and spaces, contains the entry written the same way; values are
     /// replaced by `"[REDACTED]"` at any depth of the data.

@@ -21,11 +21,11 @@ use std::time::Duration;
 ///   recent records, for programs where the latest state matters most.
 /// - [`Spool`](Self::Spool): the queue moves to disk instead of being
 ///   dropped, for long outages of the service; needs
-///   [`ClientBuilder::spool`].
+///   [`ClientBuilder::spool`](crate::ClientBuilder::spool).
 ///
 /// Every record dropped is counted (`Stats::dropped`) and reported: once
-/// when a burst of drops begins ([`Error::QueueFull`]) and once when it
-/// ends, with its total ([`Error::Dropped`]).
+/// when a burst of drops begins ([`Error::QueueFull`](crate::Error::QueueFull)) and once when it
+/// ends, with its total ([`Error::Dropped`](crate::Error::Dropped)).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum OverflowPolicy {
@@ -41,7 +41,7 @@ pub enum OverflowPolicy {
     DropOldest,
     /// Refuse the new record (counted as dropped) and have the worker move
     /// the queue to the on-disk spool, making room again while the service
-    /// is unreachable. Needs [`ClientBuilder::spool`].
+    /// is unreachable. Needs [`ClientBuilder::spool`](crate::ClientBuilder::spool).
     Spool,
 }
 

@@ -105,7 +105,7 @@ pub struct Config {
     /// The on-disk spool, when enabled.
     pub spool: Option<SpoolConfig>,
     /// Tells whether the current thread runs an async executor (see
-    /// [`ClientBuilder::in_async_context`]).
+    /// [`ClientBuilder::in_async_context`](crate::ClientBuilder::in_async_context)).
     pub in_async_context: Option<fn() -> bool>,
     /// The scheduling priority of the client's worker thread.
     pub thread_priority: ThreadPriority,

@@ -1,6 +1,6 @@
 //! What happens to a record between the logging call and the queue:
 //! per-level sampling, the `before_send` hook, and redaction of data keys
-//! (one mechanism: [`redacting`] as data is rendered).
+//! (one mechanism: a serializer that redacts as the data is rendered).
 
 pub(crate) mod key_check;
 pub(crate) mod redacting;
@@ -22,8 +22,8 @@ pub use redactor::{DEFAULT_REDACTED_KEYS, REDACTED};
 pub type BeforeSend = Arc<dyn Fn(Record) -> Option<Record> + Send + Sync>;
 
 /// The record hooks of a client, as configured on its builder (see
-/// [`ClientBuilder::before_send`], [`ClientBuilder::sample_rate`] and
-/// [`ClientBuilder::redact_keys`]).
+/// [`ClientBuilder::before_send`](crate::ClientBuilder::before_send), [`ClientBuilder::sample_rate`](crate::ClientBuilder::sample_rate) and
+/// [`ClientBuilder::redact_keys`](crate::ClientBuilder::redact_keys)).
 ///
 /// In order, for each record that passes `min_level`:
 ///

@@ -1,7 +1,6 @@
-//! `HttpClient`: the configured HTTP machinery (TLS, proxies, custom
+//! [`HttpClient`]: the configured HTTP machinery (TLS, proxies, custom
 //! headers, timeouts, gzip, the owned runtime) that `HyperTransport` speaks
-//! the Timberlogs protocol over, public so that other adapters (the OTLP
-//! transport) speak theirs over the same machinery.
+//! the Timberlogs protocol over, and the OTLP transport its own.
 
 use std::fmt;
 use std::sync::Arc;
@@ -9,16 +8,16 @@ use std::time::Duration;
 
 use bytes::Bytes;
 use http_body_util::{BodyExt, Full, Limited};
-use hyper::header::{HeaderMap, HeaderValue, PROXY_AUTHORIZATION, RETRY_AFTER};
+use hyper::header::{HeaderMap, PROXY_AUTHORIZATION};
 use hyper::header::{CONTENT_ENCODING, CONTENT_TYPE, USER_AGENT};
 use hyper::{Request, Uri};
 use hyper_rustls::HttpsConnector;
-use timber_core::transport::{ApiKey, TransportError};
+use timber_core::transport::TransportError;
 
-use crate::errors;
+use crate::answer::HttpAnswer;
+use crate::failure::from_io;
 use crate::proxy::{Proxies, ProxyConnector};
 use crate::runtime::OwnedRuntime;
-use crate::HyperTransportBuilder;
 
 /// Most bytes of an answer read (flow ids, error reasons and OTLP answers
 /// are short).
@@ -28,8 +27,8 @@ const AGENT: &str = concat!("timber-rs/", env!("CARGO_PKG_VERSION"));
 
 type Hyper = hyper_util::client::legacy::Client<HttpsConnector<ProxyConnector>, Full<Bytes>>;
 
-/// The HTTP machinery of the transports, configured by a
-/// [`HyperTransportBuilder`] (alias [`HttpClientBuilder`](crate::HttpClientBuilder)):
+/// The HTTP machinery of the transports, configured by an
+/// [`HttpClientBuilder`](crate::HttpClientBuilder):
 /// rustls (ring) with the trusted roots, proxies and their `CONNECT`
 /// tunnels, custom headers, timeouts, pooled keep-alive connections,
 /// optional gzip, and the small tokio runtime its I/O runs on, so that any
@@ -52,7 +51,7 @@ type Hyper = hyper_util::client::legacy::Client<HttpsConnector<ProxyConnector>, 
 /// use timber_transport_hyper::HttpClient;
 ///
 /// let server = IngestServer::start(ServerConfig::new("tb_test_doc"))?;
-/// let client = HttpClient::builder().allow_http(true).build_client()?;
+/// let client = HttpClient::builder().allow_http(true).build()?;
 /// let mut headers = HeaderMap::new();
 /// headers.insert("x-api-key", HeaderValue::from_static("tb_test_doc"));
 /// let body = br#"{"logs":[{"level":"info","message":"hi"}]}"#.to_vec();
@@ -80,7 +79,7 @@ struct Inner {
     proxies: Option<Arc<Proxies>>,
 }
 
-/// The parts a [`HyperTransportBuilder`] assembles into an [`HttpClient`].
+/// The parts an `HttpClientBuilder` assembles into an [`HttpClient`].
 pub(crate) struct Parts {
     pub(crate) client: Hyper,
     pub(crate) runtime: OwnedRuntime,
@@ -99,83 +98,7 @@ impl fmt::Debug for HttpClient {
     }
 }
 
-/// An answer that arrived: its status, headers, and body.
-///
-/// ```
-/// use std::time::Duration;
-/// use timber_transport_hyper::header::{HeaderMap, HeaderValue, RETRY_AFTER};
-/// use timber_transport_hyper::HttpAnswer;
-/// let mut headers = HeaderMap::new();
-/// headers.insert(RETRY_AFTER, HeaderValue::from_static("3"));
-/// let answer = HttpAnswer { status: 503, headers, body: None };
-/// assert!(!answer.is_success());
-/// assert_eq!(answer.retry_after(), Some(Duration::from_secs(3)));
-/// ```
-#[derive(Clone, Debug)]
-pub struct HttpAnswer {
-    /// The status code.
-    pub status: u16,
-    /// The answer's headers.
-    pub headers: HeaderMap,
-    /// The body, at most 64 KiB of it; `None` when it did not arrive whole
-    /// within the request timeout (the status is still the server's word).
-    pub body: Option<Bytes>,
-}
-
-impl HttpAnswer {
-    /// Whether the status is 2xx.
-    pub fn is_success(&self) -> bool {
-        (200..300).contains(&self.status)
-    }
-
-    /// `Retry-After`, as delay seconds or an HTTP date (a date past is zero).
-    pub fn retry_after(&self) -> Option<Duration> {
-        self.headers
-            .get(RETRY_AFTER)
-            .and_then(|v| v.to_str().ok())
-            .and_then(errors::parse_retry_after)
-    }
-
-    /// The start of the body as text (at most 300 characters), to quote
-    /// in an error; nothing of it when it quotes `key` in any case or
-    /// common encoding (percent, JSON escapes, base64).
-    ///
-    /// ```
-    /// use timber_core::transport::ApiKey;
-    /// use timber_transport_hyper::HttpAnswer;
-    /// let answer = |body: &'static str| HttpAnswer { status: 401, headers: Default::default(), body: Some(body.into()) };
-    /// let key = ApiKey::new("tb_live_s3cret_key");
-    /// assert_eq!(answer(" bad key ").snippet(&key), "bad key");
-    /// assert!(!answer("bad key TB_LIVE_S3CRET_KEY").snippet(&key).contains("S3CRET"));
-    /// ```
-    pub fn snippet(&self, key: &ApiKey) -> String {
-        snippet(self.body.as_deref().unwrap_or_default(), key)
-    }
-}
-
-/// The start of a server's text (at most 300 characters, trimmed), to
-/// quote in an error; nothing of it when it quotes `key` in any case or
-/// common encoding (percent, JSON escapes, base64): a server's text must
-/// never carry the key into an error.
-///
-/// ```
-/// use timber_core::transport::ApiKey;
-/// let key = ApiKey::new("tb_live_s3cret_key");
-/// assert_eq!(timber_transport_hyper::snippet(b" quota exceeded ", &key), "quota exceeded");
-/// assert!(!timber_transport_hyper::snippet(b"tb%5Flive%5Fs3cret%5Fkey", &key).contains("s3cret"));
-/// ```
-pub fn snippet(text: &[u8], key: &ApiKey) -> String {
-    errors::snippet(text, key)
-}
-
 impl HttpClient {
-    /// Starts configuring a client (the builder of the hyper transport,
-    /// whose [`build_client`](HyperTransportBuilder::build_client) builds
-    /// this).
-    pub fn builder() -> HyperTransportBuilder {
-        HyperTransportBuilder::default()
-    }
-
     pub(crate) fn from_parts(parts: Parts) -> Self {
         HttpClient {
             inner: Arc::new(Inner {
@@ -302,7 +225,7 @@ impl HttpClient {
             Some(Err(_elapsed)) => Err(TransportError::retryable(format!(
                 "request to {authority} timed out after {timeout:?}"
             ))),
-            Some(Ok(Err(e))) => Err(errors::from_io(&e, &authority)),
+            Some(Ok(Err(e))) => Err(from_io(&e, &authority)),
             Some(Ok(Ok(answer))) => Ok(answer),
         }
     }
@@ -315,7 +238,7 @@ impl HttpClient {
     ///
     /// ```
     /// use timber_transport_hyper::HttpClient;
-    /// let client = HttpClient::builder().build_client()?;
+    /// let client = HttpClient::builder().build()?;
     /// let body = futures::executor::block_on(client.run_blocking(|| vec![1u8, 2, 3]));
     /// assert_eq!(body, Some(vec![1, 2, 3]));
     /// # Ok::<(), timber_transport_hyper::BuildError>(())
@@ -342,24 +265,6 @@ impl HttpClient {
     fn encode(&self, body: Vec<u8>) -> (Vec<u8>, Option<&'static str>) {
         (body, None)
     }
-}
-
-/// The API key as a header value, kept out of HTTP/2 header compression
-/// tables; a permanent error (that never quotes the key) if it has
-/// characters a header cannot carry.
-///
-/// ```
-/// use timber_core::transport::ApiKey;
-/// let value = timber_transport_hyper::api_key_header_value(&ApiKey::new("tb_test_k")).unwrap();
-/// assert!(value.is_sensitive());
-/// assert!(timber_transport_hyper::api_key_header_value(&ApiKey::new("bad\nkey")).is_err());
-/// ```
-pub fn api_key_header_value(key: &ApiKey) -> Result<HeaderValue, TransportError> {
-    let mut value = HeaderValue::from_str(key.expose()).map_err(|_| {
-        TransportError::permanent("the API key has characters not allowed in an HTTP header")
-    })?;
-    value.set_sensitive(true);
-    Ok(value)
 }
 
 #[cfg(feature = "gzip")]

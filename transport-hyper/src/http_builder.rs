@@ -1,78 +1,42 @@
-//! Settings of the transport and its construction.
+//! [`HttpClientBuilder`]: the settings of the HTTP machinery, and how an
+//! [`HttpClient`] is assembled from them.
 
-use std::fmt;
 use std::sync::Arc;
 use std::time::Duration;
 
-use hyper::header::{HeaderMap, HeaderName, HeaderValue};
 use hyper_util::client::legacy::connect::HttpConnector;
 use hyper_util::rt::{TokioExecutor, TokioTimer};
-use timber_core::{ConfigError, ThreadPriority};
+use timber_core::ThreadPriority;
 
-use crate::client::Parts;
+use crate::build_error::BuildError;
+use crate::headers::{check_headers, CustomHeaders};
+use crate::http_client::{HttpClient, Parts};
 use crate::proxy::{Proxies, ProxyChoice, ProxyConnector};
 use crate::runtime::OwnedRuntime;
 use crate::tls::Trust;
-use crate::{HttpClient, HyperTransport};
 
-/// Why a transport could not be built.
-#[derive(Debug)]
-#[non_exhaustive]
-pub enum BuildError {
-    /// A custom CA could not be read.
-    Certificate(String),
-    /// No root certificate is trusted at all.
-    NoTrustedRoots,
-    /// rustls refused the settings.
-    Tls(String),
-    /// The transport's runtime could not start.
-    Runtime(std::io::Error),
-    /// A setting is invalid: a custom header, a proxy URL (given to
-    /// [`HyperTransportBuilder::proxy`] or in `HTTPS_PROXY`...). The error
-    /// names the setting or the variable, never a header value or a proxy
-    /// password.
-    Config(ConfigError),
-}
-
-impl From<ConfigError> for BuildError {
-    fn from(e: ConfigError) -> Self {
-        BuildError::Config(e)
+impl HttpClient {
+    /// Starts configuring a client.
+    pub fn builder() -> HttpClientBuilder {
+        HttpClientBuilder::default()
     }
 }
 
-impl fmt::Display for BuildError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            BuildError::Certificate(e) => write!(f, "invalid CA certificate: {e}"),
-            BuildError::NoTrustedRoots => f.write_str("no trusted root certificate"),
-            BuildError::Tls(e) => write!(f, "TLS settings refused: {e}"),
-            BuildError::Runtime(e) => write!(f, "cannot start the transport runtime: {e}"),
-            BuildError::Config(e) => e.fmt(f),
-        }
-    }
-}
-
-impl std::error::Error for BuildError {
-    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
-        match self {
-            BuildError::Runtime(e) => Some(e),
-            BuildError::Config(e) => Some(e),
-            _ => None,
-        }
-    }
-}
-
-/// Configures a [`HyperTransport`], or the [`HttpClient`] under it
-/// ([`build_client`](Self::build_client)) for another protocol's adapter.
+/// Configures an [`HttpClient`]: the HTTP machinery both transports send
+/// over (TLS roots, plain HTTP or not, proxies, custom headers, timeouts,
+/// the connection pool, gzip, the runtime). The transports' builders take
+/// one ([`HyperTransportBuilder::http`](crate::HyperTransportBuilder::http),
+/// `OtlpTransportBuilder::http`) or offer the same setters.
 ///
 /// ```
 /// use std::time::Duration;
-/// use timber_transport_hyper::HyperTransport;
-/// let transport = HyperTransport::builder()
+/// use timber_transport_hyper::HttpClient;
+/// let client = HttpClient::builder()
 ///     .connect_timeout(Duration::from_secs(5))
 ///     .request_timeout(Duration::from_secs(20))
+///     .header("X-Tenant", "acme")
 ///     .build()?;
-/// # drop(transport);
+/// # drop(client);
 /// # Ok::<(), timber_transport_hyper::BuildError>(())
 /// ```
 ///
@@ -81,7 +45,7 @@ impl std::error::Error for BuildError {
 /// do; [`proxy`](Self::proxy) and [`no_proxy`](Self::no_proxy) override them.
 #[derive(Clone, Debug)]
 #[must_use]
-pub struct HyperTransportBuilder {
+pub struct HttpClientBuilder {
     pub(crate) trust: Trust,
     pub(crate) allow_http: bool,
     pub(crate) connect_timeout: Duration,
@@ -91,82 +55,15 @@ pub struct HyperTransportBuilder {
     pub(crate) http2: bool,
     pub(crate) gzip_min_bytes: Option<usize>,
     pub(crate) worker_threads: usize,
-    thread_priority: ThreadPriority,
-    proxy: ProxyChoice,
-    headers: CustomHeaders,
-    pending_error: Option<String>,
+    pub(crate) thread_priority: ThreadPriority,
+    pub(crate) proxy: ProxyChoice,
+    pub(crate) headers: CustomHeaders,
+    pub(crate) pending_error: Option<String>,
 }
 
-/// Headers added to every request, as given (checked at build); `Debug`
-/// shows the names only, since values may be credentials.
-#[derive(Clone, Default)]
-struct CustomHeaders(Vec<(String, String)>);
-
-impl fmt::Debug for CustomHeaders {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_list()
-            .entries(self.0.iter().map(|(name, _)| name))
-            .finish()
-    }
-}
-
-/// Headers the transport sets itself, which a custom header cannot replace.
-const RESERVED_HEADERS: &[&str] = &[
-    "host",
-    "content-length",
-    "content-type",
-    "content-encoding",
-    "transfer-encoding",
-    "connection",
-    "keep-alive",
-    "upgrade",
-    "te",
-    "trailer",
-    "x-api-key",
-    "idempotency-key",
-    "proxy-authorization",
-];
-
-/// Checks the custom headers: a valid name the transport does not set
-/// itself, and a value of visible ASCII characters, spaces and tabs (no CR,
-/// LF or other control character, nothing outside ASCII). Never quotes a value.
-fn check_headers(headers: &[(String, String)]) -> Result<HeaderMap, ConfigError> {
-    let bad = |reason: String| ConfigError {
-        field: "header",
-        reason,
-    };
-    let mut map = HeaderMap::new();
-    for (name, value) in headers {
-        let parsed = HeaderName::from_bytes(name.as_bytes())
-            .map_err(|_| bad(format!("{name:?} is not a valid header name")))?;
-        if RESERVED_HEADERS.contains(&parsed.as_str()) {
-            return Err(bad(format!(
-                "{parsed} is set by the transport and cannot be replaced"
-            )));
-        }
-        if value.bytes().any(|b| b == b'\r' || b == b'\n') {
-            return Err(bad(format!("the value of {parsed} contains CR or LF")));
-        }
-        if !value
-            .bytes()
-            .all(|b| b.is_ascii_graphic() || b == b' ' || b == b'\t')
-        {
-            return Err(bad(format!(
-                "the value of {parsed} has a character that is not visible ASCII (control or non-ASCII)"
-            )));
-        }
-        let mut value = HeaderValue::from_str(value)
-            .map_err(|_| bad(format!("the value of {parsed} is not a valid header value")))?;
-        // Kept out of HTTP/2 header compression tables, like the key.
-        value.set_sensitive(true);
-        map.append(parsed, value);
-    }
-    Ok(map)
-}
-
-impl Default for HyperTransportBuilder {
+impl Default for HttpClientBuilder {
     fn default() -> Self {
-        HyperTransportBuilder {
+        HttpClientBuilder {
             trust: Trust::default(),
             allow_http: false,
             connect_timeout: Duration::from_secs(10),
@@ -184,7 +81,7 @@ impl Default for HyperTransportBuilder {
     }
 }
 
-impl HyperTransportBuilder {
+impl HttpClientBuilder {
     /// Also trusts the CA certificate(s) of this PEM text, for private
     /// deployments and tests. An unreadable PEM fails [`build`](Self::build).
     pub fn add_root_certificate_pem(mut self, pem: impl AsRef<[u8]>) -> Self {
@@ -319,36 +216,35 @@ impl HyperTransportBuilder {
         self
     }
 
-    /// Builds the transport and starts its runtime. Reads the proxy
+    /// Builds the client and starts its runtime. Reads the proxy
     /// variables now, unless [`proxy`](Self::proxy) or
     /// [`no_proxy`](Self::no_proxy) was called.
-    pub fn build(self) -> Result<HyperTransport, BuildError> {
-        self.build_client().map(HyperTransport::with_client)
-    }
-
-    /// Builds the HTTP machinery alone, with every setting of this builder
-    /// (TLS, proxies, headers, timeouts, gzip, runtime), for an adapter
-    /// that speaks another protocol over it (see [`HttpClient`]) or to
-    /// share one pool between transports.
     ///
     /// ```
     /// use timber_transport_hyper::HttpClient;
-    /// let client = HttpClient::builder().proxy("http://proxy.example:3128").build_client()?;
+    /// let client = HttpClient::builder().proxy("http://proxy.example:3128").build()?;
     /// assert!(format!("{client:?}").contains("proxy.example:3128"));
     /// # Ok::<(), timber_transport_hyper::BuildError>(())
     /// ```
-    pub fn build_client(self) -> Result<HttpClient, BuildError> {
-        self.build_with_env(|name| std::env::var(name).ok())
+    pub fn build(self) -> Result<HttpClient, BuildError> {
+        self.build_reserving(&[])
     }
 
-    pub(crate) fn build_with_env(
+    /// [`build`](Self::build), refusing custom headers of these names too
+    /// (the ones an adapter sets itself).
+    pub(crate) fn build_reserving(self, names: &[&str]) -> Result<HttpClient, BuildError> {
+        self.build_with_env(names, |name| std::env::var(name).ok())
+    }
+
+    fn build_with_env(
         self,
+        also_reserved: &[&str],
         env: impl Fn(&str) -> Option<String>,
     ) -> Result<HttpClient, BuildError> {
         if let Some(e) = self.pending_error {
             return Err(BuildError::Certificate(e));
         }
-        let headers = check_headers(&self.headers.0)?;
+        let headers = check_headers(&self.headers.0, also_reserved)?;
         let proxies = Proxies::resolve(&self.proxy, env)?.map(Arc::new);
         let tls = self.trust.client_config()?;
         let mut http = HttpConnector::new();
