@@ -25,6 +25,11 @@ pub const CHECKS: &[Step] = &[
         env: &[],
     },
     Step {
+        name: "arch (file sizes, core's root, import cycles)",
+        args: &["xtask", "arch"],
+        env: &[],
+    },
+    Step {
         name: "clippy (workspace)",
         args: &[
             "clippy",
@@ -49,6 +54,8 @@ pub const CHECKS: &[Step] = &[
             "timber-transport-otlp",
             "-p",
             "timber-ingest-server",
+            "-p",
+            "timber-log",
             "-p",
             "timber-sdk",
             "--all-targets",
@@ -103,6 +110,11 @@ pub const CHECKS: &[Step] = &[
     Step {
         name: "tests (timber-core, all features)",
         args: &["test", "-p", "timber-core", "--all-features", "--locked"],
+        env: &[],
+    },
+    Step {
+        name: "tests (timber-log, all features)",
+        args: &["test", "-p", "timber-log", "--all-features", "--locked"],
         env: &[],
     },
     Step {
