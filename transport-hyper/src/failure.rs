@@ -6,7 +6,7 @@ use std::error::Error as StdError;
 
 use timber_core::transport::TransportError;
 
-use crate::tunnel::ProxyError;
+use crate::proxy_error::ProxyError;
 
 /// A request that got no answer: certificate failures are permanent,
 /// everything else (refused, reset, TLS hiccups) is worth retrying.

@@ -56,6 +56,7 @@ mod headers;
 mod http_builder;
 mod http_client;
 mod proxy;
+mod proxy_error;
 mod redact_key;
 mod runtime;
 mod tls;

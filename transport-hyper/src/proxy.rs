@@ -2,8 +2,8 @@
 //! `HTTPS_PROXY`/`NO_PROXY` rules of curl and reqwest), and the connector
 //! that reaches the service through it.
 //!
-//! An `https://` request goes through an HTTP `CONNECT` tunnel
-//! ([`crate::tunnel`]): the proxy relays bytes, and TLS runs end to end
+//! An `https://` request goes through an HTTP `CONNECT` tunnel (hyper-util's
+//! `Tunnel`, see `tunnel.rs`): the proxy relays bytes, and TLS runs end to end
 //! between the transport and the service, with the service's certificate
 //! verified as always. A plain `http://` request (only with `allow_http`)
 //! is sent to the proxy in absolute form, as HTTP proxies expect.
@@ -24,8 +24,7 @@ use hyper_util::rt::TokioIo;
 use timber_core::ConfigError;
 use tokio::net::TcpStream;
 
-use crate::failure::chain;
-use crate::tunnel::{tunnel, ProxyError};
+use crate::tunnel;
 
 type BoxError = Box<dyn StdError + Send + Sync>;
 
@@ -249,35 +248,14 @@ impl tower_service::Service<Uri> for ProxyConnector {
         let intercept = self.proxies.as_ref().and_then(|p| p.intercept(&dst));
         let mut http = self.http.clone();
         Box::pin(async move {
-            let Some(proxy) = intercept else {
-                let io = http.call(dst).await?;
-                return Ok(ProxyStream {
-                    io,
-                    forwarding: false,
-                });
+            let (io, forwarding) = match intercept {
+                None => (http.call(dst).await?, false),
+                Some(proxy) if dst.scheme_str() == Some("https") => {
+                    (tunnel::open(http, &proxy, dst).await?, false)
+                }
+                Some(proxy) => (tunnel::reach(http, proxy.uri().clone()).await?, true),
             };
-            let proxy_at = proxy
-                .uri()
-                .authority()
-                .map_or_else(String::new, |a| a.to_string());
-            let io = http.call(proxy.uri().clone()).await.map_err(|e| {
-                Box::new(ProxyError {
-                    message: format!("cannot reach the proxy {proxy_at}: {}", chain(&e)),
-                    permanent: false,
-                })
-            })?;
-            if dst.scheme_str() == Some("https") {
-                let io = tunnel(io, &dst, proxy.basic_auth(), &proxy_at).await?;
-                Ok(ProxyStream {
-                    io,
-                    forwarding: false,
-                })
-            } else {
-                Ok(ProxyStream {
-                    io,
-                    forwarding: true,
-                })
-            }
+            Ok(ProxyStream { io, forwarding })
         })
     }
 }

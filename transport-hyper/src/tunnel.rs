@@ -1,125 +1,314 @@
-//! The `CONNECT` handshake with a proxy, for `https://` requests.
+//! HTTPS through a proxy: hyper-util's `Tunnel` asks for `CONNECT` (with
+//! the proxy's credentials) and reads the answer; TLS then runs end to end
+//! with the server over the tunnel.
 //!
-//! Not hyper-util's `Tunnel`: it accepts only a 200 and answers any other
-//! status with a bare `TunnelUnsuccessful`, so a proxy refusing the
-//! credentials with 401 (tinyproxy does) could not be told from one that
-//! failed, nor its status shown; and it lets bytes that follow the answer
-//! through unread. This one keeps the proxy's status line (never the
-//! credentials), tells refusals (permanent) from failures (retryable), and
-//! refuses data before the TLS handshake.
+//! The one piece written here: `Tunnel`'s error (`TunnelError`, which
+//! hyper-util does not export) keeps no status, only "unsuccessful" or,
+//! for 407, "proxy authorization required". An error must quote the
+//! proxy's status line and tell refused credentials (407, or 401 as
+//! tinyproxy answers) and a refused tunnel (403), which retrying cannot
+//! mend, from a proxy in trouble (5xx), so the connection keeps the start
+//! of what the proxy answers while `Tunnel` reads it.
 
-use std::error::Error as StdError;
-use std::fmt;
 use std::io;
+use std::pin::Pin;
+use std::sync::{Arc, Mutex, PoisonError};
+use std::task::{ready, Context, Poll};
 
-use hyper::header::HeaderValue;
+use hyper::rt::{Read, ReadBuf, ReadBufCursor, Write};
 use hyper::Uri;
+use hyper_util::client::legacy::connect::proxy::Tunnel;
+use hyper_util::client::legacy::connect::HttpConnector;
+use hyper_util::client::proxy::matcher::Intercept;
 use hyper_util::rt::TokioIo;
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
+use tower_service::Service;
 
-/// Longest answer to a `CONNECT` the transport reads.
-const MAX_CONNECT_ANSWER: usize = 8 * 1024;
+use crate::failure::chain;
+use crate::proxy_error::{authority, ProxyError};
 
-/// A connection failure on the way through a proxy: what the proxy said,
-/// and whether retrying can help (a refusal of the credentials cannot).
-#[derive(Debug)]
-pub(crate) struct ProxyError {
-    pub(crate) message: String,
-    pub(crate) permanent: bool,
-}
+/// Most bytes of the proxy's answer kept: a status line fits.
+const KEPT: usize = 512;
 
-impl fmt::Display for ProxyError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.message)
-    }
-}
-
-impl StdError for ProxyError {}
-
-/// Opens a `CONNECT` tunnel to `dst` through the proxy connection `io`.
-pub(crate) async fn tunnel(
-    io: TokioIo<TcpStream>,
-    dst: &Uri,
-    auth: Option<&HeaderValue>,
-    proxy_at: &str,
+/// Opens a `CONNECT` tunnel to `dst` through `proxy`.
+///
+/// Only a `200` opens it (hyper-util's rule; other 2xx are retryable
+/// failures), and bytes the proxy sends after its answer, before the TLS
+/// handshake, are dropped by `Tunnel` (TLS then fails, retryably).
+pub(crate) async fn open(
+    http: HttpConnector,
+    proxy: &Intercept,
+    dst: Uri,
 ) -> Result<TokioIo<TcpStream>, ProxyError> {
-    let failed = |message: String, permanent: bool| ProxyError { message, permanent };
-    let host = dst
-        .host()
-        .ok_or_else(|| failed("the URL has no host".into(), true))?;
-    let port = dst.port_u16().unwrap_or(443);
-    let target = format!("{host}:{port}");
-    let mut stream = io.into_inner();
-
-    let mut request = format!("CONNECT {target} HTTP/1.1\r\nHost: {target}\r\n").into_bytes();
-    if let Some(auth) = auth {
-        request.extend_from_slice(b"Proxy-Authorization: ");
-        request.extend_from_slice(auth.as_bytes());
-        request.extend_from_slice(b"\r\n");
+    let at = authority(proxy.uri());
+    let Some(host) = dst.host() else {
+        return Err(ProxyError {
+            message: "the URL has no host".into(),
+            permanent: true,
+        });
+    };
+    let target = format!("{host}:{}", dst.port_u16().unwrap_or(443));
+    let io = reach(http, proxy.uri().clone()).await?;
+    let answer = Arc::new(Mutex::new(Vec::new()));
+    let recorded = Recorded {
+        io,
+        answer: answer.clone(),
+    };
+    let mut tunnel = Tunnel::new(proxy.uri().clone(), Handover(Some(recorded)));
+    if let Some(auth) = proxy.basic_auth() {
+        tunnel = tunnel.with_auth(auth.clone());
     }
-    request.extend_from_slice(b"\r\n");
-    let io_failed = |e: io::Error| {
-        failed(
-            format!("the proxy {proxy_at} closed the tunnel to {target}: {e}"),
-            false,
-        )
-    };
-    stream.write_all(&request).await.map_err(io_failed)?;
+    // No poll_ready first: `Handover` is always ready.
+    match tunnel.call(dst).await {
+        Ok(recorded) => Ok(recorded.io),
+        Err(e) => {
+            let answer = answer.lock().unwrap_or_else(PoisonError::into_inner);
+            let with_auth = proxy.basic_auth().is_some();
+            Err(
+                refusal(&answer, with_auth, &at, &target).unwrap_or_else(|| {
+                    // No answer at all: reset or closed.
+                    let message = format!(
+                        "the proxy {at} closed the tunnel to {target}: {}",
+                        chain(&e)
+                    );
+                    ProxyError {
+                        message,
+                        permanent: false,
+                    }
+                }),
+            )
+        }
+    }
+}
 
-    // The answer's head; nothing may follow it before the TLS handshake.
-    let mut answer = Vec::with_capacity(256);
-    let mut chunk = [0u8; 1024];
-    let head_len = loop {
-        let n = stream.read(&mut chunk).await.map_err(io_failed)?;
-        if n == 0 {
-            return Err(failed(
-                format!("the proxy {proxy_at} closed the connection instead of answering CONNECT {target}"),
-                false,
-            ));
-        }
-        answer.extend_from_slice(&chunk[..n]);
-        if let Some(end) = answer.windows(4).position(|w| w == b"\r\n\r\n") {
-            break end + 4;
-        }
-        if answer.len() > MAX_CONNECT_ANSWER {
-            return Err(failed(
-                format!("the proxy {proxy_at} sent an answer to CONNECT longer than {MAX_CONNECT_ANSWER} bytes"),
-                false,
-            ));
-        }
-    };
-    let status_line = String::from_utf8_lossy(&answer[..head_len]);
-    let status_line = status_line.lines().next().unwrap_or("").trim();
-    let status = status_line
+/// Connects to the proxy at `proxy`; a failure is retryable.
+pub(crate) async fn reach(
+    mut http: HttpConnector,
+    proxy: Uri,
+) -> Result<TokioIo<TcpStream>, ProxyError> {
+    let at = authority(&proxy);
+    http.call(proxy).await.map_err(|e| ProxyError {
+        message: format!("cannot reach the proxy {at}: {}", chain(&e)),
+        permanent: false,
+    })
+}
+
+/// What the proxy's answer says, if it said anything: its status line
+/// (at most 100 characters), and whether retrying can help.
+fn refusal(answer: &[u8], with_auth: bool, at: &str, target: &str) -> Option<ProxyError> {
+    let text = String::from_utf8_lossy(answer);
+    let line = text.lines().next().filter(|l| !l.trim().is_empty())?.trim();
+    let shown: String = line.chars().take(100).collect();
+    let status = line
         .strip_prefix("HTTP/1.")
-        .and_then(|rest| rest.get(2..5))
+        .and_then(|rest| rest.split_whitespace().nth(1))
         .and_then(|code| code.parse::<u16>().ok());
-    match status {
-        Some(200..=299) if answer.len() == head_len => Ok(TokioIo::new(stream)),
-        Some(200..=299) => Err(failed(
-            format!("the proxy {proxy_at} sent data before the TLS handshake with {target}"),
-            false,
-        )),
-        Some(status) => {
-            let (reason, permanent) = match status {
-                // 407 is the proxy's status for it; some (tinyproxy) answer 401.
-                401 | 407 if auth.is_some() => ("refused the proxy credentials", true),
-                401 | 407 => ("requires credentials (give them in the proxy URL: http://user:password@host:port)", true),
-                403 => ("refused the tunnel", true),
-                _ => ("could not open the tunnel", false),
-            };
-            let shown: String = status_line.chars().take(100).collect();
-            Err(failed(
-                format!("the proxy {proxy_at} {reason} to {target}: {shown}"),
-                permanent,
-            ))
-        }
-        None => Err(failed(
-            format!(
-                "the proxy {proxy_at} answered CONNECT {target} with something other than HTTP"
+    let Some(status) = status else {
+        return Some(ProxyError {
+            message: format!(
+                "the proxy {at} answered CONNECT {target} with something other than HTTP"
             ),
+            permanent: false,
+        });
+    };
+    let (reason, permanent) = match status {
+        // 407 is the proxy's status for it; some (tinyproxy) answer 401.
+        401 | 407 if with_auth => ("refused the proxy credentials", true),
+        401 | 407 => (
+            "requires credentials (give them in the proxy URL: http://user:password@host:port)",
+            true,
+        ),
+        403 => ("refused the tunnel", true),
+        _ => ("could not open the tunnel", false),
+    };
+    Some(ProxyError {
+        message: format!("the proxy {at} {reason} to {target}: {shown}"),
+        permanent,
+    })
+}
+
+/// The connection to the proxy, handed to `Tunnel` as its connector's one
+/// answer (the proxy was reached already, so that failing to reach it
+/// names it as [`reach`] does).
+struct Handover(Option<Recorded>);
+
+impl Service<Uri> for Handover {
+    type Response = Recorded;
+    type Error = io::Error;
+    type Future = std::future::Ready<Result<Recorded, io::Error>>;
+
+    fn poll_ready(&mut self, _cx: &mut Context<'_>) -> Poll<Result<(), io::Error>> {
+        Poll::Ready(Ok(()))
+    }
+
+    fn call(&mut self, _proxy: Uri) -> Self::Future {
+        std::future::ready(
+            self.0
+                .take()
+                .ok_or_else(|| io::Error::other("the proxy connection was used already")),
+        )
+    }
+}
+
+/// The proxy connection while `Tunnel` speaks on it, keeping the first
+/// [`KEPT`] bytes it reads.
+struct Recorded {
+    io: TokioIo<TcpStream>,
+    answer: Arc<Mutex<Vec<u8>>>,
+}
+
+impl Read for Recorded {
+    fn poll_read(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        mut buf: ReadBufCursor<'_>,
+    ) -> Poll<io::Result<()>> {
+        let this = self.get_mut();
+        // Read through a buffer of our own: a cursor does not show what it got.
+        let mut chunk = [0u8; 1024];
+        let room = buf.remaining().min(chunk.len());
+        let mut read = ReadBuf::new(&mut chunk[..room]);
+        ready!(Pin::new(&mut this.io).poll_read(cx, read.unfilled()))?;
+        let got = read.filled();
+        let mut answer = this.answer.lock().unwrap_or_else(PoisonError::into_inner);
+        let keep = KEPT.saturating_sub(answer.len()).min(got.len());
+        answer.extend_from_slice(&got[..keep]);
+        buf.put_slice(got);
+        Poll::Ready(Ok(()))
+    }
+}
+
+impl Write for Recorded {
+    fn poll_write(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &[u8],
+    ) -> Poll<io::Result<usize>> {
+        Pin::new(&mut self.io).poll_write(cx, buf)
+    }
+
+    fn poll_flush(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        Pin::new(&mut self.io).poll_flush(cx)
+    }
+
+    fn poll_shutdown(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        Pin::new(&mut self.io).poll_shutdown(cx)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use hyper_util::client::proxy::matcher::Matcher;
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    use tokio::net::TcpListener;
+
+    use super::*;
+
+    /// A proxy on 127.0.0.1 that reads one request head and answers this.
+    async fn proxy_answering(
+        answer: &'static [u8],
+    ) -> (Intercept, tokio::task::JoinHandle<String>) {
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let url = format!("http://user:pw@{}", listener.local_addr().unwrap());
+        let served = tokio::spawn(async move {
+            let (mut stream, _) = listener.accept().await.unwrap();
+            let mut head = Vec::new();
+            let mut byte = [0u8; 1];
+            while !head.ends_with(b"\r\n\r\n") && stream.read(&mut byte).await.unwrap() == 1 {
+                head.push(byte[0]);
+            }
+            stream.write_all(answer).await.unwrap();
+            String::from_utf8(head).unwrap()
+        });
+        let dst: Uri = "https://ingest.example/".parse().unwrap();
+        let proxy = Matcher::builder().all(url).build().intercept(&dst).unwrap();
+        (proxy, served)
+    }
+
+    fn dst() -> Uri {
+        "https://ingest.example:8443/v1/logs".parse().unwrap()
+    }
+
+    #[tokio::test]
+    async fn a_200_opens_the_tunnel_with_the_credentials() {
+        let (proxy, served) = proxy_answering(b"HTTP/1.1 200 Connection established\r\n\r\n").await;
+        open(HttpConnector::new(), &proxy, dst()).await.unwrap();
+        let head = served.await.unwrap();
+        assert!(
+            head.starts_with("CONNECT ingest.example:8443 HTTP/1.1\r\n"),
+            "{head}"
+        );
+        // user:pw
+        assert!(
+            head.contains("Proxy-Authorization: Basic dXNlcjpwdw=="),
+            "{head}"
+        );
+    }
+
+    #[tokio::test]
+    async fn refusals_quote_the_proxy_and_say_whether_retrying_helps() {
+        for (answer, says, permanent) in [
+            (
+                &b"HTTP/1.1 407 Proxy Authentication Required\r\n\r\n"[..],
+                "refused the proxy credentials",
+                true,
+            ),
+            (
+                b"HTTP/1.0 401 Unauthorized\r\n\r\n",
+                "refused the proxy credentials",
+                true,
+            ),
+            (
+                b"HTTP/1.1 403 Forbidden\r\n\r\n",
+                "refused the tunnel",
+                true,
+            ),
+            (
+                b"HTTP/1.1 502 Bad Gateway\r\n\r\n",
+                "could not open the tunnel",
+                false,
+            ),
+            (
+                b"HTTP/1.1 204 No Content\r\n\r\n",
+                "could not open the tunnel",
+                false,
+            ),
+            (
+                b"SSH-2.0-OpenSSH\r\n\r\n",
+                "something other than HTTP",
+                false,
+            ),
+            (b"", "closed the tunnel", false),
+        ] {
+            let (proxy, _served) = proxy_answering(answer).await;
+            let at = authority(proxy.uri());
+            let err = open(HttpConnector::new(), &proxy, dst()).await.unwrap_err();
+            assert!(err.message.contains(says), "{err}");
+            assert!(
+                err.message.starts_with(&format!("the proxy {at} ")),
+                "{err}"
+            );
+            assert!(err.message.contains("ingest.example:8443"), "{err}");
+            assert_eq!(err.permanent, permanent, "{err}");
+            assert!(!err.message.contains("pw"), "{err}");
+        }
+    }
+
+    #[test]
+    fn missing_credentials_are_asked_for() {
+        let e = refusal(
+            b"HTTP/1.1 407 Proxy Authentication Required\r\n",
             false,
-        )),
+            "p:1",
+            "a:443",
+        );
+        let e = e.unwrap();
+        assert!(e.permanent);
+        assert!(
+            e.message
+                .contains("requires credentials (give them in the proxy URL"),
+            "{e}"
+        );
+        assert!(refusal(b"", false, "p:1", "a:443").is_none());
     }
 }
