@@ -279,7 +279,7 @@ impl TimberLogger {
     }
 
     fn log_through(&self, client: &Client, record: &Record<'_>) {
-        let Some(draft) = client.draft(level_of(record.level())) else {
+        let Some(mut draft) = client.draft(level_of(record.level())) else {
             return;
         };
         let message = match record.args().as_str() {
@@ -302,11 +302,12 @@ impl TimberLogger {
                 visitor.data.str(MODULE_KEY, module);
             }
         }
-        let mut draft = draft.message(message_or(message, record.target()));
+        draft.message(message_or(message, record.target()));
         if let Some((name, stack)) = visitor.error {
-            draft = draft.error(name, stack);
+            draft.error(name, stack);
         }
-        draft.with_data(visitor.data).emit();
+        draft.with_data(visitor.data);
+        draft.emit();
     }
 }
 

@@ -346,7 +346,7 @@ impl TimberLayer {
         S: Subscriber + for<'a> LookupSpan<'a>,
     {
         let metadata = event.metadata();
-        let Some(draft) = client.draft(level) else {
+        let Some(mut draft) = client.draft(level) else {
             return;
         };
         let mut writer = EventWriter::new(client.data_writer());
@@ -402,13 +402,13 @@ impl TimberLayer {
         }
 
         let message = writer.take_message(metadata.name());
-        let mut draft = draft.message(message);
+        draft.message(message);
         if let Some((name, stack)) = writer.error.take() {
-            draft = draft.error(name, stack);
+            draft.error(name, stack);
         }
-        let draft = draft.with_data(writer.data);
+        draft.with_data(writer.data);
         match &flow {
-            Some(flow) => draft.flow(flow).emit(),
+            Some(flow) => draft.emit_in(flow),
             None => draft.emit(),
         }
     }

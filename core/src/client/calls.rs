@@ -19,7 +19,7 @@ impl Client {
         data: impl Serialize,
         options: impl Into<Option<LogOptions>>,
     ) -> &Self {
-        self.log_data(Level::Debug, message, data, options.into());
+        log_data(self, None, Level::Debug, message, data, options.into());
         self
     }
 
@@ -30,7 +30,7 @@ impl Client {
         data: impl Serialize,
         options: impl Into<Option<LogOptions>>,
     ) -> &Self {
-        self.log_data(Level::Info, message, data, options.into());
+        log_data(self, None, Level::Info, message, data, options.into());
         self
     }
 
@@ -41,7 +41,7 @@ impl Client {
         data: impl Serialize,
         options: impl Into<Option<LogOptions>>,
     ) -> &Self {
-        self.log_data(Level::Warn, message, data, options.into());
+        log_data(self, None, Level::Warn, message, data, options.into());
         self
     }
 
@@ -56,19 +56,19 @@ impl Client {
         error_or_data: impl ErrorOrData<K>,
         options: impl Into<Option<LogOptions>>,
     ) -> &Self {
-        if let Some(draft) = self.draft(Level::Error) {
-            error_or_data
-                .describe(draft.message(message))
-                .options(options.into())
-                .emit();
+        if let Some(mut draft) = self.draft(Level::Error) {
+            error_or_data.describe(draft.message(message));
+            draft.options(options.into());
+            draft.emit();
         }
         self
     }
 
     /// Logs a full entry; invalid input goes to `on_error`.
     pub fn log(&self, entry: LogEntry) -> &Self {
-        if let Some(draft) = self.draft(entry.level) {
-            draft.entry(entry).emit();
+        if let Some(mut draft) = self.draft(entry.level) {
+            draft.entry(entry);
+            draft.emit();
         }
         self
     }
@@ -77,21 +77,11 @@ impl Client {
     /// A record below `min_level` is not an error: it is skipped.
     pub fn try_log(&self, entry: LogEntry) -> Result<(), Error> {
         match self.draft(entry.level) {
-            Some(draft) => draft.entry(entry).try_emit(),
+            Some(mut draft) => {
+                draft.entry(entry);
+                draft.try_emit()
+            }
             None => Ok(()),
-        }
-    }
-
-    #[inline]
-    fn log_data(
-        &self,
-        level: Level,
-        message: impl AsRef<str>,
-        data: impl Serialize,
-        options: Option<LogOptions>,
-    ) {
-        if let Some(draft) = self.draft(level) {
-            draft.message(message).data(data).options(options).emit();
         }
     }
 }
@@ -104,7 +94,14 @@ impl Flow {
         data: impl Serialize,
         options: impl Into<Option<LogOptions>>,
     ) -> &Self {
-        self.log_data(Level::Debug, message, data, options.into());
+        log_data(
+            self.client(),
+            Some(self),
+            Level::Debug,
+            message,
+            data,
+            options.into(),
+        );
         self
     }
 
@@ -115,7 +112,14 @@ impl Flow {
         data: impl Serialize,
         options: impl Into<Option<LogOptions>>,
     ) -> &Self {
-        self.log_data(Level::Info, message, data, options.into());
+        log_data(
+            self.client(),
+            Some(self),
+            Level::Info,
+            message,
+            data,
+            options.into(),
+        );
         self
     }
 
@@ -126,7 +130,14 @@ impl Flow {
         data: impl Serialize,
         options: impl Into<Option<LogOptions>>,
     ) -> &Self {
-        self.log_data(Level::Warn, message, data, options.into());
+        log_data(
+            self.client(),
+            Some(self),
+            Level::Warn,
+            message,
+            data,
+            options.into(),
+        );
         self
     }
 
@@ -138,19 +149,19 @@ impl Flow {
         error_or_data: impl ErrorOrData<K>,
         options: impl Into<Option<LogOptions>>,
     ) -> &Self {
-        if let Some(draft) = self.client().draft(Level::Error) {
-            error_or_data
-                .describe(draft.message(message).flow(self))
-                .options(options.into())
-                .emit();
+        if let Some(mut draft) = self.client().draft(Level::Error) {
+            error_or_data.describe(draft.message(message));
+            draft.options(options.into());
+            draft.emit_in(self);
         }
         self
     }
 
     /// Logs a full entry as the next step (its own flow id and step are replaced).
     pub fn log(&self, entry: LogEntry) -> &Self {
-        if let Some(draft) = self.client().draft(entry.level) {
-            draft.flow(self).entry(entry).emit();
+        if let Some(mut draft) = self.client().draft(entry.level) {
+            draft.entry(entry);
+            draft.emit_in(self);
         }
         self
     }
@@ -158,26 +169,30 @@ impl Flow {
     /// Logs a full entry as the next step, returning why it was refused.
     pub fn try_log(&self, entry: LogEntry) -> Result<(), Error> {
         match self.client().draft(entry.level) {
-            Some(draft) => draft.flow(self).entry(entry).try_emit(),
+            Some(mut draft) => {
+                draft.entry(entry);
+                draft.try_emit_in(self)
+            }
             None => Ok(()),
         }
     }
+}
 
-    #[inline]
-    fn log_data(
-        &self,
-        level: Level,
-        message: impl AsRef<str>,
-        data: impl Serialize,
-        options: Option<LogOptions>,
-    ) {
-        if let Some(draft) = self.client().draft(level) {
-            draft
-                .message(message)
-                .flow(self)
-                .data(data)
-                .options(options)
-                .emit();
+/// A record with data, through the client or as the flow's next step.
+#[inline]
+fn log_data(
+    client: &Client,
+    flow: Option<&Flow>,
+    level: Level,
+    message: impl AsRef<str>,
+    data: impl Serialize,
+    options: Option<LogOptions>,
+) {
+    if let Some(mut draft) = client.draft(level) {
+        draft.message(message).data(data).options(options);
+        match flow {
+            Some(flow) => draft.emit_in(flow),
+            None => draft.emit(),
         }
     }
 }

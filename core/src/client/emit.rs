@@ -19,7 +19,8 @@ use crate::record::validate::validate_record;
 
 /// A record being written for a client, which admitted it: its level
 /// passes `min_level` and sampling kept it. Set what it carries, then
-/// [`emit`](Self::emit) it; dropping it logs nothing.
+/// [`emit`](Self::emit) it (or [`emit_in`](Self::emit_in) a flow); dropping
+/// it logs nothing.
 ///
 /// This is the path of every record: the client's own methods build a
 /// draft too, so an integration (a bridge from another logging API) gets
@@ -36,10 +37,11 @@ use crate::record::validate::validate_record;
 /// let client = Client::builder().source("s").api_key("k").transport(mock.clone()).build()?;
 ///
 /// // A bridge's event, with a level and fields of its own:
-/// if let Some(draft) = client.draft(Level::Warn) {
+/// if let Some(mut draft) = client.draft(Level::Warn) {
 ///     let mut data = client.data_writer();
 ///     data.u64("attempt", 2).str("host", "db-1");
-///     draft.message("retrying").with_data(data).tag("bridge").emit();
+///     draft.message("retrying").with_data(data).tag("bridge");
+///     draft.emit();
 /// }
 /// assert!(client.draft(Level::Debug).is_some(), "min_level is debug");
 /// client.flush()?;
@@ -52,9 +54,9 @@ use crate::record::validate::validate_record;
 pub struct Draft<'a> {
     client: &'a Client,
     record: Record,
-    flow: Option<&'a Flow>,
-    /// What went wrong while building, reported when emitted.
-    problem: Option<Error>,
+    /// What went wrong while building, reported when emitted (boxed: the
+    /// draft stays small on the path that has none).
+    problem: Option<Box<Error>>,
 }
 
 impl Client {
@@ -89,14 +91,13 @@ impl<'a> Draft<'a> {
         Draft {
             client,
             record,
-            flow: None,
             problem: None,
         }
     }
 
     /// Sets the message.
     #[inline]
-    pub fn message(mut self, message: impl AsRef<str>) -> Self {
+    pub fn message(&mut self, message: impl AsRef<str>) -> &mut Self {
         self.record.set_message(message);
         self
     }
@@ -105,32 +106,32 @@ impl<'a> Draft<'a> {
     /// `null` for none), rendered now through the client's redaction.
     /// Anything else is refused when the draft is emitted.
     #[inline]
-    pub fn data(mut self, data: impl Serialize) -> Self {
+    pub fn data(&mut self, data: impl Serialize) -> &mut Self {
         match render_data(data, self.client.config().hooks.redactor()) {
             Ok(data) => {
                 self.record.set_data(data);
             }
-            Err(e) => self.problem = Some(e.into()),
+            Err(e) => self.problem = Some(Box::new(e.into())),
         }
         self
     }
 
     /// Sets the data written field by field ([`Client::data_writer`]); no
     /// field, no data.
-    pub fn with_data(mut self, data: DataWriter<'_>) -> Self {
+    pub fn with_data(&mut self, data: DataWriter<'_>) -> &mut Self {
         self.record.set_data(data.finish());
         self
     }
 
     /// Adds a tag.
-    pub fn tag(mut self, tag: impl Into<String>) -> Self {
+    pub fn tag(&mut self, tag: impl Into<String>) -> &mut Self {
         self.record.tags_mut().push(tag.into());
         self
     }
 
     /// Applies per-call options (tags, request id).
     #[inline]
-    pub fn options(mut self, options: Option<LogOptions>) -> Self {
+    pub fn options(&mut self, options: Option<LogOptions>) -> &mut Self {
         if let Some(options) = options {
             let tags = self.record.tags_mut();
             if tags.is_empty() {
@@ -146,16 +147,8 @@ impl<'a> Draft<'a> {
     }
 
     /// Sets the error's type name and stack.
-    pub fn error(mut self, name: String, stack: String) -> Self {
+    pub fn error(&mut self, name: String, stack: String) -> &mut Self {
         self.record.set_error_owned(name, stack);
-        self
-    }
-
-    /// Makes the record the next step of `flow`.
-    #[inline]
-    pub fn flow(mut self, flow: &'a Flow) -> Self {
-        self.record.set_shared_flow(flow.shared_id());
-        self.flow = Some(flow);
         self
     }
 
@@ -165,8 +158,9 @@ impl<'a> Draft<'a> {
     }
 
     /// Takes every field a [`LogEntry`] sets; those it leaves `None` keep
-    /// the client's defaults.
-    pub(crate) fn entry(mut self, entry: LogEntry) -> Self {
+    /// the client's defaults (its flow id and step are kept unless the
+    /// draft is emitted in a flow).
+    pub(crate) fn entry(&mut self, entry: LogEntry) -> &mut Self {
         let LogEntry {
             message,
             data,
@@ -184,9 +178,9 @@ impl<'a> Draft<'a> {
             country,
             ..
         } = entry;
-        self = self.message(message);
+        self.message(message);
         if let Some(data) = data {
-            self = self.data(data);
+            self.data(data);
         }
         let r = &mut self.record;
         *r.tags_mut() = tags;
@@ -202,7 +196,7 @@ impl<'a> Draft<'a> {
         if let Some(millis) = timestamp {
             r.set_timestamp(millis);
         }
-        if self.flow.is_none() && flow_id.is_some() {
+        if flow_id.is_some() {
             r.set_flow(flow_id.as_deref(), step_index);
         }
         let optional = [request_id, dataset, ip_address, country];
@@ -218,7 +212,7 @@ impl<'a> Draft<'a> {
 
     /// Takes what [`Client::error`] was given: data, or an error's name,
     /// stack and message (in `data.message`).
-    pub(crate) fn payload(mut self, payload: ErrorPayload) -> Self {
+    pub(crate) fn payload(&mut self, payload: ErrorPayload) -> &mut Self {
         match payload {
             ErrorPayload::None => self,
             ErrorPayload::Data(map) => self.data(map),
@@ -231,7 +225,7 @@ impl<'a> Draft<'a> {
                 self.data(serde_json::json!({ "message": message }))
             }
             ErrorPayload::Invalid(reason) => {
-                self.problem = Some(Error::InvalidData(reason));
+                self.problem = Some(Box::new(Error::InvalidData(reason)));
                 self
             }
         }
@@ -239,7 +233,7 @@ impl<'a> Draft<'a> {
 
     /// Captures a backtrace of this thread now (unresolved), when the
     /// client's setting asks for one.
-    pub(crate) fn backtrace(mut self) -> Self {
+    pub(crate) fn backtrace(&mut self) -> &mut Self {
         if let Some(captured) = self.client.config().backtrace.capture() {
             self.record.set_backtrace(captured);
         }
@@ -251,11 +245,14 @@ impl<'a> Draft<'a> {
     #[inline]
     pub fn emit(self) {
         let client = self.client;
-        if let Err(e) = self.try_emit() {
-            if !matches!(e, Error::QueueFull { .. }) {
-                client.report(e);
-            }
-        }
+        report(client, self.try_emit());
+    }
+
+    /// Queues the record as the next step of `flow`, as [`emit`](Self::emit).
+    #[inline]
+    pub fn emit_in(self, flow: &Flow) {
+        let client = self.client;
+        report(client, self.try_emit_in(flow));
     }
 
     /// Queues the record, or returns why it was not (counted in
@@ -263,14 +260,26 @@ impl<'a> Draft<'a> {
     /// queue's bound). A record `before_send` drops is not an error.
     #[inline]
     pub fn try_emit(self) -> Result<(), Error> {
+        self.finish(None)
+    }
+
+    /// Queues the record as the next step of `flow`, as
+    /// [`try_emit`](Self::try_emit); a record refused consumes no step.
+    #[inline]
+    pub fn try_emit_in(mut self, flow: &Flow) -> Result<(), Error> {
+        self.record.set_shared_flow(flow.shared_id());
+        self.finish(Some(flow))
+    }
+
+    #[inline]
+    fn finish(self, flow: Option<&Flow>) -> Result<(), Error> {
         let Draft {
             client,
             record,
-            flow,
             problem,
         } = self;
         let result = match problem {
-            Some(e) => Err(e),
+            Some(e) => Err(*e),
             None => queue(client, record, flow),
         };
         if let Err(e) = &result {
@@ -279,6 +288,16 @@ impl<'a> Draft<'a> {
             }
         }
         result
+    }
+}
+
+/// Reports a refusal to `on_error` (overflow is reported by the queue).
+#[inline]
+fn report(client: &Client, result: Result<(), Error>) {
+    if let Err(e) = result {
+        if !matches!(e, Error::QueueFull { .. }) {
+            client.report(e);
+        }
     }
 }
 

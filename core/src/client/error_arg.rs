@@ -103,7 +103,7 @@ pub(crate) mod sealed {
     /// Describes itself in an error record; the one method of [`ErrorOrData`].
     pub trait Emit<Kind> {
         #[doc(hidden)]
-        fn describe<'a>(self, draft: Draft<'a>) -> Draft<'a>;
+        fn describe(self, draft: &mut Draft<'_>);
     }
 }
 
@@ -111,19 +111,19 @@ use sealed::Emit;
 
 /// An error value: described now, with a backtrace captured (unresolved)
 /// per the client's setting.
-fn described<'a>(draft: Draft<'a>, payload: ErrorPayload) -> Draft<'a> {
-    draft.payload(payload).backtrace()
+fn described(draft: &mut Draft<'_>, payload: ErrorPayload) {
+    draft.payload(payload).backtrace();
 }
 
 impl<T: Serialize> Emit<kinds::Data> for T {
     #[inline]
-    fn describe<'a>(self, draft: Draft<'a>) -> Draft<'a> {
-        draft.data(self)
+    fn describe(self, draft: &mut Draft<'_>) {
+        draft.data(self);
     }
 }
 
 impl<E: StdError + 'static> Emit<kinds::Concrete> for &E {
-    fn describe<'a>(self, draft: Draft<'a>) -> Draft<'a> {
+    fn describe(self, draft: &mut Draft<'_>) {
         described(
             draft,
             ErrorPayload::from_error(self, std::any::type_name::<E>()),
@@ -134,7 +134,7 @@ impl<E: StdError + 'static> Emit<kinds::Concrete> for &E {
 macro_rules! erased {
     ($kind:ident: $($ty:ty),* $(,)?) => {
         $(impl Emit<kinds::$kind> for $ty {
-            fn describe<'a>(self, draft: Draft<'a>) -> Draft<'a> {
+            fn describe(self, draft: &mut Draft<'_>) {
                 described(draft, ErrorPayload::from_erased(&*self, "Error"))
             }
         })*
@@ -153,7 +153,7 @@ erased!(Erased:
 macro_rules! borrowed_box {
     ($($ty:ty),* $(,)?) => {
         $(impl Emit<kinds::BorrowedBox> for $ty {
-            fn describe<'a>(self, draft: Draft<'a>) -> Draft<'a> {
+            fn describe(self, draft: &mut Draft<'_>) {
                 (&**self).describe(draft)
             }
         })*
@@ -167,10 +167,12 @@ borrowed_box!(
 );
 
 impl Emit<kinds::Payload> for ErrorPayload {
-    fn describe<'a>(self, draft: Draft<'a>) -> Draft<'a> {
+    fn describe(self, draft: &mut Draft<'_>) {
         match self {
             payload @ ErrorPayload::Error { .. } => described(draft, payload),
-            payload => draft.payload(payload),
+            payload => {
+                draft.payload(payload);
+            }
         }
     }
 }
@@ -188,7 +190,7 @@ fn chain_payload(
 
 #[cfg(feature = "anyhow")]
 impl Emit<kinds::Anyhow> for &anyhow::Error {
-    fn describe<'a>(self, draft: Draft<'a>) -> Draft<'a> {
+    fn describe(self, draft: &mut Draft<'_>) {
         described(
             draft,
             chain_payload(self.as_ref(), self.root_cause(), "anyhow::Error"),
@@ -198,14 +200,14 @@ impl Emit<kinds::Anyhow> for &anyhow::Error {
 
 #[cfg(feature = "anyhow")]
 impl Emit<kinds::Anyhow> for anyhow::Error {
-    fn describe<'a>(self, draft: Draft<'a>) -> Draft<'a> {
+    fn describe(self, draft: &mut Draft<'_>) {
         (&self).describe(draft)
     }
 }
 
 #[cfg(feature = "eyre")]
 impl Emit<kinds::Eyre> for &eyre::Report {
-    fn describe<'a>(self, draft: Draft<'a>) -> Draft<'a> {
+    fn describe(self, draft: &mut Draft<'_>) {
         described(
             draft,
             chain_payload(self.as_ref(), self.root_cause(), "eyre::Report"),
@@ -215,7 +217,7 @@ impl Emit<kinds::Eyre> for &eyre::Report {
 
 #[cfg(feature = "eyre")]
 impl Emit<kinds::Eyre> for eyre::Report {
-    fn describe<'a>(self, draft: Draft<'a>) -> Draft<'a> {
+    fn describe(self, draft: &mut Draft<'_>) {
         (&self).describe(draft)
     }
 }

@@ -120,8 +120,9 @@ fn report(info: &PanicHookInfo<'_>) {
         return;
     };
     // Not sampled: every panic is logged.
-    let draft = panic_record(Draft::new(&client, Level::Error), info, thread_name);
-    if draft.backtrace().try_emit().is_err() {
+    let mut draft = Draft::new(&client, Level::Error);
+    panic_record(&mut draft, info, thread_name).backtrace();
+    if draft.try_emit().is_err() {
         return;
     }
     // Deliver before the previous hook runs (it may abort), within the
@@ -144,7 +145,11 @@ fn payload_text(info: &PanicHookInfo<'_>) -> String {
     }
 }
 
-fn panic_record<'a>(draft: Draft<'a>, info: &PanicHookInfo<'_>, thread_name: &str) -> Draft<'a> {
+fn panic_record<'d, 'a>(
+    draft: &'d mut Draft<'a>,
+    info: &PanicHookInfo<'_>,
+    thread_name: &str,
+) -> &'d mut Draft<'a> {
     let text = payload_text(info);
     let location = info
         .location()

@@ -12,7 +12,7 @@ use crate::record::limits;
 
 /// Room for a typical record's data inline in its queue slot: the caller
 /// then allocates nothing and the worker frees nothing.
-const INLINE: usize = 96;
+const INLINE: usize = 48;
 
 /// A record's structured data: the text of one JSON object, rendered when
 /// the record was made.

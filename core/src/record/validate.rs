@@ -88,87 +88,63 @@ fn check_len(field: &str, value: Option<&str>, max: usize) -> Result<(), Validat
     }
 }
 
-/// A record's fields as the checks read them, from either form.
-struct Fields<'a> {
-    message: &'a str,
-    source: Option<&'a str>,
-    version: Option<&'a str>,
-    texts: [(&'static str, Option<&'a str>, usize); 9],
-    step_index: Option<u32>,
-    tags: &'a [String],
-    /// The data's nesting depth, when over the limit.
-    data_too_deep: Option<usize>,
-}
-
 /// Checks every limit of the protocol on a record as the client queues it;
-/// the first broken one is the error.
-pub fn validate_record(record: &Record) -> Result<(), ValidationError> {
+/// the first broken one is the error. (The fields most records lack are
+/// only looked at when the record has them.)
+pub fn validate_record(r: &Record) -> Result<(), ValidationError> {
     use limits::*;
-    check(Fields {
-        message: record.message(),
-        source: None,
-        version: None,
-        texts: [
-            ("errorName", record.error_name(), ERROR_NAME),
-            ("errorStack", record.error_stack(), ERROR_STACK),
-            ("userId", record.user_id(), ID),
-            ("sessionId", record.session_id(), ID),
-            ("requestId", record.request_id(), ID),
-            ("flowId", record.flow_id(), FLOW_ID),
-            ("dataset", record.dataset(), DATASET),
-            ("ipAddress", record.ip_address(), IP_ADDRESS),
-            ("country", record.country(), COUNTRY),
-        ],
-        step_index: record.step_index(),
-        tags: record.tags(),
-        data_too_deep: record.data().and_then(|d| d.excess_depth()),
-    })
+    check_message(r.message())?;
+    check_len("userId", r.user_id(), ID)?;
+    check_len("sessionId", r.session_id(), ID)?;
+    check_len("flowId", r.flow_id(), FLOW_ID)?;
+    check_len("dataset", r.dataset(), DATASET)?;
+    if r.has_details() {
+        check_len("errorName", r.error_name(), ERROR_NAME)?;
+        check_len("errorStack", r.error_stack(), ERROR_STACK)?;
+        check_len("requestId", r.request_id(), ID)?;
+        check_len("ipAddress", r.ip_address(), IP_ADDRESS)?;
+        check_len("country", r.country(), COUNTRY)?;
+    }
+    if let Some(step) = r.step_index() {
+        check_step(step)?;
+    }
+    if !r.tags().is_empty() {
+        check_tags(r.tags())?;
+    }
+    match r.data().and_then(|d| d.excess_depth()) {
+        Some(depth) => Err(too("data", Violation::TooDeep, DATA_DEPTH, depth)),
+        None => Ok(()),
+    }
 }
 
 /// Checks every limit of the protocol on a record in its wire form (what
 /// the ingest server checks); the first broken one is the error.
-pub fn validate(record: &LogRecord) -> Result<(), ValidationError> {
+pub fn validate(r: &LogRecord) -> Result<(), ValidationError> {
     use limits::*;
-    check(Fields {
-        message: &record.message,
-        source: record.source.as_deref(),
-        version: record.version.as_deref(),
-        texts: [
-            ("errorName", record.error_name.as_deref(), ERROR_NAME),
-            ("errorStack", record.error_stack.as_deref(), ERROR_STACK),
-            ("userId", record.user_id.as_deref(), ID),
-            ("sessionId", record.session_id.as_deref(), ID),
-            ("requestId", record.request_id.as_deref(), ID),
-            ("flowId", record.flow_id.as_deref(), FLOW_ID),
-            ("dataset", record.dataset.as_deref(), DATASET),
-            ("ipAddress", record.ip_address.as_deref(), IP_ADDRESS),
-            ("country", record.country.as_deref(), COUNTRY),
-        ],
-        step_index: record.step_index,
-        tags: &record.tags,
-        data_too_deep: record
-            .data
-            .as_ref()
-            .map(data_depth)
-            .filter(|d| *d > DATA_DEPTH),
-    })
-}
-
-fn check(f: Fields<'_>) -> Result<(), ValidationError> {
-    use limits::*;
-    check_message(f.message)?;
-    if let Some(source) = f.source {
+    check_message(&r.message)?;
+    if let Some(source) = &r.source {
         check_source(source)?;
     }
-    for (field, value, max) in f.texts {
+    let texts = [
+        ("errorName", r.error_name.as_deref(), ERROR_NAME),
+        ("errorStack", r.error_stack.as_deref(), ERROR_STACK),
+        ("userId", r.user_id.as_deref(), ID),
+        ("sessionId", r.session_id.as_deref(), ID),
+        ("requestId", r.request_id.as_deref(), ID),
+        ("flowId", r.flow_id.as_deref(), FLOW_ID),
+        ("dataset", r.dataset.as_deref(), DATASET),
+        ("ipAddress", r.ip_address.as_deref(), IP_ADDRESS),
+        ("country", r.country.as_deref(), COUNTRY),
+        ("version", r.version.as_deref(), ID),
+    ];
+    for (field, value, max) in texts {
         check_len(field, value, max)?;
     }
-    check_len("version", f.version, ID)?;
-    if let Some(step) = f.step_index {
+    if let Some(step) = r.step_index {
         check_step(step)?;
     }
-    check_tags(f.tags)?;
-    match f.data_too_deep {
+    check_tags(&r.tags)?;
+    match r.data.as_ref().map(data_depth).filter(|d| *d > DATA_DEPTH) {
         Some(depth) => Err(too("data", Violation::TooDeep, DATA_DEPTH, depth)),
         None => Ok(()),
     }
