@@ -80,6 +80,7 @@ mod map;
 mod transport;
 
 pub use map::from_otlp::records_from;
+pub use map::protobuf::export_protobuf;
 pub use map::to_otlp::export_request;
 pub use map::values::{any_value, json_value};
 pub use map::{attributes, flow_trace_id, level_of, severity, SCOPE_NAME};

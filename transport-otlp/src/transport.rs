@@ -16,6 +16,7 @@ use timber_transport_hyper::{
     api_key_header_value, is_reserved_header, HttpAnswer, HttpClient, HttpClientBuilder,
 };
 
+use crate::map::protobuf::export_protobuf;
 use crate::map::to_otlp::export_request;
 
 /// The `User-Agent` of the transport's requests (a custom header replaces it).
@@ -308,10 +309,9 @@ impl OtlpTransport {
 /// A batch as one export request in this encoding, built from its records
 /// on the calling thread (the client's worker).
 fn encode(batch: &Batch, encoding: Encoding) -> Result<Vec<u8>, TransportError> {
-    let request = export_request(batch, now_nanos());
     match encoding {
-        Encoding::Protobuf => Ok(request.encode_to_vec()),
-        Encoding::Json => serde_json::to_vec(&request).map_err(|e| {
+        Encoding::Protobuf => Ok(export_protobuf(batch, now_nanos())),
+        Encoding::Json => serde_json::to_vec(&export_request(batch, now_nanos())).map_err(|e| {
             TransportError::refused(format!("the request does not encode as JSON: {e}"))
         }),
     }

@@ -10,7 +10,7 @@ use serde_json::{Map, Value};
 use timber_core::transport::{Batch, Resource};
 use timber_core::{Environment, Level, LogRecord, Record};
 use timber_transport_otlp::proto::collector::logs::v1::ExportLogsServiceRequest;
-use timber_transport_otlp::{export_request, flow_trace_id, records_from};
+use timber_transport_otlp::{export_protobuf, export_request, flow_trace_id, records_from};
 
 /// Keys that collide with the mapping's own names, or look like them.
 const TRICKY_KEYS: &[&str] = &[
@@ -178,6 +178,11 @@ proptest! {
         let back: ExportLogsServiceRequest = serde_json::from_slice(&text).unwrap();
         let expected: Vec<LogRecord> = batch.log_records().into_iter().map(normalized).collect();
         prop_assert_eq!(records_from(&back), expected);
+    }
+
+    #[test]
+    fn the_transport_s_bytes_are_the_official_types_encoding(batch in batch(8), now in any::<u64>()) {
+        prop_assert_eq!(export_protobuf(&batch, now), export_request(&batch, now).encode_to_vec());
     }
 
     #[test]

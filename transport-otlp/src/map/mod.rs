@@ -3,6 +3,8 @@
 //! ([`from_otlp`]), and JSON values to OTLP values and back ([`values`]).
 
 pub(crate) mod from_otlp;
+pub(crate) mod json;
+pub(crate) mod protobuf;
 pub(crate) mod to_otlp;
 pub(crate) mod values;
 

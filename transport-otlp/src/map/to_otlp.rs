@@ -4,14 +4,19 @@
 
 use opentelemetry_proto::tonic::collector::logs::v1::ExportLogsServiceRequest;
 use opentelemetry_proto::tonic::common::v1::any_value::Value as Any;
-use opentelemetry_proto::tonic::common::v1::{AnyValue, ArrayValue, InstrumentationScope};
+use std::borrow::Cow;
+
+use opentelemetry_proto::tonic::common::v1::{
+    AnyValue, ArrayValue, InstrumentationScope, KeyValueList,
+};
 use opentelemetry_proto::tonic::logs::v1::{self as otlp, ResourceLogs, ScopeLogs};
 use opentelemetry_proto::tonic::resource::v1::Resource;
 use timber_core::transport::{Batch, Resource as TimberResource};
 use timber_core::Record;
 
 use crate::map::attributes as attr;
-use crate::map::values::{data_attributes, key_value, string};
+use crate::map::json::Json;
+use crate::map::values::{key_value, string};
 use crate::map::{flow_trace_id, severity, SCOPE_NAME};
 
 /// The export request of a batch: one `ResourceLogs` with the batch's
@@ -68,9 +73,45 @@ fn resource(r: &TimberResource) -> Resource {
     }
 }
 
+/// A data key as an attribute's name: `message` of an error record (its
+/// text) is `exception.message`; a key that poses as one of the mapping's
+/// names (or any `timber.*`) goes as `timber.data.{key}`.
+pub(crate) fn renamed(key: Cow<'_, str>, error_message: bool) -> Cow<'_, str> {
+    if error_message && key == "message" {
+        Cow::Borrowed(attr::EXCEPTION_MESSAGE)
+    } else if key.starts_with("timber.") || attr::FIELDS.contains(&&*key) {
+        Cow::Owned(format!("{}{key}", attr::DATA_PREFIX))
+    } else {
+        key
+    }
+}
+
+/// A data value as an OTLP value (the same mapping as [`any_value`](crate::any_value)).
+fn json_any(value: &Json<'_>) -> Option<Any> {
+    Some(match value {
+        Json::Null => return None,
+        Json::Bool(b) => Any::BoolValue(*b),
+        Json::Int(i) => Any::IntValue(*i),
+        Json::Double(d) => Any::DoubleValue(*d),
+        Json::Str(s) => Any::StringValue(s.to_string()),
+        Json::Array(items) => Any::ArrayValue(ArrayValue {
+            values: items
+                .iter()
+                .map(|v| AnyValue { value: json_any(v) })
+                .collect(),
+        }),
+        Json::Object(members) => Any::KvlistValue(KeyValueList {
+            values: members
+                .iter()
+                .map(|(k, v)| key_value(k.to_string(), json_any(v)))
+                .collect(),
+        }),
+    })
+}
+
 /// A timestamp in milliseconds as nanoseconds since the epoch, when OTLP
 /// can carry it (0 means "unknown" there).
-fn nanos(millis: i64) -> Option<u64> {
+pub(crate) fn nanos(millis: i64) -> Option<u64> {
     u64::try_from(millis)
         .ok()
         .filter(|ms| *ms > 0)
@@ -82,20 +123,13 @@ fn log_record(record: &Record, now_nanos: u64) -> otlp::LogRecord {
     let time = nanos(record.timestamp());
     let data = record
         .data()
-        .map_or_else(Vec::new, |d| data_attributes(d.as_str()));
+        .map(|d| Json::object(d.as_str()))
+        .unwrap_or_default();
     let mut attributes = Vec::with_capacity(data.len() + 4);
     let error = record.error_name().is_some() || record.error_stack().is_some();
-    for mut kv in data {
-        let text = matches!(
-            kv.value.as_ref().and_then(|v| v.value.as_ref()),
-            Some(Any::StringValue(_))
-        );
-        if error && text && kv.key == "message" {
-            kv.key = attr::EXCEPTION_MESSAGE.to_owned();
-        } else if kv.key.starts_with("timber.") || attr::FIELDS.contains(&kv.key.as_str()) {
-            kv.key.insert_str(0, attr::DATA_PREFIX);
-        }
-        attributes.push(kv);
+    for (key, value) in data {
+        let text = matches!(value, Json::Str(_));
+        attributes.push(key_value(renamed(key, error && text), json_any(&value)));
     }
     let strings = [
         (attr::USER_ID, record.user_id()),

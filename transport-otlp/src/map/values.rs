@@ -1,80 +1,8 @@
-//! JSON values as OTLP `AnyValue`s and back; a record's data, rendered as
-//! JSON text by the client, read straight into attributes.
-
-use std::fmt;
+//! JSON values as OTLP `AnyValue`s and back, with the official types.
 
 use opentelemetry_proto::tonic::common::v1::any_value::Value as Any;
 use opentelemetry_proto::tonic::common::v1::{AnyValue, ArrayValue, KeyValue, KeyValueList};
-use serde::de::{self, Deserializer, MapAccess, SeqAccess, Visitor};
 use serde_json::{Number, Value};
-
-/// A record's data (a JSON object's text) as attributes, its keys in order.
-pub(crate) fn data_attributes(json: &str) -> Vec<KeyValue> {
-    let mut reader = serde_json::Deserializer::from_str(json);
-    match (&mut reader).deserialize_map(AnyVisitor) {
-        Ok(JsonAny(Some(Any::KvlistValue(list)))) => list.values,
-        // The client renders data as an object: nothing else comes here.
-        _ => Vec::new(),
-    }
-}
-
-/// A JSON value read straight into an OTLP value, as [`any_value`] maps a
-/// `serde_json::Value`.
-struct JsonAny(Option<Any>);
-
-impl<'de> de::Deserialize<'de> for JsonAny {
-    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        deserializer.deserialize_any(AnyVisitor)
-    }
-}
-
-struct AnyVisitor;
-
-impl<'de> Visitor<'de> for AnyVisitor {
-    type Value = JsonAny;
-
-    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("a JSON value")
-    }
-    fn visit_unit<E: de::Error>(self) -> Result<JsonAny, E> {
-        Ok(JsonAny(None))
-    }
-    fn visit_bool<E: de::Error>(self, v: bool) -> Result<JsonAny, E> {
-        Ok(JsonAny(Some(Any::BoolValue(v))))
-    }
-    fn visit_i64<E: de::Error>(self, v: i64) -> Result<JsonAny, E> {
-        Ok(JsonAny(Some(Any::IntValue(v))))
-    }
-    fn visit_u64<E: de::Error>(self, v: u64) -> Result<JsonAny, E> {
-        Ok(JsonAny(Some(match i64::try_from(v) {
-            Ok(i) => Any::IntValue(i),
-            Err(_) => Any::DoubleValue(v as f64),
-        })))
-    }
-    fn visit_f64<E: de::Error>(self, v: f64) -> Result<JsonAny, E> {
-        Ok(JsonAny(Some(Any::DoubleValue(v))))
-    }
-    fn visit_str<E: de::Error>(self, v: &str) -> Result<JsonAny, E> {
-        Ok(JsonAny(Some(Any::StringValue(v.to_owned()))))
-    }
-    fn visit_string<E: de::Error>(self, v: String) -> Result<JsonAny, E> {
-        Ok(JsonAny(Some(Any::StringValue(v))))
-    }
-    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<JsonAny, A::Error> {
-        let mut values = Vec::with_capacity(seq.size_hint().unwrap_or(4));
-        while let Some(JsonAny(value)) = seq.next_element()? {
-            values.push(AnyValue { value });
-        }
-        Ok(JsonAny(Some(Any::ArrayValue(ArrayValue { values }))))
-    }
-    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<JsonAny, A::Error> {
-        let mut values = Vec::with_capacity(map.size_hint().unwrap_or(4));
-        while let Some((key, JsonAny(value))) = map.next_entry::<String, JsonAny>()? {
-            values.push(key_value(key, value));
-        }
-        Ok(JsonAny(Some(Any::KvlistValue(KeyValueList { values }))))
-    }
-}
 
 pub(crate) fn key_value(key: impl Into<String>, value: Option<Any>) -> KeyValue {
     KeyValue {
