@@ -15,7 +15,10 @@
 //! - `otlp_caller`: the time of a burst of `BURST` log calls, delivery
 //!   running in the background (caller time per log = median / `BURST`);
 //! - `otlp_delivered`: from the first call of a burst until the receiver
-//!   holds every record of it (delivered logs/s = `BURST` / median).
+//!   holds every record of it (delivered logs/s = `BURST` / median);
+//! - `otlp_sender_cpu`: the same, timed by the CPU time the senders'
+//!   threads spent on it (every thread but the receiver's; CPU per
+//!   delivered log = median / `BURST`).
 //!
 //! `cargo bench -p timber-transport-otlp --bench vs_opentelemetry`
 //! (`cargo xtask bench` computes the ratios to the baselines).
@@ -187,8 +190,9 @@ impl Schedstat {
     }
 }
 
-/// CPU time (user + system, in clock ticks of 10 ms) of each of this
-/// process's threads: thread id -> (name, ticks).
+/// CPU nanoseconds of each of this process's threads so far, from
+/// `/proc/self/task/*/schedstat`: thread id -> (name, ns). Empty where
+/// unavailable.
 fn cpu_by_thread() -> BTreeMap<u32, (String, u64)> {
     let mut threads = BTreeMap::new();
     let tasks = std::fs::read_dir("/proc/self/task")
@@ -196,29 +200,32 @@ fn cpu_by_thread() -> BTreeMap<u32, (String, u64)> {
         .flatten()
         .flatten();
     for entry in tasks {
-        let Ok(stat) = std::fs::read_to_string(entry.path().join("stat")) else {
-            continue;
-        };
-        // `tid (name) state ...`: utime and stime are the 12th and 13th
-        // fields after the name.
-        let (Some(open), Some(close)) = (stat.find('('), stat.rfind(')')) else {
-            continue;
-        };
-        let fields: Vec<&str> = stat[close + 2..].split(' ').collect();
-        let ticks = |i: usize| {
-            fields
-                .get(i)
-                .and_then(|f| f.parse::<u64>().ok())
-                .unwrap_or(0)
-        };
-        if let Ok(tid) = stat[..open].trim().parse() {
-            threads.insert(
-                tid,
-                (stat[open + 1..close].to_owned(), ticks(11) + ticks(12)),
-            );
+        let read = |file| std::fs::read_to_string(entry.path().join(file)).unwrap_or_default();
+        let ns = read("schedstat")
+            .split_whitespace()
+            .next()
+            .and_then(|f| f.parse().ok())
+            .unwrap_or(0);
+        if let Some(tid) = entry.file_name().to_str().and_then(|t| t.parse().ok()) {
+            threads.insert(tid, (read("comm").trim().to_owned(), ns));
         }
     }
     threads
+}
+
+/// Whether a thread is the receiver's (the ingest server's), not a sender's.
+fn is_receiver(name: &str) -> bool {
+    name.starts_with("timber-ingest")
+}
+
+/// CPU nanoseconds the senders' threads (every thread but the receiver's)
+/// spent between two snapshots.
+fn sender_cpu(before: &BTreeMap<u32, (String, u64)>, after: &BTreeMap<u32, (String, u64)>) -> u64 {
+    after
+        .iter()
+        .filter(|(_, (name, _))| !is_receiver(name))
+        .map(|(tid, (_, ns))| ns.saturating_sub(before.get(tid).map_or(0, |(_, t)| *t)))
+        .sum()
 }
 
 /// CPU nanoseconds per log, by thread name, between two snapshots.
@@ -228,15 +235,15 @@ fn cpu_per_log(
     logs: u64,
 ) -> String {
     let mut by_name: BTreeMap<&str, u64> = BTreeMap::new();
-    for (tid, (name, ticks)) in after {
+    for (tid, (name, ns)) in after {
         let earlier = before.get(tid).map_or(0, |(_, t)| *t);
-        *by_name.entry(name.as_str()).or_default() += ticks.saturating_sub(earlier);
+        *by_name.entry(name.as_str()).or_default() += ns.saturating_sub(earlier);
     }
-    let per_log = |ticks: u64| ticks as f64 * 1e7 / logs.max(1) as f64;
+    let per_log = |ns: u64| ns as f64 / logs.max(1) as f64;
     let mut out: Vec<String> = by_name
         .iter()
-        .filter(|(_, t)| **t > 0)
-        .map(|(name, t)| format!("{name} {:.0}", per_log(*t)))
+        .filter(|(_, ns)| **ns > 0)
+        .map(|(name, ns)| format!("{name} {:.0}", per_log(*ns)))
         .collect();
     out.push(format!("total {:.0} ns", per_log(by_name.values().sum())));
     out.join(", ")
@@ -322,6 +329,29 @@ fn bench(c: &mut Criterion) {
         });
         let cpu = cpu_per_log(&cpu_before, &cpu_by_thread(), logged);
         eprintln!("{id}: CPU per delivered log, by thread: {cpu}");
+    }
+    group.finish();
+
+    // The same bursts, timed by the CPU the senders' threads spent (the
+    // caller, the worker, the exporter's threads; not the receiver's):
+    // the cost of getting a burst delivered, whatever the machine's load.
+    let mut group = c.benchmark_group("otlp_sender_cpu");
+    group.throughput(Throughput::Elements(BURST as u64));
+    for (id, sender) in senders {
+        group.bench_function(BenchmarkId::new(id, BURST), |b| {
+            b.iter_custom(|iters| {
+                let before = cpu_by_thread();
+                for _ in 0..iters {
+                    for i in 0..BURST {
+                        sender.log(i);
+                    }
+                    sender.deliver();
+                    expected += BURST as u64;
+                    received(&server, expected);
+                }
+                Duration::from_nanos(sender_cpu(&before, &cpu_by_thread()))
+            })
+        });
     }
     group.finish();
 

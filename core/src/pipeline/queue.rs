@@ -105,6 +105,7 @@ impl Queue {
     }
 
     /// Queues a record that fits; returns its sequence number.
+    #[inline]
     pub(crate) fn push(&mut self, record: Record, size: usize) -> u64 {
         if self.chunks.back().is_none_or(|c| c.records.len() == CHUNK) {
             let records = self

@@ -34,13 +34,19 @@ use crate::map::{flow_trace_id, severity, SCOPE_NAME};
 /// assert_eq!(export_protobuf(&batch, 7), export_request(&batch, 7).encode_to_vec());
 /// ```
 pub fn export_protobuf(batch: &Batch, now_nanos: u64) -> Vec<u8> {
-    let records: Vec<LogRecordView<'_>> = batch
-        .records()
-        .iter()
-        .map(|record| LogRecordView::new(record, now_nanos))
-        .collect();
-    let request = Request { batch, records };
-    request.encode_to_vec()
+    // The records first, one at a time (a record's view lives only while
+    // it is written); then the request around them, whose lengths are
+    // known only then.
+    let mut records = Vec::with_capacity(batch.records().len() * 128);
+    for record in batch.records() {
+        encoding::message::encode(2, &LogRecordView::new(record, now_nanos), &mut records);
+    }
+    let scope_logs = ScopeLogs { records: &records };
+    let resource_logs = ResourceLogs {
+        resource: Resource(batch),
+        scope_logs,
+    };
+    Request(resource_logs).encode_to_vec()
 }
 
 /// A view's fields are written, never read back: decoding skips them.
@@ -89,25 +95,16 @@ fn nested_len(tag: u32, message: &impl Message) -> usize {
     encoding::message::encoded_len(tag, message)
 }
 
-/// `ExportLogsServiceRequest`: one resource, one scope, the records.
-struct Request<'a> {
-    batch: &'a Batch,
-    records: Vec<LogRecordView<'a>>,
-}
-
-impl Request<'_> {
-    fn resource_logs(&self) -> ResourceLogs<'_> {
-        ResourceLogs { request: self }
-    }
-}
+/// `ExportLogsServiceRequest`: one resource's logs.
+struct Request<'a>(ResourceLogs<'a>);
 
 impl Message for Request<'_> {
     fn encode_raw(&self, buf: &mut impl BufMut) {
-        encoding::message::encode(1, &self.resource_logs(), buf);
+        encoding::message::encode(1, &self.0, buf);
     }
 
     fn encoded_len(&self) -> usize {
-        nested_len(1, &self.resource_logs())
+        nested_len(1, &self.0)
     }
 
     encode_only!();
@@ -115,18 +112,37 @@ impl Message for Request<'_> {
 
 /// `ResourceLogs`: the batch's resource and its one scope.
 struct ResourceLogs<'a> {
-    request: &'a Request<'a>,
+    resource: Resource<'a>,
+    scope_logs: ScopeLogs<'a>,
 }
 
 impl Message for ResourceLogs<'_> {
     fn encode_raw(&self, buf: &mut impl BufMut) {
-        encoding::message::encode(1, &Resource(self.request.batch), buf);
-        encoding::message::encode(2, &ScopeLogs(&self.request.records), buf);
+        encoding::message::encode(1, &self.resource, buf);
+        encoding::message::encode(2, &self.scope_logs, buf);
     }
 
     fn encoded_len(&self) -> usize {
-        nested_len(1, &Resource(self.request.batch))
-            + nested_len(2, &ScopeLogs(&self.request.records))
+        nested_len(1, &self.resource) + nested_len(2, &self.scope_logs)
+    }
+
+    encode_only!();
+}
+
+/// `ScopeLogs`: the scope `timber-rs` and the records, already encoded
+/// (each a field 2).
+struct ScopeLogs<'a> {
+    records: &'a [u8],
+}
+
+impl Message for ScopeLogs<'_> {
+    fn encode_raw(&self, buf: &mut impl BufMut) {
+        encoding::message::encode(1, &Scope, buf);
+        buf.put_slice(self.records);
+    }
+
+    fn encoded_len(&self) -> usize {
+        nested_len(1, &Scope) + self.records.len()
     }
 
     encode_only!();
@@ -163,9 +179,6 @@ impl Message for Resource<'_> {
     encode_only!();
 }
 
-/// `ScopeLogs`: the scope `timber-rs` and the records.
-struct ScopeLogs<'a>(&'a [LogRecordView<'a>]);
-
 /// `InstrumentationScope`: this crate's name and version.
 struct Scope;
 
@@ -179,21 +192,6 @@ impl Message for Scope {
 
     fn encoded_len(&self) -> usize {
         str_len(1, SCOPE_NAME) + str_len(2, SCOPE_VERSION)
-    }
-
-    encode_only!();
-}
-
-impl Message for ScopeLogs<'_> {
-    fn encode_raw(&self, buf: &mut impl BufMut) {
-        encoding::message::encode(1, &Scope, buf);
-        for record in self.0 {
-            encoding::message::encode(2, record, buf);
-        }
-    }
-
-    fn encoded_len(&self) -> usize {
-        nested_len(1, &Scope) + self.0.iter().map(|r| nested_len(2, r)).sum::<usize>()
     }
 
     encode_only!();
