@@ -1,6 +1,8 @@
 //! `cargo xtask bench`: runs every crate's criterion benches and writes one
 //! summary table, with each bench's ratio to the baseline measured in the
-//! same run, to `BENCHMARKS.md`.
+//! same run, to `BENCHMARKS.md`. With `--against <rev>`, the benches of that
+//! revision run first (its own `cargo xtask bench`, in a git worktree), and
+//! the table puts each bench beside its figure there.
 
 use std::fmt::Write as _;
 use std::fs;
@@ -23,6 +25,9 @@ pub struct Options {
     pub quick: bool,
     /// Only these packages (all of the workspace when empty).
     pub packages: Vec<String>,
+    /// A git revision whose benches run first, in the same run, for a
+    /// before/after table.
+    pub against: Option<String>,
 }
 
 /// One measured bench.
@@ -57,14 +62,35 @@ pub struct Machine {
     pub commit: String,
 }
 
-/// Runs the benches, then writes the summary of this run.
+/// Runs the benches (after those of `--against`'s revision, when given),
+/// then writes the summary of this run.
 pub fn run(root: &Path, options: &Options) -> Result<PathBuf, String> {
-    let criterion_dir = target_dir(root).join("criterion");
+    let before = match &options.against {
+        Some(rev) => Some((rev.clone(), bench_revision(root, rev, options)?)),
+        None => None,
+    };
+    let results = bench_here(root, &target_dir(root), options)?;
+    let path = root.join(SUMMARY_FILE);
+    let mut text = render(&results, &machine(root), options.quick);
+    if let Some((rev, before)) = before {
+        text.push_str(&render_against(&results, &rev, &before));
+    }
+    fs::write(&path, text).map_err(|e| format!("cannot write {}: {e}", path.display()))?;
+    eprintln!("wrote {} ({} benches)", path.display(), results.len());
+    Ok(path)
+}
+
+/// Runs the benches of the workspace at `root`, with its build in
+/// `target`, and reads back the results this run wrote.
+fn bench_here(root: &Path, target: &Path, options: &Options) -> Result<Vec<BenchResult>, String> {
+    let criterion_dir = target.join("criterion");
     // Only files written from now on belong to this run: earlier runs and
     // benches removed since may have left theirs.
     let started = SystemTime::now();
     let mut c = cmd::cargo();
-    c.current_dir(root).arg("bench");
+    c.current_dir(root)
+        .env("CARGO_TARGET_DIR", target)
+        .arg("bench");
     if options.packages.is_empty() {
         c.arg("--workspace");
     } else {
@@ -75,13 +101,10 @@ pub fn run(root: &Path, options: &Options) -> Result<PathBuf, String> {
     // Bench targets only (`--benches` would include libs, whose libtest
     // harness rejects criterion's options).
     c.args(["--bench", "*"]);
-    // Benches of optional integrations (the tracing layer) need their feature.
-    c.args(["--features", "timber-core/tracing"]);
     if options.quick {
         c.arg("--").args(QUICK_ARGS);
     }
     cmd::run(&mut c)?;
-
     let results = collect(&criterion_dir, Some(started))?;
     if results.is_empty() {
         return Err(format!(
@@ -89,11 +112,48 @@ pub fn run(root: &Path, options: &Options) -> Result<PathBuf, String> {
             criterion_dir.display()
         ));
     }
-    let path = root.join(SUMMARY_FILE);
-    let text = render(&results, &machine(root), options.quick);
-    fs::write(&path, text).map_err(|e| format!("cannot write {}: {e}", path.display()))?;
-    eprintln!("wrote {} ({} benches)", path.display(), results.len());
-    Ok(path)
+    Ok(results)
+}
+
+/// Runs `rev`'s own `cargo xtask bench` (it knows its benches' features)
+/// in a worktree of it under the target directory, its build apart from
+/// ours, and reads back its results.
+fn bench_revision(root: &Path, rev: &str, options: &Options) -> Result<Vec<BenchResult>, String> {
+    let base = target_dir(root).join("against");
+    let tree = base.join("tree");
+    let target = base.join("target");
+    // A worktree left by an interrupted run is replaced.
+    let _ = cmd::output(
+        cmd::git(root)
+            .args(["worktree", "remove", "--force"])
+            .arg(&tree),
+    );
+    let _ = fs::remove_dir_all(&tree);
+    cmd::run(
+        cmd::git(root)
+            .args(["worktree", "add", "--detach"])
+            .arg(&tree)
+            .arg(rev),
+    )?;
+    let started = SystemTime::now();
+    let mut c = cmd::cargo();
+    c.current_dir(&tree)
+        .env("CARGO_TARGET_DIR", &target)
+        .args(["xtask", "bench"]);
+    if options.quick {
+        c.arg("--quick");
+    }
+    for p in &options.packages {
+        c.args(["-p", p]);
+    }
+    let ran = cmd::run(&mut c);
+    let _ = cmd::output(
+        cmd::git(root)
+            .args(["worktree", "remove", "--force"])
+            .arg(&tree),
+    );
+    ran?;
+    collect(&target.join("criterion"), Some(started))
 }
 
 /// `$CARGO_TARGET_DIR`, or `target` under the workspace root.
@@ -270,6 +330,53 @@ pub fn render(results: &[BenchResult], machine: &Machine, quick: bool) -> String
     s
 }
 
+/// The before/after table: each bench of this run beside the same bench
+/// of `rev`'s run (both medians, both ratios to their own run's baseline,
+/// and now over then).
+pub fn render_against(now: &[BenchResult], rev: &str, then: &[BenchResult]) -> String {
+    let mut s = String::new();
+    let _ = writeln!(
+        s,
+        "\n## Against `{rev}`\n\nThe benches of `{rev}`, run first by its own \
+         `cargo xtask bench` on the same machine in the same invocation; benches \
+         only one side has are left out.\n"
+    );
+    let _ = writeln!(
+        s,
+        "| group | bench | `{rev}` | vs its baseline | now | vs its baseline | now / `{rev}` |"
+    );
+    let _ = writeln!(s, "|---|---|---:|---:|---:|---:|---:|");
+    let show = |ratio: Option<f64>, r: &BenchResult| match ratio {
+        _ if r.is_baseline() => "baseline".to_owned(),
+        Some(x) => format!("{x:.2}×"),
+        None => "–".to_owned(),
+    };
+    let (now_ratios, then_ratios) = (ratios(now), ratios(then));
+    for (r, ratio) in now.iter().zip(now_ratios) {
+        let Some(i) = then.iter().position(|b| b.group == r.group && b.id == r.id) else {
+            continue;
+        };
+        let old = &then[i];
+        let change = if old.median_ns > 0.0 {
+            format!("{:.2}×", r.median_ns / old.median_ns)
+        } else {
+            "–".to_owned()
+        };
+        let _ = writeln!(
+            s,
+            "| {} | {} | {} | {} | {} | {} | {} |",
+            r.group,
+            r.id,
+            human_time(old.median_ns),
+            show(then_ratios[i], old),
+            human_time(r.median_ns),
+            show(ratio, r),
+            change
+        );
+    }
+    s
+}
+
 /// `1234.5` ns -> `1.23 µs`.
 pub fn human_time(ns: f64) -> String {
     let (value, unit) = if ns >= 1e9 {
@@ -413,6 +520,38 @@ mod tests {
         assert!(table.contains("| lonely | alone | 10.00 ns | – |"));
         assert!(table.contains("--warm-up-time 1 --measurement-time 2"));
         let _ = fs::remove_dir_all(&dir);
+    }
+
+    #[test]
+    fn a_run_against_a_revision_puts_each_bench_beside_its_figure_there() {
+        let bench = |group: &str, id: &str, median_ns: f64| BenchResult {
+            group: group.into(),
+            id: id.into(),
+            median_ns,
+        };
+        let then = [
+            bench("caller", "baseline_send", 100.0),
+            bench("caller", "info", 300.0),
+            bench("removed", "gone", 1.0),
+        ];
+        let now = [
+            bench("caller", "baseline_send", 120.0),
+            bench("caller", "info", 240.0),
+            bench("added", "new", 5.0),
+        ];
+        let table = render_against(&now, "f5883e8", &then);
+        assert!(table.contains("## Against `f5883e8`"), "{table}");
+        assert!(
+            table.contains("| caller | info | 300.00 ns | 3.00× | 240.00 ns | 2.00× | 0.80× |"),
+            "{table}"
+        );
+        assert!(table.contains(
+            "| caller | baseline_send | 100.00 ns | baseline | 120.00 ns | baseline | 1.20× |"
+        ));
+        assert!(
+            !table.contains("gone") && !table.contains("| added"),
+            "{table}"
+        );
     }
 
     #[test]

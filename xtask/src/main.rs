@@ -11,7 +11,9 @@ usage: cargo xtask <command>
 commands:
   ci [--list] [--skip-demo]     run what .ci/run runs (fmt, clippy, tests, docs,
                                 smoke runs, demo); --list only prints the steps
-  bench [--quick] [-p <crate>]  run the criterion benches, write BENCHMARKS.md
+  bench [--quick] [-p <crate>] [--against <rev>]
+                                run the criterion benches, write BENCHMARKS.md;
+                                --against runs <rev>'s benches first, side by side
   release <version> [--offline] bump every crate to <version>, check CHANGELOG.md,
                                 package the publishable crates, commit, tag v<version>
   release --dry-run [--skip-tests]
@@ -65,6 +67,10 @@ fn dispatch(args: &[String]) -> Result<(), String> {
                     "-p" | "--package" => match it.next() {
                         Some(p) => options.packages.push(p.clone()),
                         None => return Err(format!("{a} needs a crate name")),
+                    },
+                    "--against" => match it.next() {
+                        Some(rev) => options.against = Some(rev.clone()),
+                        None => return Err(format!("{a} needs a git revision")),
                     },
                     other => return Err(unknown(other)),
                 }
