@@ -9,9 +9,8 @@
 //! - `server_check_in_memory`: what the server does with such a body
 //!   (`parse_and_validate_full` is the full `LogRecord` parse it falls back on);
 //! - `transport_https_send_batch` (HTTP/2) and `transport_https1_send_batch`:
-//!   one batch at a time, as the client's worker sends, its body written
-//!   beforehand (the worker writes it from its queue while the batch before
-//!   is on its way);
+//!   one batch at a time, as the client's worker sends, the transport
+//!   writing its body from the batch's records;
 //! - `client_https_end_to_end`: a real `Client` fed by a producer thread,
 //!   counting logs delivered to the server, at batch sizes 10, 100 and
 //!   1,000 with the default window (4 in flight), and `1000_one_in_flight`;

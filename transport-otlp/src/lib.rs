@@ -15,9 +15,10 @@
 //!   where the client's base URL is the collector's OTLP/HTTP endpoint
 //!   (`http://collector:4318`, or `https://otlp.example.com` for a gateway);
 //!   binary protobuf (`application/x-protobuf`) by default,
-//!   OTLP/JSON ([`Encoding::Json`]) as an option. The messages are the
-//!   official generated types of `opentelemetry-proto`, encoded by `prost`
-//!   (protobuf) or their serde mapping (JSON);
+//!   OTLP/JSON ([`Encoding::Json`]) as an option. Protobuf is encoded by
+//!   `prost` straight from the batch's records ([`export_protobuf`]: the
+//!   bytes of the official `opentelemetry-proto` request, without building
+//!   it); JSON is the official types' serde mapping ([`export_request`]);
 //! - TLS, proxies, custom headers, timeouts, gzip and the runtime are the
 //!   hyper transport's, shared as an [`HttpClient`]
 //!   configured by the same builder ([`OtlpTransportBuilder::http`]);
@@ -48,9 +49,9 @@
 //! | `ipAddress` | `client.address` |
 //! | `country` | `geo.country.iso_code` |
 //!
-//! Records with the same `source`, `environment` and `version` share a
-//! resource (consecutive runs of them, so the request keeps the batch's
-//! order); the scope is `timber-rs` with this crate's version. The names
+//! A batch is one resource (the client's `source`, `environment` and
+//! `version`), its records in their order under one scope, `timber-rs`
+//! with this crate's version. The names
 //! are constants in [`attributes`]; [`records_from`] maps back.
 //!
 //! ## Answers
