@@ -198,9 +198,17 @@ fn sdk_targets_sdk_threads_and_empty_messages() {
     record("rustls::conn")();
     record("noisy::part")();
     record("app")();
+    // A thread the SDK marked as its own; the name alone is not enough.
+    let on_sdk_thread = record("app");
+    std::thread::spawn(move || {
+        timber_core::integration::mark_sdk_thread();
+        on_sdk_thread()
+    })
+    .join()
+    .unwrap();
     std::thread::Builder::new()
-        .name("timber-worker".into())
-        .spawn(record("app"))
+        .name("timber-app".into())
+        .spawn(record("app-thread"))
         .unwrap()
         .join()
         .unwrap();
@@ -216,7 +224,7 @@ fn sdk_targets_sdk_threads_and_empty_messages() {
     );
     client.flush().unwrap();
     let messages: Vec<_> = mock.records().into_iter().map(|r| r.message).collect();
-    assert_eq!(messages, ["from app", "app::empty"]);
+    assert_eq!(messages, ["from app", "from app-thread", "app::empty"]);
 }
 
 #[test]

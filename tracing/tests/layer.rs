@@ -409,20 +409,36 @@ fn sdk_threads_and_ignored_targets_are_dropped() {
         tracing::info!(target: "h2", "from the HTTP stack");
         tracing::info!(target: "timber_transport_hyper", "from the transport");
         tracing::info!(target: "hyperloop", "an application crate");
-        let dispatch = tracing::dispatcher::get_default(Clone::clone);
-        std::thread::Builder::new()
-            .name("timber-transport-io".into())
-            .spawn(move || {
-                tracing::dispatcher::with_default(&dispatch, || {
-                    tracing::info!("on an SDK thread");
+        let on_thread = |name: &str, mark: bool, message: &'static str| {
+            let dispatch = tracing::dispatcher::get_default(Clone::clone);
+            std::thread::Builder::new()
+                .name(name.into())
+                .spawn(move || {
+                    if mark {
+                        timber_core::integration::mark_sdk_thread();
+                    }
+                    tracing::dispatcher::with_default(&dispatch, || tracing::info!("{message}"))
                 })
-            })
-            .unwrap()
-            .join()
-            .unwrap();
+                .unwrap()
+                .join()
+                .unwrap();
+        };
+        on_thread("timber-transport-io", true, "on an SDK thread");
+        // The name alone does not make a thread the SDK's.
+        on_thread(
+            "timber-app",
+            false,
+            "on an application thread named timber-",
+        );
     });
     let messages: Vec<_> = records.iter().map(|r| r.message.as_str()).collect();
-    assert_eq!(messages, ["an application crate"]);
+    assert_eq!(
+        messages,
+        [
+            "an application crate",
+            "on an application thread named timber-"
+        ]
+    );
 }
 
 #[test]

@@ -25,8 +25,12 @@ impl OwnedRuntime {
         let runtime = tokio::runtime::Builder::new_multi_thread()
             .worker_threads(worker_threads.max(1))
             .thread_name("timber-transport")
-            // Its blocking threads too.
-            .on_thread_start(move || priority.apply_to_current_thread())
+            // Its blocking threads too. Marked as the SDK's: what hyper and
+            // rustls log there is not bridged back into the SDK.
+            .on_thread_start(move || {
+                timber_core::integration::mark_sdk_thread();
+                priority.apply_to_current_thread();
+            })
             .enable_all()
             .build()?;
         let handle = runtime.handle().clone();
@@ -34,6 +38,7 @@ impl OwnedRuntime {
         std::thread::Builder::new()
             .name("timber-transport-owner".into())
             .spawn(move || {
+                timber_core::integration::mark_sdk_thread();
                 priority.apply_to_current_thread();
                 // Resolves when the sender is dropped with the transport.
                 runtime.block_on(async {

@@ -160,14 +160,12 @@ fn to_stderr() -> OnError {
     static LINES: OnceLock<Option<SyncSender<String>>> = OnceLock::new();
     let lines = LINES.get_or_init(|| {
         let (tx, rx) = sync_channel::<String>(256);
-        std::thread::Builder::new()
-            .name("timber-stderr".into())
-            .spawn(move || {
-                for line in rx {
-                    let _ = writeln!(std::io::stderr(), "{line}");
-                }
-            })
-            .ok()?;
+        crate::rt::threads::spawn("stderr", move || {
+            for line in rx {
+                let _ = writeln!(std::io::stderr(), "{line}");
+            }
+        })
+        .ok()?;
         Some(tx)
     });
     Arc::new(move |e: &Error| {

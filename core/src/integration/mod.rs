@@ -8,7 +8,7 @@
 //! the path the client's own calls take. A record is never produced while
 //! the current thread is already inside the SDK (the guard is held around
 //! the call into the client, which may run `on_error`), on one of the SDK's
-//! own threads (named `timber-…`), or for a target of the SDK's own crates
+//! own threads (marked by [`mark_sdk_thread`]), or for a target of the SDK's own crates
 //! and its HTTP stack ([`DEFAULT_IGNORED_TARGETS`]).
 
 pub(crate) mod fields;
@@ -16,6 +16,7 @@ pub(crate) mod reentry;
 pub(crate) mod sink;
 pub(crate) mod targets;
 
+pub use crate::rt::threads::mark_sdk_thread;
 pub use fields::{error_fields, error_fields_from_text, message_or, MODULE_KEY, TARGET_KEY};
 pub use reentry::Reentry;
 pub use sink::Sink;

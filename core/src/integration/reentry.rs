@@ -7,8 +7,6 @@ use crate::rt::threads::on_sdk_thread;
 thread_local! {
     /// Set while a bridge is calling into the client on this thread.
     static IN_SDK: Cell<bool> = const { Cell::new(false) };
-    /// Whether this thread is one of the SDK's, computed once.
-    static SDK_THREAD: Cell<Option<bool>> = const { Cell::new(None) };
 }
 
 /// Marks the current thread as inside the SDK until dropped: whatever runs
@@ -30,7 +28,7 @@ impl Reentry {
     /// `None` when records must be dropped: already inside, or on one of
     /// the SDK's threads.
     pub fn enter() -> Option<Reentry> {
-        if sdk_thread() {
+        if on_sdk_thread() {
             return None;
         }
         let was_inside = IN_SDK.try_with(|flag| flag.replace(true)).unwrap_or(true);
@@ -40,7 +38,7 @@ impl Reentry {
     /// Whether records from the current thread must be dropped right now.
     pub fn suppressed() -> bool {
         // During thread-local teardown nothing can be checked: stay out.
-        IN_SDK.try_with(Cell::get).unwrap_or(true) || sdk_thread()
+        IN_SDK.try_with(Cell::get).unwrap_or(true) || on_sdk_thread()
     }
 }
 
@@ -48,19 +46,6 @@ impl Drop for Reentry {
     fn drop(&mut self) {
         let _ = IN_SDK.try_with(|flag| flag.set(false));
     }
-}
-
-fn sdk_thread() -> bool {
-    SDK_THREAD
-        .try_with(|cached| match cached.get() {
-            Some(known) => known,
-            None => {
-                let sdk = on_sdk_thread();
-                cached.set(Some(sdk));
-                sdk
-            }
-        })
-        .unwrap_or(true)
 }
 
 #[cfg(test)]

@@ -27,9 +27,7 @@ static COUNTER: OnceLock<Counter> = OnceLock::new();
 pub(crate) fn calibrate_in_background() {
     static STARTED: Once = Once::new();
     STARTED.call_once(|| {
-        let spawned = std::thread::Builder::new()
-            .name("timber-clock".into())
-            .spawn(calibrate);
+        let spawned = crate::rt::threads::spawn("clock", calibrate);
         // Without a thread, records keep reading the wall clock.
         drop(spawned);
     });
