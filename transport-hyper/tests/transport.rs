@@ -237,6 +237,20 @@ fn retry_after_is_parsed_and_honoured() {
         .unwrap_err();
     assert_eq!(err.retry_after(), Some(Duration::ZERO));
 
+    // A server asking for centuries, with no cap of the client's own: a
+    // retry waits a minute at most, so a flush cannot be held forever.
+    server.misbehave(Misbehave::status(503).retry_after("99999999999999"));
+    let err = block_on(transport.send_batch(&endpoint(&server), &common::batch(&records(1))))
+        .unwrap_err();
+    let unbounded = timber_core::RetryPolicy {
+        max_delay: Duration::MAX,
+        ..Default::default()
+    };
+    assert_eq!(
+        unbounded.delay(0, err.retry_after()),
+        timber_core::RetryPolicy::MAX_SERVER_HINT
+    );
+
     // The client waits the hinted second, not its own 10 ms.
     server.misbehave(Misbehave::status(429).retry_after("1"));
     let (client, _) = client_for(&server, transport, fast_retry(2));

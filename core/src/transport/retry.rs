@@ -14,7 +14,9 @@ use crate::transport::error::TransportError;
 /// The delay before retry `n` (0-based) is `initial_delay * multiplier^n`,
 /// capped at `max_delay`; with `jitter`, a random point in the upper half of
 /// that delay, so that many clients do not retry in lockstep. A server's
-/// hint of when to try again replaces the computed delay (still capped).
+/// hint of when to try again replaces the computed delay, capped at
+/// `max_delay` and at [`RetryPolicy::MAX_SERVER_HINT`] whatever `max_delay`
+/// is: a server cannot hold a flush for longer by asking.
 ///
 /// ```
 /// use std::time::Duration;
@@ -53,6 +55,10 @@ impl Default for RetryPolicy {
 }
 
 impl RetryPolicy {
+    /// The longest wait a server's hint (`Retry-After`, gRPC `RetryInfo`)
+    /// can ask for.
+    pub const MAX_SERVER_HINT: Duration = Duration::from_secs(60);
+
     /// No retries at all.
     pub fn none() -> Self {
         RetryPolicy {
@@ -63,11 +69,12 @@ impl RetryPolicy {
 
     /// The wait before retry number `retry` (0-based), given the server's
     /// hint; never more than `max_delay`, nor than a day whatever the
-    /// settings or the hint say.
+    /// settings say, nor than [`MAX_SERVER_HINT`](Self::MAX_SERVER_HINT)
+    /// for a hint.
     pub fn delay(&self, retry: u32, hint: Option<Duration>) -> Duration {
         let cap = clock::clamp(self.max_delay);
         if let Some(hint) = hint {
-            return hint.min(cap);
+            return hint.min(cap).min(Self::MAX_SERVER_HINT);
         }
         let exp = self.multiplier.max(1.0).powi(retry.min(64) as i32);
         let base = clock::clamp(self.initial_delay).as_secs_f64() * exp;
@@ -163,7 +170,11 @@ mod tests {
             ..RetryPolicy::default()
         };
         assert!(p.delay(63, None) <= clock::LONGEST);
-        assert_eq!(p.delay(0, Some(Duration::MAX)), clock::LONGEST);
+        // A server asking for a year gets a minute.
+        assert_eq!(
+            p.delay(0, Some(Duration::MAX)),
+            RetryPolicy::MAX_SERVER_HINT
+        );
     }
 
     fn run<T>(f: impl Future<Output = T>) -> T {
