@@ -30,17 +30,43 @@ pub fn snippet(body: &[u8], key: &ApiKey) -> String {
     out
 }
 
-/// Whether `text` holds `secret`, whatever its case, percent-encoded,
-/// JSON-escaped or in base64.
+/// The fewest characters of the key that count as quoting it: a server
+/// echoing a prefix (`tb_live_SUPERSECRETkey…`) or a piece of it leaks it.
+const MIN_QUOTED_CHARS: usize = 8;
+
+/// Whether `text` holds any 8 consecutive characters of `secret` (or all of
+/// a shorter one), whatever their case, percent-encoded, JSON-escaped
+/// (`\u0074`, `\/`), split by whitespace, or in base64.
 fn quotes(text: &str, secret: &str) -> bool {
+    let secret = normalize(secret);
     if secret.is_empty() {
         return false;
     }
-    let plain = unescape(text).to_lowercase();
-    plain.contains(&secret.to_lowercase()) || base64_forms(secret).any(|form| text.contains(&form))
+    let plain = normalize(&unescape(text));
+    let secret: Vec<char> = secret.chars().collect();
+    let window = MIN_QUOTED_CHARS.min(secret.len());
+    let quoted_plain = secret
+        .windows(window)
+        .any(|piece| plain.contains(&piece.iter().collect::<String>()));
+    let compact: String = text.chars().filter(|c| !c.is_whitespace()).collect();
+    quoted_plain
+        || base64_forms(&secret.iter().collect::<String>()).any(|form| {
+            let form: Vec<char> = form.chars().collect();
+            form.windows(MIN_QUOTED_CHARS)
+                .any(|piece| compact.contains(&piece.iter().collect::<String>()))
+        })
 }
 
-/// `text` with `%XX`, `\uXXXX` and `\xXX` escapes decoded (others kept).
+/// Lower case, without whitespace.
+fn normalize(text: &str) -> String {
+    text.chars()
+        .filter(|c| !c.is_whitespace())
+        .flat_map(char::to_lowercase)
+        .collect()
+}
+
+/// `text` with `%XX`, `\uXXXX` and `\xXX` escapes decoded, and a
+/// backslash before any other character dropped (`\/` is `/`).
 fn unescape(text: &str) -> String {
     let bytes = text.as_bytes();
     let mut out = Vec::with_capacity(bytes.len());
@@ -55,6 +81,7 @@ fn unescape(text: &str) -> String {
             (b'%', _) => (hex(i + 1, 2), 3),
             (b'\\', Some(b'u')) => (hex(i + 2, 4), 6),
             (b'\\', Some(b'x')) => (hex(i + 2, 2), 4),
+            (b'\\', Some(&next)) if next.is_ascii() => (Some(char::from(next)), 2),
             _ => (None, 1),
         };
         match decoded {
@@ -111,6 +138,11 @@ mod tests {
             format!("auth {}", b64(&format!("api:{}", key.expose()))),
             format!("auth {}", b64(&format!("a:{}", key.expose()))),
             format!("auth {}", b64(key.expose())),
+            // A prefix, JSON's escaped slash, a key split across lines.
+            "invalid key tb_live_Secr...".to_owned(),
+            r#"{"error":"key tb_live\/Secret123 is revoked"}"#.to_owned(),
+            "key tb_live_Se\n  cret123456".to_owned(),
+            format!("auth {}", &b64(key.expose())[..10]),
         ];
         for echo in echoes {
             let s = snippet(echo.as_bytes(), &key);
@@ -118,5 +150,10 @@ mod tests {
             assert!(s.starts_with("(the answer quoted"), "{echo} -> {s}");
         }
         assert_eq!(snippet(b" plain reason ", &key), "plain reason");
+        let slashed = ApiKey::new("tb_live_ab/cd+ef==9876");
+        let echo = r#"{"detail":"no key tb_live_ab\/cd+ef==9876"}"#;
+        assert!(snippet(echo.as_bytes(), &slashed).starts_with("(the answer quoted"));
+        // Seven characters of it are not a quote.
+        assert_eq!(snippet(b"keys start tb_live", &key), "keys start tb_live");
     }
 }
