@@ -64,7 +64,8 @@
 //! assert_eq!(mock.records()[0].message, "started");
 //! # Ok::<(), timber_core::Error>(())
 //! ```
-#![forbid(unsafe_code)]
+// `unsafe` is allowed in one module only, `rt::os` (an exit hook).
+#![deny(unsafe_code)]
 #![warn(missing_docs)]
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
@@ -88,6 +89,7 @@ pub use client::emit::Draft;
 pub use client::error_arg::{kinds, ErrorOrData};
 pub use client::flow::Flow;
 pub use client::global::{global, set_global, with_global, GlobalGuard};
+pub use client::last_words::{install_exit_hook, last_words};
 pub use client::{Client, ShutdownGuard, WeakClient};
 pub use config::{ClientBuilder, Config, OverflowPolicy, SpoolConfig};
 pub use error::{ConfigError, Error};

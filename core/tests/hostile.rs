@@ -304,3 +304,32 @@ fn big_records_are_bounded_by_bytes_not_only_by_count() {
         "{refused:?}"
     );
 }
+
+#[test]
+fn an_on_error_that_blocks_forever_does_not_stop_delivery_or_flush() {
+    let mock = MockTransport::new();
+    let (_release, blocked) = std::sync::mpsc::channel::<()>();
+    let blocked = Mutex::new(blocked);
+    let client = Client::builder()
+        .api_key("k")
+        .source("hostile")
+        .retry(RetryPolicy::none())
+        .on_error(move |_| {
+            let _ = blocked.lock().unwrap().recv();
+        })
+        .transport(Arc::new(mock.clone()))
+        .build()
+        .unwrap();
+    // Each refused batch is an error for the callback, which never returns.
+    for round in 0..5 {
+        mock.fail_next(1, Fault::Denied);
+        client.info(format!("refused {round}"), (), None);
+        assert!(client.flush().is_err(), "the failure is the flush's answer");
+        client.info(format!("delivered {round}"), (), None);
+        client.flush().unwrap();
+    }
+    // A denied batch is held and goes again with the next flush: all ten.
+    assert_eq!(mock.records().len(), 10);
+    assert_eq!(client.stats().lost, 0);
+    drop(client);
+}

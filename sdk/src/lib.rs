@@ -193,6 +193,14 @@ pub fn builder() -> ClientBuilder {
 /// client until the returned [`Guard`] is dropped, which flushes and
 /// disconnects it.
 ///
+/// It also makes sure the records logged just before the process ends are
+/// not lost: it installs the exit hook ([`install_exit_hook`]:
+/// `std::process::exit` from any thread delivers what every client queued
+/// within its shutdown timeout) and the panic hook
+/// ([`Client::install_panic_hook`]: a panic is logged as an error record
+/// and delivered; built with `panic = "abort"`, every client's queue is
+/// delivered before the abort).
+///
 /// [`client`] returns it anywhere, and `TimberLayer::global` and
 /// `TimberLogger::global` log through it. Keep the guard for as long as
 /// the program logs: `let _guard = timber_sdk::init(..)?;` at the top of
@@ -208,7 +216,11 @@ pub fn builder() -> ClientBuilder {
 /// }
 /// ```
 pub fn init(builder: ClientBuilder) -> Result<Guard, Error> {
-    Ok(set_global(with_defaults(builder).build()?))
+    let client = with_defaults(builder).build()?;
+    // Where the platform has no exit handlers, exit keeps its old behaviour.
+    let _ = install_exit_hook();
+    client.install_panic_hook();
+    Ok(set_global(client))
 }
 
 /// The global client set by [`init`], if any.

@@ -10,6 +10,7 @@ pub(crate) mod emit;
 pub(crate) mod error_arg;
 pub(crate) mod flow;
 pub(crate) mod global;
+pub(crate) mod last_words;
 pub(crate) mod panic_hook;
 pub(crate) mod raw;
 

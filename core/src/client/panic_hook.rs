@@ -13,6 +13,7 @@ use std::thread;
 use serde_json::{Map, Value};
 
 use crate::client::emit::Draft;
+use crate::client::last_words::last_words;
 use crate::client::{Client, WeakClient};
 use crate::record::level::Level;
 use crate::record::limits::{self, truncate_chars};
@@ -53,6 +54,11 @@ impl Client {
     /// wait, so that a panic inside the SDK cannot deadlock it; a panic while
     /// a panic is being logged on the same thread is not logged either.
     ///
+    /// Built with `panic = "abort"`, where the process ends when the hook
+    /// returns, the hook also closes every open client of the process
+    /// ([`last_words`](crate::last_words)), each within its shutdown
+    /// timeout, so that nothing they queued is lost to the abort.
+    ///
     /// ```
     /// # #[path = "../../tests/double/mod.rs"] mod double;
     /// # use double::MockTransport;
@@ -80,6 +86,10 @@ impl Client {
         panic::set_hook(Box::new(move |info| {
             if LATEST.load(Ordering::SeqCst) == generation {
                 report(info);
+                if cfg!(panic = "abort") {
+                    // The process ends after this hook: every client's last words.
+                    last_words();
+                }
             }
             previous(info);
         }));

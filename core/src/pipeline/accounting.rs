@@ -85,7 +85,7 @@ impl Accounts {
             .collect()
     }
 
-    pub(crate) fn stats(&self, entered: u64, retried: u64, invalid: u64) -> Stats {
+    pub(crate) fn stats(&self, entered: u64, retried: u64, invalid: u64, unreported: u64) -> Stats {
         Stats {
             accepted: self.accepted,
             sent: self.sent,
@@ -97,6 +97,7 @@ impl Accounts {
             spooled: self.spooled,
             restored: self.restored,
             invalid,
+            unreported,
         }
     }
 }

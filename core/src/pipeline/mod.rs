@@ -12,7 +12,9 @@ pub(crate) mod batching;
 pub(crate) mod closing;
 pub(crate) mod delivery;
 pub(crate) mod job;
+pub(crate) mod live;
 pub(crate) mod queue;
+pub(crate) mod reporter;
 pub(crate) mod request;
 pub(crate) mod shared;
 pub(crate) mod spool;
@@ -53,6 +55,7 @@ pub(crate) fn start(
             config.queue_max_bytes,
         ))),
         room: Condvar::new(),
+        reporter: reporter::Reporter::new(config.on_error.clone()),
         config,
         resource: Arc::new(resource),
         endpoint: Arc::new(endpoint),
@@ -62,6 +65,7 @@ pub(crate) fn start(
         invalid: Default::default(),
         retried: Arc::default(),
     });
+    live::register(&pipeline);
     let worker = Arc::clone(&pipeline);
     let handle = threads::spawn("worker", move || worker::run(&worker))?;
     let _ = pipeline.worker.set(handle.thread().clone());

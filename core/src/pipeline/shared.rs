@@ -1,12 +1,12 @@
 //! [`Pipeline`]: what a client's handles and its worker share.
 
-use std::panic::{self, AssertUnwindSafe};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard, OnceLock, PoisonError};
 use std::thread::{self, Thread};
 
 use crate::config::settings::Config;
 use crate::error::Error;
+use crate::pipeline::reporter::{self, Reporter};
 use crate::pipeline::spool::Spool;
 use crate::pipeline::state::State;
 use crate::pipeline::stats::Stats;
@@ -28,6 +28,8 @@ pub(crate) struct Pipeline {
     pub(crate) invalid: AtomicU64,
     /// Records sent again by the retry policy (`Stats::retried`).
     pub(crate) retried: Arc<AtomicU64>,
+    /// The worker's way to `on_error`.
+    pub(crate) reporter: Reporter,
 }
 
 impl Pipeline {
@@ -53,23 +55,15 @@ impl Pipeline {
             .is_some_and(|w| w.id() == thread::current().id())
     }
 
-    /// Calls `on_error`. A panicking callback must not take the worker (and
-    /// with it every later delivery) down, and a callback that logs through
-    /// the client must not recurse: what its own logging would report is
-    /// not reported again from inside it (the counters still count it).
+    /// Calls `on_error`: from the worker, on the reporting thread (a
+    /// callback that blocks must not stop delivery); from a caller, on the
+    /// caller's thread.
     pub(crate) fn report(&self, error: Error) {
-        thread_local! {
-            static IN_CALLBACK: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+        if self.on_worker_thread() {
+            self.reporter.report(error);
+        } else {
+            reporter::call(&self.config.on_error, &error);
         }
-        if IN_CALLBACK
-            .try_with(|inside| inside.replace(true))
-            .unwrap_or(true)
-        {
-            return;
-        }
-        let callback = &self.config.on_error;
-        let _ = panic::catch_unwind(AssertUnwindSafe(|| callback(&error)));
-        let _ = IN_CALLBACK.try_with(|inside| inside.set(false));
     }
 
     pub(crate) fn count_invalid(&self) {
@@ -82,6 +76,7 @@ impl Pipeline {
             st.queue.entered(),
             self.retried.load(Ordering::Relaxed),
             self.invalid.load(Ordering::Relaxed),
+            self.reporter.unreported.load(Ordering::Relaxed),
         )
     }
 }

@@ -31,4 +31,7 @@ pub struct Stats {
     pub restored: u64,
     /// Calls refused before queueing: invalid input, or the client closed.
     pub invalid: u64,
+    /// Errors of the worker not handed to `on_error`, because an earlier
+    /// call of it was still running (blocked) and 256 errors waited for it.
+    pub unreported: u64,
 }

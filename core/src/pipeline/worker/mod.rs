@@ -39,6 +39,7 @@ use crate::transport::error::TransportError;
 const LINGER: Duration = Duration::from_millis(2);
 
 pub(crate) fn run(p: &Pipeline) {
+    crate::pipeline::live::mark_worker(p);
     p.config().thread_priority.apply_to_current_thread();
     crate::rt::wall_clock::calibrate_in_background();
     let waker = Waker::from(Arc::new(Unpark(thread::current())));

@@ -1,0 +1,70 @@
+//! Last words: what the clients of the process queued is delivered when
+//! the process ends without closing them (`std::process::exit`, a panic
+//! that aborts, a signal a program chose to deliver on).
+
+use std::io;
+use std::panic::{self, AssertUnwindSafe};
+use std::sync::OnceLock;
+
+use crate::pipeline::live;
+use crate::rt::{os, threads};
+
+/// Closes every client of the process that is still open: each stops
+/// accepting records and delivers what it queued within its
+/// `shutdown_timeout`, all at once (so this returns within the longest of
+/// them). Returns how many clients it closed.
+///
+/// The exit hook ([`install_exit_hook`]) calls it, and so can a program's
+/// own signal handler or fatal-error path before it ends the process. On
+/// a client's worker thread (inside `on_error`), that client is skipped:
+/// it cannot deliver while its worker waits here.
+///
+/// ```
+/// # #[path = "../../tests/double/mod.rs"] mod double;
+/// let mock = double::MockTransport::new();
+/// let client = timber_core::Client::builder()
+///     .source("cli").api_key("k").transport(mock.clone()).build()?;
+/// client.info("about to exit", (), None);
+/// assert_eq!(timber_core::last_words(), 1);
+/// assert_eq!(mock.records().len(), 1);
+/// # Ok::<(), timber_core::Error>(())
+/// ```
+pub fn last_words() -> usize {
+    live::close_all(live::worker_of_current_thread())
+}
+
+/// Makes `std::process::exit` (from any thread) and the end of `main`
+/// deliver what every open client queued, within each one's
+/// `shutdown_timeout`, before the process ends ([`last_words`]).
+/// `timber_sdk::init` installs it; call it once if you build clients
+/// yourself. Installing again does nothing.
+///
+/// # Errors
+/// When the platform has no exit handlers (not Unix), or the C library
+/// refuses one more: the process then ends without last words, as before.
+///
+/// ```
+/// timber_core::install_exit_hook()?;
+/// timber_core::install_exit_hook()?; // once is enough; again is harmless
+/// # Ok::<(), std::io::Error>(())
+/// ```
+pub fn install_exit_hook() -> io::Result<()> {
+    static INSTALLED: OnceLock<Result<(), (io::ErrorKind, String)>> = OnceLock::new();
+    INSTALLED
+        .get_or_init(|| os::at_exit(at_exit).map_err(|e| (e.kind(), e.to_string())))
+        .clone()
+        .map_err(|(kind, text)| io::Error::new(kind, text))
+}
+
+/// Runs at exit, on the exiting thread, whose own thread-locals are gone
+/// by then (waiting needs its thread handle): the closing runs on a thread
+/// of its own. Never unwinds into the C library.
+extern "C" fn at_exit() {
+    let _ = panic::catch_unwind(AssertUnwindSafe(|| {
+        let skip = live::worker_of_current_thread();
+        match threads::spawn("last-words", move || live::close_all(skip)) {
+            Ok(closing) => drop(closing.join()),
+            Err(_) => drop(live::close_all(skip)),
+        }
+    }));
+}

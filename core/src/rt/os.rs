@@ -1,0 +1,33 @@
+//! What the operating system offers that `std` does not: the crate's only
+//! `unsafe` code, each block with why it holds.
+#![allow(unsafe_code)]
+
+use std::io;
+
+/// Registers `hook` to run when the process exits (`std::process::exit`
+/// from any thread, or `main` returning), after the exiting thread's own
+/// thread-locals are torn down and while every other thread still runs.
+#[cfg(unix)]
+pub(crate) fn at_exit(hook: extern "C" fn()) -> io::Result<()> {
+    // SAFETY: `atexit` only stores the function pointer, which stays valid
+    // for the life of the process (a function item, not a closure); the C
+    // library calls it with no arguments on the exiting thread, matching
+    // its `extern "C" fn()` type; `hook` must not unwind, which its callers
+    // ensure by catching every panic inside it.
+    let refused = unsafe { libc::atexit(hook) } != 0;
+    if refused {
+        return Err(io::Error::other(
+            "the C library refused another exit handler",
+        ));
+    }
+    Ok(())
+}
+
+/// Without a C library exit handler: an error saying so.
+#[cfg(not(unix))]
+pub(crate) fn at_exit(_hook: extern "C" fn()) -> io::Result<()> {
+    Err(io::Error::new(
+        io::ErrorKind::Unsupported,
+        "exit hooks are only offered on Unix",
+    ))
+}
