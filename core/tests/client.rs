@@ -828,7 +828,7 @@ fn flush_and_disconnect_inside_on_error_do_not_wedge_the_worker() {
         .on_error(move |_| {
             let client = inner.lock().unwrap().as_ref().and_then(|w| w.upgrade());
             if let Some(c) = client {
-                // On the worker thread: neither may wait for the worker.
+                // On the reporting thread: the worker goes on meanwhile.
                 let outcome = c.flush().map(|_| ()).map_err(|e| e.to_string());
                 seen.lock().unwrap().push(outcome);
             }
@@ -838,11 +838,12 @@ fn flush_and_disconnect_inside_on_error_do_not_wedge_the_worker() {
     *slot.lock().unwrap() = Some(client.downgrade());
     client.info("fails every retry", (), None);
     assert!(client.flush().is_err());
-    assert!(matches!(
-        &outcomes.lock().unwrap()[..],
-        [Err(e)] if e.starts_with("still delivering after 0ns")
-    ));
-    // The worker is not wedged: the held batch goes at the next flush.
+    // The callback's own flush sends the held batch again, and it goes.
+    let until = std::time::Instant::now() + Duration::from_secs(30);
+    while outcomes.lock().unwrap().is_empty() && std::time::Instant::now() < until {
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    assert_eq!(&outcomes.lock().unwrap()[..], [Ok(())]);
     client.flush().unwrap();
     assert_eq!(mock.count(), 1);
 }

@@ -6,13 +6,17 @@ use std::time::Duration;
 ///
 /// Which suits which program:
 /// - [`Block`](Self::Block) (the default): nothing is lost to a burst that
-///   the service can absorb. A caller that finds the queue full waits, up
-///   to `max_wait`, for the worker to take the next batch; the queue drains
-///   at the network's pace (over a million records a second to a nearby
-///   service). The wait is only ever for room, never for the network
-///   directly, never on the client's own threads, and never while
+///   the service can absorb, however slowly it answers. A caller that finds
+///   the queue full waits for the worker to take the next batch, for as
+///   long as the queue keeps moving; the queue drains at the network's pace
+///   (over a million records a second to a nearby service, 16,000 a second
+///   to one answering each request in 250 ms). It gives up when the queue
+///   has not moved for `max_wait` (1 s by default), or for twice the last
+///   delivery's round trip if that is longer (up to 10 s). The wait is only
+///   ever for room, never on the SDK's own threads, and never while
 ///   deliveries are failing: when the service is down, records are dropped
-///   at once rather than slow the program down.
+///   at once rather than slow the program down; when it hangs, one caller
+///   waits once in vain, and the rest drop until the queue moves.
 /// - [`DropNewest`](Self::DropNewest): no log call ever waits; a burst
 ///   beyond the queue loses its newest records. For latency-critical code
 ///   (async executors serving requests with tight budgets) that prefers
@@ -29,10 +33,11 @@ use std::time::Duration;
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum OverflowPolicy {
-    /// Wait up to `max_wait` for room while deliveries succeed, then drop
-    /// the new record (counted as dropped).
+    /// Wait for room while deliveries make progress, then drop the new
+    /// record (counted as dropped).
     Block {
-        /// Longest wait of one call (cut to a day).
+        /// Longest wait without the queue moving (cut to a day); a slow
+        /// service's round trips lengthen it (twice the last, up to 10 s).
         max_wait: Duration,
     },
     /// Refuse the new record (counted as dropped).
@@ -48,7 +53,7 @@ pub enum OverflowPolicy {
 impl Default for OverflowPolicy {
     fn default() -> Self {
         OverflowPolicy::Block {
-            max_wait: Duration::from_millis(100),
+            max_wait: Duration::from_secs(1),
         }
     }
 }

@@ -5,7 +5,7 @@
 
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::{MutexGuard, PoisonError};
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use crate::config::overflow::OverflowPolicy;
 use crate::error::Error;
@@ -16,6 +16,11 @@ use crate::record::buffers;
 use crate::record::record::Record;
 use crate::record::validate::{check_size, check_step};
 use crate::rt::clock;
+use crate::rt::threads::on_sdk_thread;
+
+/// The longest a caller waits for the queue to move when the service's
+/// round trips are slow (twice the last one, up to this).
+const MAX_ADAPTIVE_WAIT: Duration = Duration::from_secs(10);
 
 impl Pipeline {
     /// Queues a validated record (the caller counts a refusal). With
@@ -82,11 +87,13 @@ impl Pipeline {
         Ok(())
     }
 
-    /// `OverflowPolicy::Block`: waits up to `max_wait` for room, while
-    /// deliveries succeed. Never on the worker's own thread (a callback that
-    /// logs), never once deliveries fail, and once a wait was in vain, not
-    /// again until the queue moves: a program must not slow down because
-    /// the service is down or hangs.
+    /// `OverflowPolicy::Block`: waits for room while deliveries make
+    /// progress: at most `max_wait`, or twice the last delivery's round trip
+    /// if longer (up to [`MAX_ADAPTIVE_WAIT`]), without the queue moving.
+    /// Never on the SDK's own threads (a callback that logs), never once
+    /// deliveries fail, and once a wait was in vain, not again until the
+    /// queue moves: a program must not slow down because the service is
+    /// down or hangs.
     fn wait_for_room<'a>(
         &'a self,
         mut st: MutexGuard<'a, State>,
@@ -95,14 +102,20 @@ impl Pipeline {
         let OverflowPolicy::Block { max_wait } = self.config.overflow else {
             return st;
         };
-        if self.on_worker_thread() {
+        if on_sdk_thread() {
             return st;
         }
-        let until = clock::after(max_wait);
+        let patience = |st: &State| max_wait.max((st.round_trip * 2).min(MAX_ADAPTIVE_WAIT));
+        let mut until = clock::after(patience(&st));
+        let mut front = st.queue.front_seq();
         st.room_waiters += 1;
         while !st.queue.has_room_for(size) && st.health == Health::Ok && st.is_running() {
             let now = Instant::now();
-            if now >= until {
+            if st.queue.front_seq() != front {
+                // The queue moved: the service keeps up, wait on.
+                front = st.queue.front_seq();
+                until = clock::after(patience(&st));
+            } else if now >= until {
                 st.health = Health::Stalled;
                 break;
             }
@@ -112,7 +125,7 @@ impl Pipeline {
             }
             st = self
                 .room
-                .wait_timeout(st, until - now)
+                .wait_timeout(st, until.saturating_duration_since(now))
                 .unwrap_or_else(PoisonError::into_inner)
                 .0;
         }

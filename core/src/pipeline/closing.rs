@@ -18,6 +18,7 @@ impl Pipeline {
     /// Resolves when everything queued before the call was delivered, or
     /// with the error of the batch that could not be.
     pub(crate) fn flush(&self) -> impl Future<Output = Result<(), Error>> {
+        self.reporter.release_if_on_its_thread();
         let (tx, rx) = oneshot::channel();
         {
             let mut st = self.lock();
@@ -41,6 +42,7 @@ impl Pipeline {
     /// (the first close's, if one is under way), and stops the worker. The
     /// worker goes on if the future is dropped.
     pub(crate) fn close(&self, timeout: Duration) -> impl Future<Output = Result<(), Error>> + '_ {
+        self.reporter.release_if_on_its_thread();
         let (tx, rx) = oneshot::channel();
         let deadline = {
             let mut st = self.lock();

@@ -14,7 +14,7 @@ use std::rc::Rc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::task::{Context, Poll};
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use crate::pipeline::job::Job;
 use crate::pipeline::request::Request;
@@ -41,6 +41,7 @@ struct Slot {
     /// The batch failed an attempt and is being retried.
     troubled: Rc<Cell<bool>>,
     send: Send,
+    sent_at: Instant,
 }
 
 /// The batches in flight, and the calls made for callers.
@@ -55,6 +56,8 @@ pub(crate) struct Window {
     sender: Rc<Sender>,
     /// Shutdown's deadline: the retries left share the time left.
     deadline: Rc<Cell<Option<Instant>>>,
+    /// How long the last batch delivered took, retries included.
+    round_trip: Duration,
 }
 
 impl Window {
@@ -66,7 +69,13 @@ impl Window {
             sent: 0,
             sender: Rc::new(sender),
             deadline: Rc::new(Cell::new(None)),
+            round_trip: Duration::ZERO,
         }
+    }
+
+    /// How long the last batch delivered took (zero before the first).
+    pub(crate) fn round_trip(&self) -> Duration {
+        self.round_trip
     }
 
     /// Whether another batch may go now: it would be within `max` of the
@@ -131,6 +140,7 @@ impl Window {
             job,
             troubled,
             send,
+            sent_at: Instant::now(),
         });
         self.sent += 1;
     }
@@ -186,7 +196,10 @@ impl Window {
             match poll {
                 Poll::Ready(result) => {
                     // Dropping the future first leaves the job its batch alone.
-                    let Slot { job, .. } = self.slots.remove(i);
+                    let Slot { job, sent_at, .. } = self.slots.remove(i);
+                    if result.is_ok() {
+                        self.round_trip = sent_at.elapsed();
+                    }
                     done.push((job, result));
                 }
                 Poll::Pending => i += 1,

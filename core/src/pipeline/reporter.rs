@@ -36,14 +36,28 @@ pub(crate) struct Reporter {
 /// How many errors were handed to the thread, and how many it reported.
 #[derive(Default)]
 struct Reported {
-    counts: Mutex<(u64, u64)>,
+    counts: Mutex<Counts>,
     changed: Condvar,
 }
 
+#[derive(Default)]
+struct Counts {
+    handed: u64,
+    done: u64,
+    /// The callback waits for the pipeline (it flushes or closes): the
+    /// worker must not wait for the callback meanwhile.
+    released: bool,
+}
+
 impl Reported {
-    fn lock(&self) -> MutexGuard<'_, (u64, u64)> {
+    fn lock(&self) -> MutexGuard<'_, Counts> {
         self.counts.lock().unwrap_or_else(PoisonError::into_inner)
     }
+}
+
+thread_local! {
+    /// The reporter whose thread this is (its address), or 0.
+    static REPORTER_OF: std::cell::Cell<usize> = const { std::cell::Cell::new(0) };
 }
 
 impl Reporter {
@@ -64,9 +78,9 @@ impl Reporter {
             return call(&self.on_error, &error);
         };
         let mut counts = self.reported.lock();
-        let keeping_up = counts.0 == counts.1;
+        let keeping_up = counts.handed == counts.done;
         match errors.try_send(error) {
-            Ok(()) => counts.0 += 1,
+            Ok(()) => counts.handed += 1,
             Err(TrySendError::Full(_) | TrySendError::Disconnected(_)) => {
                 self.unreported.fetch_add(1, Ordering::Relaxed);
                 return;
@@ -75,9 +89,10 @@ impl Reporter {
         if !keeping_up {
             return;
         }
-        let handed = counts.0;
+        let handed = counts.handed;
+        counts.released = false;
         let until = clock::after(REPORT_WAIT);
-        while counts.1 < handed {
+        while counts.done < handed && !counts.released {
             let left = until.saturating_duration_since(std::time::Instant::now());
             if left.is_zero() {
                 return;
@@ -91,15 +106,31 @@ impl Reporter {
         }
     }
 
+    /// Called before the pipeline waits for its worker: on this reporter's
+    /// thread (a callback that flushes or closes the client), the worker
+    /// stops waiting for the callback, which waits for the worker.
+    pub(crate) fn release_if_on_its_thread(&self) {
+        if REPORTER_OF.try_with(std::cell::Cell::get).unwrap_or(0) == self.id() {
+            self.reported.lock().released = true;
+            self.reported.changed.notify_all();
+        }
+    }
+
+    fn id(&self) -> usize {
+        Arc::as_ptr(&self.reported) as usize
+    }
+
     fn start(&self) -> Option<SyncSender<Error>> {
         let (tx, rx) = sync_channel::<Error>(BACKLOG);
         let on_error = Arc::clone(&self.on_error);
         let reported = Arc::clone(&self.reported);
+        let id = self.id();
         // Ends when the pipeline (the sender) is dropped.
         threads::spawn("report", move || {
+            let _ = REPORTER_OF.try_with(|of| of.set(id));
             for error in rx {
                 call(&on_error, &error);
-                reported.lock().1 += 1;
+                reported.lock().done += 1;
                 reported.changed.notify_all();
             }
         })

@@ -2,7 +2,7 @@
 //! queue, the accounts, where the pipeline is in its life ([`Phase`]), how
 //! deliveries are going ([`Health`]), and the signals between the two sides.
 
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use futures_channel::oneshot;
 
@@ -56,6 +56,9 @@ pub(crate) struct State {
     pub(crate) worker_low: u64,
     /// Callers waiting for room.
     pub(crate) room_waiters: usize,
+    /// How long the last delivery took, for callers deciding how long to
+    /// wait for room.
+    pub(crate) round_trip: Duration,
     /// The overflow policy asked the worker to move the queue to the spool.
     pub(crate) spill_requested: bool,
     /// Calls made for callers (raw bodies, server flows), for the worker to send.
@@ -81,6 +84,7 @@ impl State {
             worker_idle: false,
             worker_low: u64::MAX,
             room_waiters: 0,
+            round_trip: Duration::ZERO,
             spill_requested: false,
             requests: Vec::new(),
             closers: Vec::new(),

@@ -128,6 +128,7 @@ impl<'a> Worker<'a> {
             self.stamp_bytes,
         );
         st.worker_low = st.worker_low.min(first);
+        st.round_trip = self.window.round_trip();
         if st.health == Health::Stalled {
             st.health = Health::Ok;
         }
