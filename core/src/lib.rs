@@ -89,7 +89,7 @@ pub use client::emit::Draft;
 pub use client::error_arg::{kinds, ErrorOrData};
 pub use client::flow::Flow;
 pub use client::global::{global, set_global, with_global, GlobalGuard};
-pub use client::last_words::{install_exit_hook, last_words};
+pub use client::last_words::{flush_on_signals, install_exit_hook, last_words};
 pub use client::{Client, ShutdownGuard, WeakClient};
 pub use config::{ClientBuilder, Config, OverflowPolicy, SpoolConfig};
 pub use error::{ConfigError, Error};

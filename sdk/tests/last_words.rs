@@ -4,8 +4,12 @@
 
 mod common;
 
-use std::process::{Command, ExitStatus};
+use std::io::{BufRead, BufReader, Read, Write};
+use std::os::unix::process::ExitStatusExt;
+use std::path::PathBuf;
+use std::process::{Child, Command, ExitStatus, Stdio};
 use std::sync::{Arc, OnceLock};
+use std::time::Duration;
 
 use common::*;
 use timber_ingest_server::IngestServer;
@@ -19,6 +23,20 @@ const COUNT: &str = "LAST_WORDS_COUNT";
 /// Runs the ignored test `test` in a child process logging to `server`;
 /// returns how it ended and what it printed.
 fn run(server: &IngestServer, test: &str, ending: &str, count: usize) -> (ExitStatus, String) {
+    let (child, ca) = spawn(server, test, ending, count);
+    let out = child.wait_with_output().unwrap();
+    let _ = std::fs::remove_file(ca);
+    let text = format!(
+        "{}\n{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(!text.contains(KEY), "the key was printed:\n{text}");
+    (out.status, text)
+}
+
+/// Starts the child, its output piped; returns it and its CA file.
+fn spawn(server: &IngestServer, test: &str, ending: &str, count: usize) -> (Child, PathBuf) {
     let ca = ca_file(server, &format!("{test}-{ending}-{count}"));
     let mut child = Command::new(std::env::current_exe().unwrap());
     child.args([
@@ -39,16 +57,46 @@ fn run(server: &IngestServer, test: &str, ending: &str, count: usize) -> (ExitSt
         .env("TIMBERLOGS_ENDPOINT", server.url())
         .env("TIMBERLOGS_CA_CERT", &ca)
         .env(ENDING, ending)
-        .env(COUNT, count.to_string());
-    let out = child.output().unwrap();
+        .env(COUNT, count.to_string())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    (child.spawn().unwrap(), ca)
+}
+
+/// Starts the child, waits until it says it has logged, and sends it
+/// SIGTERM the way `kill`, systemd and `docker stop` do.
+fn terminate(server: &IngestServer, test: &str, count: usize) -> (ExitStatus, String) {
+    let (mut child, ca) = spawn(server, test, "sigterm", count);
+    let mut stdout = BufReader::new(child.stdout.take().unwrap());
+    let mut seen = String::new();
+    while !seen.contains(READY) {
+        let mut line = String::new();
+        if stdout.read_line(&mut line).unwrap() == 0 {
+            break;
+        }
+        seen.push_str(&line);
+    }
+    assert!(seen.contains(READY), "the child never got ready:\n{seen}");
+    let killed = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(killed.success());
+    let mut rest = String::new();
+    let _ = stdout.read_to_string(&mut rest);
+    let out = child.wait_with_output().unwrap();
     let _ = std::fs::remove_file(ca);
-    let text = format!(
-        "{}\n{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let text = format!("{seen}{rest}\n{}", String::from_utf8_lossy(&out.stderr));
     assert!(!text.contains(KEY), "the key was printed:\n{text}");
     (out.status, text)
+}
+
+/// What a child prints once it has logged.
+const READY: &str = "LOGGED-AND-WAITING";
+
+fn say_ready() {
+    println!("{READY}");
+    std::io::stdout().flush().unwrap();
 }
 
 fn stored(server: &IngestServer) -> usize {
@@ -129,4 +177,66 @@ fn child_leaks_a_client_in_a_cycle() {
         client.info(format!("record {i}"), (), None);
     }
     drop(client);
+}
+
+#[test]
+fn with_flush_on_signals_sigterm_delivers_then_ends_the_process_as_sigterm_does() {
+    for count in [5, 50] {
+        let server = https_server();
+        let (ended, text) = terminate(&server, "child_flushes_on_signals", count);
+        assert_eq!(
+            ended.signal(),
+            Some(15),
+            "killed by SIGTERM, as before:\n{text}"
+        );
+        assert_eq!(stored(&server), count, "{text}");
+    }
+}
+
+#[test]
+#[ignore = "run by with_flush_on_signals_sigterm_delivers_then_ends_the_process_as_sigterm_does"]
+fn child_flushes_on_signals() {
+    let (_, count) = logged_by_child();
+    let guard = timber_sdk::init(timber_sdk::builder()).unwrap();
+    timber_sdk::flush_on_signals().unwrap();
+    for i in 0..count {
+        guard.client().info(format!("record {i}"), (), None);
+    }
+    say_ready();
+    std::thread::sleep(Duration::from_secs(60));
+    panic!("SIGTERM should have ended the process");
+}
+
+#[test]
+fn a_program_that_handles_sigterm_itself_keeps_its_own_shutdown() {
+    let server = https_server();
+    let (ended, text) = terminate(&server, "child_handles_sigterm_itself", 5);
+    assert!(
+        ended.success(),
+        "its own handler ran and main returned:\n{text}"
+    );
+    assert!(text.contains("graceful shutdown"), "{text}");
+    let records = server.records();
+    assert_eq!(records.len(), 6, "{text}");
+    assert_eq!(records.last().unwrap().message, "shutting down gracefully");
+}
+
+#[test]
+#[ignore = "run by a_program_that_handles_sigterm_itself_keeps_its_own_shutdown"]
+fn child_handles_sigterm_itself() {
+    let (_, count) = logged_by_child();
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    runtime.block_on(async {
+        let guard = timber_sdk::init(timber_sdk::builder()).unwrap();
+        let mut term =
+            tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()).unwrap();
+        for i in 0..count {
+            guard.client().info(format!("record {i}"), (), None);
+        }
+        say_ready();
+        term.recv().await;
+        guard.client().info("shutting down gracefully", (), None);
+        println!("graceful shutdown");
+        drop(guard);
+    });
 }

@@ -56,6 +56,55 @@ pub fn install_exit_hook() -> io::Result<()> {
         .map_err(|(kind, text)| io::Error::new(kind, text))
 }
 
+/// Makes SIGTERM, SIGINT and SIGHUP deliver what every open client queued
+/// ([`last_words`], within each one's `shutdown_timeout`), then end the
+/// process as the signal would have (the same status: killed by it).
+///
+/// For programs that do not handle these signals themselves: how systemd,
+/// Kubernetes and `docker stop` stop a program (SIGTERM), and Ctrl-C
+/// (SIGINT). A program that handles them (`tokio::signal`, `ctrlc`,
+/// `signal-hook`) should not call it: it ends the program on the signal.
+/// Such a program keeps its own behaviour and closes its clients as it
+/// shuts down (or calls [`last_words`]). This is why `timber_sdk::init`
+/// does not call it: whether a program will install a handler of its own
+/// cannot be known when the client starts.
+///
+/// The signal is received on a thread of its own (`timber-signals`),
+/// never in the handler. Calling it again does nothing.
+///
+/// # Errors
+/// When the handlers cannot be registered, or not on Unix.
+pub fn flush_on_signals() -> io::Result<()> {
+    static STARTED: OnceLock<Result<(), (io::ErrorKind, String)>> = OnceLock::new();
+    STARTED
+        .get_or_init(|| start_signal_thread().map_err(|e| (e.kind(), e.to_string())))
+        .clone()
+        .map_err(|(kind, text)| io::Error::new(kind, text))
+}
+
+#[cfg(unix)]
+fn start_signal_thread() -> io::Result<()> {
+    use signal_hook::consts::{SIGHUP, SIGINT, SIGTERM};
+    let mut signals = signal_hook::iterator::Signals::new([SIGTERM, SIGINT, SIGHUP])?;
+    threads::spawn("signals", move || {
+        if let Some(signal) = signals.forever().next() {
+            last_words();
+            // The default disposition of these three ends the process.
+            let _ = signal_hook::low_level::emulate_default_handler(signal);
+            std::process::exit(128 + signal);
+        }
+    })?;
+    Ok(())
+}
+
+#[cfg(not(unix))]
+fn start_signal_thread() -> io::Result<()> {
+    Err(io::Error::new(
+        io::ErrorKind::Unsupported,
+        "flush_on_signals is only offered on Unix",
+    ))
+}
+
 /// Runs at exit, on the exiting thread, whose own thread-locals are gone
 /// by then (waiting needs its thread handle): the closing runs on a thread
 /// of its own. Never unwinds into the C library.
