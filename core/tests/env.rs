@@ -27,7 +27,17 @@ fn all_vars() -> Vec<(&'static str, &'static str)> {
         ("TIMBERLOGS_MIN_LEVEL", "warn"),
         ("TIMBERLOGS_BATCH_SIZE", "250"),
         ("TIMBERLOGS_FLUSH_INTERVAL", "1500ms"),
+        ("TIMBERLOGS_SPOOL_DIR", spool_dir()),
     ]
+}
+
+/// A spool directory of its own for each client these tests build (one
+/// client at a time may hold a spool directory).
+fn spool_dir() -> &'static str {
+    static NEXT: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
+    let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let dir = std::env::temp_dir().join(format!("timber-env-test-{}-{n}", std::process::id()));
+    Box::leak(dir.display().to_string().into_boxed_str())
 }
 
 fn config_error(result: Result<Client, Error>) -> ConfigError {
@@ -55,6 +65,8 @@ fn every_variable_reaches_its_setting() {
     assert_eq!(config.min_level, Level::Warn);
     assert_eq!(config.batch_size, 250);
     assert_eq!(config.flush_interval, Duration::from_millis(1500));
+    let spool = config.spool.as_ref().expect("TIMBERLOGS_SPOOL_DIR");
+    assert!(spool.dir.display().to_string().contains("timber-env-test"));
     // The table is complete: one test value per variable above.
     assert_eq!(ENV_VARS.len(), all_vars().len());
 }

@@ -23,8 +23,12 @@ const COUNT: &str = "LAST_WORDS_COUNT";
 /// Runs the ignored test `test` in a child process logging to `server`;
 /// returns how it ended and what it printed.
 fn run(server: &IngestServer, test: &str, ending: &str, count: usize) -> (ExitStatus, String) {
-    let (child, ca) = spawn(server, test, ending, count);
-    let out = child.wait_with_output().unwrap();
+    finish(command(server, test, ending, count))
+}
+
+/// Runs the child to its end.
+fn finish((mut child, ca): (Command, PathBuf)) -> (ExitStatus, String) {
+    let out = child.output().unwrap();
     let _ = std::fs::remove_file(ca);
     let text = format!(
         "{}\n{}",
@@ -35,8 +39,8 @@ fn run(server: &IngestServer, test: &str, ending: &str, count: usize) -> (ExitSt
     (out.status, text)
 }
 
-/// Starts the child, its output piped; returns it and its CA file.
-fn spawn(server: &IngestServer, test: &str, ending: &str, count: usize) -> (Child, PathBuf) {
+/// The child's command, its output piped, and its CA file.
+fn command(server: &IngestServer, test: &str, ending: &str, count: usize) -> (Command, PathBuf) {
     let ca = ca_file(server, &format!("{test}-{ending}-{count}"));
     let mut child = Command::new(std::env::current_exe().unwrap());
     child.args([
@@ -60,13 +64,19 @@ fn spawn(server: &IngestServer, test: &str, ending: &str, count: usize) -> (Chil
         .env(COUNT, count.to_string())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped());
-    (child.spawn().unwrap(), ca)
+    (child, ca)
 }
 
 /// Starts the child, waits until it says it has logged, and sends it
 /// SIGTERM the way `kill`, systemd and `docker stop` do.
 fn terminate(server: &IngestServer, test: &str, count: usize) -> (ExitStatus, String) {
-    let (mut child, ca) = spawn(server, test, "sigterm", count);
+    signal_when_ready(command(server, test, "sigterm", count), "-TERM")
+}
+
+/// Starts the child, waits until it says it has logged, and sends it
+/// `signal` (as `kill` takes it: `-TERM`, `-KILL`).
+fn signal_when_ready((mut command, ca): (Command, PathBuf), signal: &str) -> (ExitStatus, String) {
+    let mut child: Child = command.spawn().unwrap();
     let mut stdout = BufReader::new(child.stdout.take().unwrap());
     let mut seen = String::new();
     while !seen.contains(READY) {
@@ -78,7 +88,7 @@ fn terminate(server: &IngestServer, test: &str, count: usize) -> (ExitStatus, St
     }
     assert!(seen.contains(READY), "the child never got ready:\n{seen}");
     let killed = Command::new("kill")
-        .args(["-TERM", &child.id().to_string()])
+        .args([signal, &child.id().to_string()])
         .status()
         .unwrap();
     assert!(killed.success());
@@ -239,4 +249,82 @@ fn child_handles_sigterm_itself() {
         println!("graceful shutdown");
         drop(guard);
     });
+}
+
+/// Runs `child` (a command of this file) with `spool` as its spool directory.
+fn with_spool((mut child, ca): (Command, PathBuf), spool: &std::path::Path) -> (Command, PathBuf) {
+    child.env("TIMBERLOGS_SPOOL_DIR", spool);
+    (child, ca)
+}
+
+#[test]
+fn with_a_spool_a_process_killed_or_aborted_loses_nothing_and_the_next_start_sends_it_once() {
+    for (ending, signal) in [("sigkill", 9), ("sigterm", 15), ("abort", 6)] {
+        for count in [5, 50] {
+            let server = https_server();
+            let spool = tempfile::tempdir().unwrap();
+            let child = with_spool(
+                command(&server, "child_logs_into_a_spool", ending, count),
+                spool.path(),
+            );
+            let (ended, text) = match ending {
+                "abort" => finish(child),
+                "sigkill" => signal_when_ready(child, "-KILL"),
+                _ => signal_when_ready(child, "-TERM"),
+            };
+            assert_eq!(ended.signal(), Some(signal), "{ending}:\n{text}");
+
+            let restart = with_spool(
+                command(&server, "child_starts_on_a_spool", "restart", 0),
+                spool.path(),
+            );
+            let (ended, text) = finish(restart);
+            assert!(ended.success(), "{text}");
+            let mut messages: Vec<String> =
+                server.records().into_iter().map(|r| r.message).collect();
+            messages.sort();
+            let mut expected: Vec<String> = (0..count).map(|i| format!("record {i}")).collect();
+            expected.push("restarted".into());
+            expected.sort();
+            assert_eq!(
+                messages, expected,
+                "{ending} after {count}: each record once:\n{text}"
+            );
+            // Nothing is left for a third start.
+            let files: Vec<_> = std::fs::read_dir(spool.path())
+                .unwrap()
+                .flatten()
+                .map(|e| e.file_name().to_string_lossy().into_owned())
+                .filter(|n| !n.starts_with('.'))
+                .collect();
+            assert!(files.is_empty(), "{files:?}");
+        }
+    }
+}
+
+#[test]
+#[ignore = "run by with_a_spool_a_process_killed_or_aborted_loses_nothing_and_the_next_start_sends_it_once"]
+fn child_logs_into_a_spool() {
+    let (ending, count) = logged_by_child();
+    let guard = timber_sdk::init(timber_sdk::builder()).unwrap();
+    for i in 0..count {
+        guard.client().info(format!("record {i}"), (), None);
+    }
+    if ending == "abort" {
+        std::process::abort();
+    }
+    say_ready();
+    std::thread::sleep(Duration::from_secs(60));
+    panic!("the signal should have ended the process");
+}
+
+#[test]
+#[ignore = "run by with_a_spool_a_process_killed_or_aborted_loses_nothing_and_the_next_start_sends_it_once"]
+fn child_starts_on_a_spool() {
+    let guard = timber_sdk::init(timber_sdk::builder()).unwrap();
+    guard.client().info("restarted", (), None);
+    guard.client().flush().unwrap();
+    let stats = guard.client().stats();
+    println!("restarted: {stats:?}");
+    assert_eq!(stats.restored, stats.recovered, "{stats:?}");
 }

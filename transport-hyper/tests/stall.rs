@@ -134,9 +134,10 @@ fn a_hung_server_bounds_memory_counts_drops_and_shutdown_is_on_time() {
         .filter(|e| matches!(e, Error::QueueFull { .. }))
         .count();
     assert_eq!(full_reports, 1, "one report for the one burst");
-    // Not a benchmark: only a caller waiting on the network would break this.
+    // Not a benchmark: one caller waits once in vain (`Block`'s max_wait,
+    // 1 s), then none; only a caller waiting on the network would break this.
     assert!(
-        latencies.worst < Duration::from_secs(1),
+        latencies.worst < Duration::from_secs(3),
         "a log call took {:?}",
         latencies.worst
     );

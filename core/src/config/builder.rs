@@ -248,10 +248,22 @@ impl ClientBuilder {
     }
 
     /// Enables the on-disk spool in `dir` (64 MiB at most unless
-    /// [`spool_max_bytes`](Self::spool_max_bytes) says otherwise): batches
-    /// undeliverable at shutdown are written there and sent first at the
-    /// next start.
+    /// [`spool_max_bytes`](Self::spool_max_bytes) says otherwise; the
+    /// journal's segments have a bound of the same size).
+    ///
+    /// Every record is written ahead into the spool's journal, a
+    /// memory-mapped file, before the logging call returns: a process that
+    /// is killed (`kill -9`, the OOM killer, SIGTERM with its default
+    /// disposition), aborts or crashes loses nothing; the next client on
+    /// `dir` sends those records first, under the batches' own idempotency
+    /// keys, and counts them in `Stats::recovered`. Batches undeliverable at
+    /// shutdown, and the queue under [`OverflowPolicy::Spool`](crate::OverflowPolicy::Spool),
+    /// are written there as files and sent first at the next start. One
+    /// client at a time uses a directory. A directory that cannot be
+    /// written is an error at build; a journal that cannot be (a full disk)
+    /// is reported once, and the client goes on in memory.
     pub fn spool(mut self, dir: impl Into<std::path::PathBuf>) -> Self {
+        self.explicit.mark("spool");
         let max_bytes = self.spool_max_bytes.unwrap_or(64 << 20);
         self.spool = Some(SpoolConfig {
             dir: dir.into(),

@@ -26,6 +26,7 @@ impl ClientBuilder {
     /// | `TIMBERLOGS_MIN_LEVEL` | [`min_level`](Self::min_level) | `debug`, `info`, `warn`, `error` |
     /// | `TIMBERLOGS_BATCH_SIZE` | [`batch_size`](Self::batch_size) | a whole number, at least 1 |
     /// | `TIMBERLOGS_FLUSH_INTERVAL` | [`flush_interval`](Self::flush_interval) | `5`, `0.5` (seconds), `500ms`, `5s`, `2m` |
+    /// | `TIMBERLOGS_SPOOL_DIR` | [`spool`](Self::spool) | a directory (created if missing) |
     ///
     /// Values are trimmed, and an empty variable counts as unset. A missing
     /// required variable or an invalid value is a [`ConfigError`] from
@@ -158,6 +159,7 @@ impl ClientBuilder {
                 self.batch_size = value.parse::<usize>().ok().filter(|n| *n >= 1)?;
             }
             "flush_interval" => self.flush_interval = parse_duration(value)?,
+            "spool" => *self = std::mem::take(self).spool(value),
             _ => return None,
         }
         Some(())

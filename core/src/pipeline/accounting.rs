@@ -98,6 +98,8 @@ impl Accounts {
             restored: self.restored,
             invalid,
             unreported,
+            recovered: 0,
+            torn: 0,
         }
     }
 }

@@ -71,6 +71,7 @@ impl Pipeline {
             record.set_step(index);
             counter.store(index + 1, Ordering::Relaxed);
         }
+        let unjournaled = journal(&mut st, &record);
         st.queue.push(record, size);
         buffers::restock(&mut st.spare);
         let wake = st.worker_idle && st.queue.len() >= self.config.batch_size;
@@ -82,6 +83,9 @@ impl Pipeline {
             self.wake_worker();
         }
         if let Some(e) = burst_began {
+            self.report(e);
+        }
+        if let Some(e) = unjournaled {
             self.report(e);
         }
         Ok(())
@@ -146,4 +150,16 @@ impl Pipeline {
         self.wake_worker();
         Ok(())
     }
+}
+
+/// Writes the record ahead into the spool's journal, if there is one. A
+/// journal that cannot take it (its bound, a full disk) is given up: the
+/// client goes on in memory, and the error says so once.
+fn journal(st: &mut State, record: &Record) -> Option<Error> {
+    let seq = st.queue.entered();
+    let failed = st.journal.as_mut()?.record(seq, record).err()?;
+    st.journal = None;
+    Some(Error::Spool {
+        reason: format!("journal given up, records are kept in memory only from now on: {failed}"),
+    })
 }

@@ -28,6 +28,25 @@ pub(crate) fn form_batch(p: &Pipeline, mut records: Records) -> Batch {
     Batch::new(p.resource.clone(), batch)
 }
 
+/// Writes into the journal, before the batch is sent, that the records
+/// from `first` go out as `batch` (its key), so that after a crash they
+/// are sent again under the same key. A journal that cannot take it is
+/// given up, as on the callers' side.
+pub(crate) fn mark_batch(p: &Pipeline, first: u64, batch: &Batch) {
+    let mut st = p.lock();
+    let Some(journal) = st.journal.as_mut() else {
+        return;
+    };
+    let Err(e) = journal.batch(first, batch.len(), batch.idempotency_key()) else {
+        return;
+    };
+    st.journal = None;
+    drop(st);
+    p.report(Error::Spool {
+        reason: format!("journal given up, records are kept in memory only from now on: {e}"),
+    });
+}
+
 /// Hands the render buffers of delivered records back to callers.
 pub(crate) fn recycle(p: &Pipeline, records: Vec<Record>) {
     let mut spares: Vec<Vec<u8>> = records

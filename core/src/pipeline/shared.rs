@@ -30,6 +30,10 @@ pub(crate) struct Pipeline {
     pub(crate) retried: Arc<AtomicU64>,
     /// The worker's way to `on_error`.
     pub(crate) reporter: Reporter,
+    /// Records an earlier run left in the journal, recovered at start.
+    pub(crate) recovered: u64,
+    /// Journal segments of earlier runs that ended in a torn frame.
+    pub(crate) torn: u64,
 }
 
 impl Pipeline {
@@ -72,11 +76,14 @@ impl Pipeline {
 
     pub(crate) fn stats(&self) -> Stats {
         let st = self.lock();
-        st.accounts.stats(
+        let mut stats = st.accounts.stats(
             st.queue.entered(),
             self.retried.load(Ordering::Relaxed),
             self.invalid.load(Ordering::Relaxed),
             self.reporter.unreported.load(Ordering::Relaxed),
-        )
+        );
+        stats.recovered = self.recovered;
+        stats.torn = self.torn;
+        stats
     }
 }

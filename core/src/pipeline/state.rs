@@ -8,6 +8,7 @@ use futures_channel::oneshot;
 
 use crate::error::Error;
 use crate::pipeline::accounting::Accounts;
+use crate::pipeline::journal::Journal;
 use crate::pipeline::queue::Queue;
 use crate::pipeline::request::Request;
 use crate::transport::error::TransportError;
@@ -59,6 +60,8 @@ pub(crate) struct State {
     /// How long the last delivery took, for callers deciding how long to
     /// wait for room.
     pub(crate) round_trip: Duration,
+    /// The spool's journal, when there is one.
+    pub(crate) journal: Option<Journal>,
     /// The overflow policy asked the worker to move the queue to the spool.
     pub(crate) spill_requested: bool,
     /// Calls made for callers (raw bodies, server flows), for the worker to send.
@@ -85,6 +88,7 @@ impl State {
             worker_low: u64::MAX,
             room_waiters: 0,
             round_trip: Duration::ZERO,
+            journal: None,
             spill_requested: false,
             requests: Vec::new(),
             closers: Vec::new(),

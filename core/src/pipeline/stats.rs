@@ -34,4 +34,10 @@ pub struct Stats {
     /// Errors of the worker not handed to `on_error`, because an earlier
     /// call of it was still running (blocked) and 256 errors waited for it.
     pub unreported: u64,
+    /// Records a run that died left in the spool's journal, recovered when
+    /// this client started (they are sent first, and counted in `restored`).
+    pub recovered: u64,
+    /// Journal segments of such runs that ended in a torn or damaged frame
+    /// (a crash mid-write): what it held was skipped, never sent half.
+    pub torn: u64,
 }

@@ -2,7 +2,27 @@
 //! `unsafe` code, each block with why it holds.
 #![allow(unsafe_code)]
 
+use std::fs::File;
 use std::io;
+
+use memmap2::MmapMut;
+
+/// Maps `file` (already sized and allocated) for reading and writing.
+///
+/// The map is only sound while nobody else truncates or writes the file:
+/// the journal's files live in a spool directory that one client at a time
+/// holds locked, and are only ever written through this map. A file that
+/// another program shrinks anyway makes later access fault (`SIGBUS`), as
+/// with any memory-mapped store.
+pub(crate) fn map_file(file: &File) -> io::Result<MmapMut> {
+    // SAFETY: memmap2's contract is that the file is not modified or
+    // truncated behind the map for as long as it lives. The caller holds
+    // the spool directory's exclusive lock, created the file itself with
+    // its final length allocated on disk (no hole a write could fail to
+    // back), and writes it only through this map; the map is dropped
+    // before the file is deleted.
+    unsafe { MmapMut::map_mut(file) }
+}
 
 /// Registers `hook` to run when the process exits (`std::process::exit`
 /// from any thread, or `main` returning), after the exiting thread's own

@@ -199,6 +199,7 @@ impl<'a> Worker<'a> {
             self.p.room.notify_all();
         }
         let watermark = st.watermark();
+        let resolved = st.journal.as_mut().map(|j| j.set_watermark(watermark));
         let done = st.accounts.finished(watermark);
         let finished = st.deadline().is_some()
             && low.is_none()
@@ -209,6 +210,10 @@ impl<'a> Worker<'a> {
             self.finish(st);
         } else {
             drop(st);
+        }
+        // Segments holding only resolved records, deleted outside the lock.
+        for path in resolved.into_iter().flatten() {
+            let _ = std::fs::remove_file(path);
         }
         for (reply, outcome) in done {
             let _ = reply.send(outcome);
@@ -228,7 +233,17 @@ impl<'a> Worker<'a> {
         let dropped = st.queue.end_burst();
         // Calls handed over too late end unanswered: their callers hear `Closed`.
         st.requests.clear();
+        // Everything resolved (delivered, spooled, or counted): the journal
+        // has nothing left to recover. Abandoned: what is in flight stays
+        // in it, for the next start.
+        let journal = st.journal.take();
+        let all_resolved = st.accounts.resolved >= st.queue.entered();
         drop(st);
+        if let (Some(journal), false, true) = (journal, abandoned, all_resolved) {
+            for path in journal.into_paths() {
+                let _ = std::fs::remove_file(path);
+            }
+        }
         if let Some(spool) = &self.p.spool {
             spool.release();
         }

@@ -7,7 +7,7 @@ use std::sync::{Arc, MutexGuard};
 use super::{Next, Worker};
 use crate::error::Error;
 use crate::pipeline::accounting::{answer, Accounts};
-use crate::pipeline::batching::{recycle, spill};
+use crate::pipeline::batching::{mark_batch, recycle, spill};
 use crate::pipeline::job::{verdict, Job, Origin, Verdict};
 use crate::pipeline::state::{Health, Phase, State};
 use crate::transport::batch::Batch;
@@ -29,6 +29,12 @@ impl<'a> Worker<'a> {
         drop(st);
         match verdict(job, error) {
             Verdict::Split(a, b) => {
+                // Their keys go into the journal before they are sent.
+                for half in [&a, &b] {
+                    if let Some(first) = half.first() {
+                        mark_batch(self.p, first, &half.batch);
+                    }
+                }
                 // The halves go back where the batch came from, first in line.
                 let lane = match (&a.origin, self.held.front()) {
                     (Origin::Spooled(_), _) => &mut self.restoring,

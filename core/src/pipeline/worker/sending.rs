@@ -6,7 +6,7 @@ use std::time::Instant;
 
 use super::Worker;
 use crate::error::Error;
-use crate::pipeline::batching::form_batch;
+use crate::pipeline::batching::{form_batch, mark_batch};
 use crate::pipeline::job::Job;
 use crate::pipeline::queue::Records;
 use crate::pipeline::state::{Health, State};
@@ -151,6 +151,7 @@ impl<'a> Worker<'a> {
             });
         }
         let batch = form_batch(self.p, taken.records);
+        mark_batch(self.p, taken.first, &batch);
         self.ready.push_back(Job::live(batch, taken.first));
     }
 }
