@@ -83,14 +83,14 @@ pub const ENV_VARS: &[EnvVar] = &[
         "a whole number of records, at least 1",
     ),
     var(
-        "TIMBERLOGS_SPOOL_DIR",
-        "spool",
-        "a directory for the spool (created if missing)",
-    ),
-    var(
         "TIMBERLOGS_FLUSH_INTERVAL",
         "flush_interval",
         "a duration above zero: seconds (5, 0.5) or with a unit (500ms, 5s, 2m)",
+    ),
+    var(
+        "TIMBERLOGS_SPOOL_DIR",
+        "spool",
+        "a directory for the spool (created if missing)",
     ),
 ];
 
