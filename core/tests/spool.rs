@@ -437,3 +437,38 @@ fn a_delivered_spool_file_that_cannot_be_deleted_is_reported_and_not_sent_again(
         "{reports:?}"
     );
 }
+
+#[test]
+fn a_journal_at_its_bound_is_given_up_once_and_nothing_accepted_is_lost() {
+    let dir = tempfile::tempdir().unwrap();
+    let down = MockTransport::new();
+    // Down long enough for the journal (two segments of 10 KiB) to fill.
+    down.fail_next(3, Fault::Unavailable);
+    let errors = Errors::default();
+    let client = builder(&down, &errors)
+        .batch_size(1_000)
+        .spool(dir.path())
+        .spool_max_bytes(20 << 10)
+        .build()
+        .unwrap();
+    for i in 0..1_000 {
+        client.info(format!("record number {i} with some words"), (), None);
+    }
+    client.flush().unwrap();
+    let stats = client.stats();
+    assert_eq!(
+        (stats.sent, stats.dropped, stats.lost),
+        (1_000, 0, 0),
+        "{stats:?}"
+    );
+    let given_up: Vec<String> = errors
+        .messages()
+        .into_iter()
+        .filter(|m| m.contains("journal given up"))
+        .collect();
+    assert_eq!(given_up.len(), 1, "{given_up:?}");
+    assert!(given_up[0].contains("its bound"), "{given_up:?}");
+    drop(client);
+    // Everything was delivered: no journal and no spool file is left.
+    assert!(spool_files(dir.path(), ".journal").is_empty());
+}

@@ -4,7 +4,8 @@
 //!
 //! Groups:
 //! - `defaults_burst_200k`: the whole burst, until the server has every
-//!   record, over HTTPS (`https`) and plain HTTP (`http`); `before_https` is
+//!   record, over HTTPS (`https`), with a spool's journal (`https_spool`),
+//!   and plain HTTP (`http`); `before_https` is
 //!   the same burst with the defaults of the previous release (batches of
 //!   10, one in flight, drop the newest at the queue bound), which drops
 //!   most of it; the baseline serializes the same records in memory.
@@ -105,8 +106,11 @@ fn bursts(c: &mut Criterion) {
             .max_in_flight(1)
             .overflow(OverflowPolicy::DropNewest)
     };
+    // With a spool, every record is also written ahead into its journal.
+    let spool = tempfile::tempdir().expect("spool directory");
     for (id, server, builder) in [
         ("https", &https, defaults(&https)),
+        ("https_spool", &https, defaults(&https).spool(spool.path())),
         ("http", &http, defaults(&http)),
         ("before_https", &https, before(&https)),
     ] {

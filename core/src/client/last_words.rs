@@ -49,9 +49,16 @@ pub fn last_words() -> usize {
 /// # Ok::<(), std::io::Error>(())
 /// ```
 pub fn install_exit_hook() -> io::Result<()> {
-    static INSTALLED: OnceLock<Result<(), (io::ErrorKind, String)>> = OnceLock::new();
-    INSTALLED
-        .get_or_init(|| os::at_exit(at_exit).map_err(|e| (e.kind(), e.to_string())))
+    static INSTALLED: Once = OnceLock::new();
+    once(&INSTALLED, || os::at_exit(at_exit))
+}
+
+/// The outcome of something done once per process.
+type Once = OnceLock<Result<(), (io::ErrorKind, String)>>;
+
+/// Does `start` the first time; every call returns how it went.
+fn once(done: &Once, start: impl FnOnce() -> io::Result<()>) -> io::Result<()> {
+    done.get_or_init(|| start().map_err(|e| (e.kind(), e.to_string())))
         .clone()
         .map_err(|(kind, text)| io::Error::new(kind, text))
 }
@@ -75,11 +82,8 @@ pub fn install_exit_hook() -> io::Result<()> {
 /// # Errors
 /// When the handlers cannot be registered, or not on Unix.
 pub fn flush_on_signals() -> io::Result<()> {
-    static STARTED: OnceLock<Result<(), (io::ErrorKind, String)>> = OnceLock::new();
-    STARTED
-        .get_or_init(|| start_signal_thread().map_err(|e| (e.kind(), e.to_string())))
-        .clone()
-        .map_err(|(kind, text)| io::Error::new(kind, text))
+    static STARTED: Once = OnceLock::new();
+    once(&STARTED, start_signal_thread)
 }
 
 #[cfg(unix)]

@@ -158,7 +158,9 @@ impl Pipeline {
 fn journal(st: &mut State, record: &Record) -> Option<Error> {
     let seq = st.queue.entered();
     let failed = st.journal.as_mut()?.record(seq, record).err()?;
-    st.journal = None;
+    if let Some(journal) = st.journal.take() {
+        journal.give_up();
+    }
     Some(Error::Spool {
         reason: format!("journal given up, records are kept in memory only from now on: {failed}"),
     })

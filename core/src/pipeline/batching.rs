@@ -40,7 +40,9 @@ pub(crate) fn mark_batch(p: &Pipeline, first: u64, batch: &Batch) {
     let Err(e) = journal.batch(first, batch.len(), batch.idempotency_key()) else {
         return;
     };
-    st.journal = None;
+    if let Some(journal) = st.journal.take() {
+        journal.give_up();
+    }
     drop(st);
     p.report(Error::Spool {
         reason: format!("journal given up, records are kept in memory only from now on: {e}"),

@@ -169,6 +169,15 @@ impl Journal {
         paths.push(self.current.path.clone());
         paths
     }
+
+    /// Stops journaling (it could not take a frame): its segments go, or a
+    /// later start would send again what this client still delivers from
+    /// memory.
+    pub(crate) fn give_up(self) {
+        for path in self.into_paths() {
+            let _ = std::fs::remove_file(path);
+        }
+    }
 }
 
 fn segment_path(dir: &Path, run: u64, index: u32) -> PathBuf {
