@@ -51,3 +51,33 @@ pub(crate) fn at_exit(_hook: extern "C" fn()) -> io::Result<()> {
         "exit hooks are only offered on Unix",
     ))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_file_opened_read_only_is_not_mapped_for_writing() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("segment");
+        std::fs::write(&path, [0u8; 4096]).unwrap();
+        let read_only = File::open(&path).unwrap();
+        assert!(map_file(&read_only).is_err());
+        let writable = std::fs::OpenOptions::new()
+            .read(true)
+            .write(true)
+            .open(&path)
+            .unwrap();
+        let mut map = map_file(&writable).unwrap();
+        map[0] = 7;
+        drop(map);
+        assert_eq!(std::fs::read(&path).unwrap()[0], 7, "written through");
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn exit_hooks_are_accepted() {
+        extern "C" fn nothing() {}
+        at_exit(nothing).unwrap();
+    }
+}
