@@ -16,7 +16,7 @@ fn a_panic_that_aborts_delivers_every_client_s_queue_first() {
     let out = dir.path().join("delivered.txt");
     // A target directory of its own: the test's cargo may hold the other.
     let target = workspace.join("target/panic-abort");
-    let status = Command::new(env!("CARGO"))
+    let ran = Command::new(env!("CARGO"))
         .args([
             "run",
             "--quiet",
@@ -28,10 +28,15 @@ fn a_panic_that_aborts_delivers_every_client_s_queue_first() {
         .args(["--example", "panic_abort", "--"])
         .arg(&out)
         .env("CARGO_TARGET_DIR", &target)
-        .status()
+        .output()
         .unwrap();
+    let (status, stderr) = (ran.status, String::from_utf8_lossy(&ran.stderr));
     use std::os::unix::process::ExitStatusExt;
-    assert_eq!(status.signal(), Some(6), "aborted (SIGABRT): {status:?}");
+    assert_eq!(
+        status.signal(),
+        Some(6),
+        "aborted (SIGABRT): {status:?}\n{stderr}"
+    );
     let delivered = std::fs::read_to_string(&out).unwrap_or_default();
     let mut lines: Vec<&str> = delivered.lines().collect();
     lines.sort_unstable();

@@ -472,3 +472,32 @@ fn a_journal_at_its_bound_is_given_up_once_and_nothing_accepted_is_lost() {
     // Everything was delivered: no journal and no spool file is left.
     assert!(spool_files(dir.path(), ".journal").is_empty());
 }
+
+#[test]
+fn under_block_with_a_spool_the_overflow_goes_to_disk_while_the_service_is_down() {
+    let dir = tempfile::tempdir().unwrap();
+    let mock = MockTransport::new();
+    mock.fail_next(1_000_000, Fault::Unavailable);
+    let errors = Errors::default();
+    // Every default but the spool: `Block`, a queue of 100 here.
+    let client = builder(&mock, &errors)
+        .queue_capacity(100)
+        .spool(dir.path())
+        .build()
+        .unwrap();
+    for i in 0..1_000 {
+        client.info(format!("record {i}"), (), None);
+    }
+    let stats = client.stats();
+    assert_eq!(stats.dropped, 0, "{stats:?}");
+    assert!(stats.spooled >= 800, "{stats:?}");
+    // The service comes back: everything goes, the spooled records first.
+    mock.clear_faults();
+    let deadline = std::time::Instant::now() + Duration::from_secs(30);
+    while client.stats().sent < 1_000 && std::time::Instant::now() < deadline {
+        let _ = client.flush();
+    }
+    let messages: Vec<String> = mock.records().into_iter().map(|r| r.message).collect();
+    let expected: Vec<String> = (0..1_000).map(|i| format!("record {i}")).collect();
+    assert_eq!(messages, expected);
+}

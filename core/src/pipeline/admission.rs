@@ -94,10 +94,14 @@ impl Pipeline {
     /// `OverflowPolicy::Block`: waits for room while deliveries make
     /// progress: at most `max_wait`, or twice the last delivery's round trip
     /// if longer (up to [`MAX_ADAPTIVE_WAIT`]), without the queue moving.
-    /// Never on the SDK's own threads (a callback that logs), never once
-    /// deliveries fail, and once a wait was in vain, not again until the
-    /// queue moves: a program must not slow down because the service is
-    /// down or hangs.
+    /// Never on the SDK's own threads (a callback that logs).
+    ///
+    /// Without a spool: never once deliveries fail, and once a wait was in
+    /// vain, not again until the queue moves (a program must not slow down
+    /// because the service is down or hangs); the record is then dropped.
+    /// With a spool, the overflow goes to disk instead: when deliveries fail
+    /// or make no progress, the worker moves the queue to the spool and the
+    /// caller waits (up to `max_wait`) for that room, not for the network.
     fn wait_for_room<'a>(
         &'a self,
         mut st: MutexGuard<'a, State>,
@@ -109,19 +113,36 @@ impl Pipeline {
         if on_sdk_thread() {
             return st;
         }
+        let to_disk = self.spool.is_some();
         let patience = |st: &State| max_wait.max((st.round_trip * 2).min(MAX_ADAPTIVE_WAIT));
         let mut until = clock::after(patience(&st));
         let mut front = st.queue.front_seq();
+        let mut spilling = false;
         st.room_waiters += 1;
-        while !st.queue.has_room_for(size) && st.health == Health::Ok && st.is_running() {
+        while !st.queue.has_room_for(size) && st.is_running() {
             let now = Instant::now();
-            if st.queue.front_seq() != front {
+            let no_progress = st.queue.front_seq() == front && now >= until;
+            if st.health != Health::Ok || no_progress {
+                if !to_disk {
+                    if st.health == Health::Ok {
+                        st.health = Health::Stalled;
+                    }
+                    break;
+                }
+                if spilling && now >= until {
+                    break; // the spool has no room either
+                }
+                if !spilling {
+                    spilling = true;
+                    until = clock::after(max_wait);
+                    st.spill_requested = true;
+                    st.worker_idle = false;
+                    self.wake_worker();
+                }
+            } else if st.queue.front_seq() != front {
                 // The queue moved: the service keeps up, wait on.
                 front = st.queue.front_seq();
                 until = clock::after(patience(&st));
-            } else if now >= until {
-                st.health = Health::Stalled;
-                break;
             }
             // The worker may be idle, waiting for its interval.
             if std::mem::take(&mut st.worker_idle) {

@@ -30,6 +30,8 @@ impl<'a> Worker<'a> {
         st.accounts.spooled += spooled;
         st.accounts.dropped += n - spooled;
         st.accounts.resolved += n;
+        // Callers waiting for room (`Block` with a spool) find it now.
+        self.p.room.notify_all();
         st
     }
 
