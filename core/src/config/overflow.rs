@@ -16,7 +16,11 @@ use std::time::Duration;
 ///   ever for room, never on the SDK's own threads, and never while
 ///   deliveries are failing: when the service is down, records are dropped
 ///   at once rather than slow the program down; when it hangs, one caller
-///   waits once in vain, and the rest drop until the queue moves.
+///   waits once in vain, and the rest drop until the queue moves. With a
+///   spool ([`ClientBuilder::spool`](crate::ClientBuilder::spool)), the
+///   overflow goes to disk instead of being dropped: when deliveries fail
+///   or make no progress, the worker moves the queue to the spool, and the
+///   caller waits (up to `max_wait`) for that room.
 /// - [`DropNewest`](Self::DropNewest): no log call ever waits; a burst
 ///   beyond the queue loses its newest records. For latency-critical code
 ///   (async executors serving requests with tight budgets) that prefers
