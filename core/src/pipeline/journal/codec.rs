@@ -157,7 +157,9 @@ pub(crate) fn read(buf: &[u8]) -> Read {
             .map(|b| u32::from_le_bytes([b[0], b[1], b[2], b[3]]))
     };
     let (Some(len), Some(crc)) = (word(0), word(4)) else {
-        return Read::End;
+        // Too short for a prefix: the end, or a prefix cut short.
+        let zeros = buf.iter().all(|b| *b == 0);
+        return if zeros { Read::End } else { Read::Torn };
     };
     if len == 0 && crc == 0 {
         return Read::End;

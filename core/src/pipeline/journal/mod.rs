@@ -392,6 +392,32 @@ mod tests {
     }
 
     #[test]
+    fn a_truncated_segment_keeps_the_frames_before_the_cut() {
+        let dir = tempfile::tempdir().unwrap();
+        dead_run(dir.path());
+        let path = segment::list(dir.path()).unwrap().remove(0);
+        let bytes = std::fs::read(&path).unwrap();
+        // Cut inside the seventh record's frame: six records are whole.
+        let mut at = segment::HEADER;
+        for _ in 0..6 {
+            let codec::Read::Frame(_, len) = codec::read(&bytes[at..]) else {
+                panic!("a frame")
+            };
+            at += len;
+        }
+        std::fs::write(&path, &bytes[..at + 5]).unwrap();
+        let recovered = recover(dir.path(), 1_000, &resource()).unwrap();
+        assert_eq!(recovered.torn, 1);
+        // Those at or above the watermark (4), their markers cut off.
+        let all: Vec<String> = recovered.batches.iter().flat_map(messages).collect();
+        assert_eq!(all, ["record 4", "record 5"]);
+        // Cut inside the header: not a segment.
+        std::fs::write(&path, &bytes[..100]).unwrap();
+        let recovered = recover(dir.path(), 1_000, &resource()).unwrap();
+        assert_eq!((recovered.records, recovered.torn), (0, 1));
+    }
+
+    #[test]
     fn a_file_that_is_not_a_segment_is_counted_not_read() {
         let dir = tempfile::tempdir().unwrap();
         std::fs::write(dir.path().join("0-0.journal"), b"not a journal").unwrap();
