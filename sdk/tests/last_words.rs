@@ -321,10 +321,13 @@ fn child_logs_into_a_spool() {
 #[test]
 #[ignore = "run by with_a_spool_a_process_killed_or_aborted_loses_nothing_and_the_next_start_sends_it_once"]
 fn child_starts_on_a_spool() {
-    let guard = timber_sdk::init(timber_sdk::builder()).unwrap();
-    guard.client().info("restarted", (), None);
-    guard.client().flush().unwrap();
-    let stats = guard.client().stats();
+    let guard =
+        timber_sdk::init(timber_sdk::builder().on_error(|e| eprintln!("on_error: {e}"))).unwrap();
+    let client = guard.client().clone();
+    client.info("restarted", (), None);
+    // Closing delivers what is in flight too (the recovered batches).
+    drop(guard);
+    let stats = client.stats();
     println!("restarted: {stats:?}");
     // Recovered records go out as spool files, with those of earlier starts.
     assert!(stats.restored >= stats.recovered, "{stats:?}");

@@ -54,11 +54,13 @@ impl<'a> Worker<'a> {
         &mut self,
         mut st: MutexGuard<'a, State>,
     ) -> (MutexGuard<'a, State>, bool, bool) {
-        let closing = !st.is_running();
         let draining = self.draining(&st);
         let (mut sent, mut sent_full) = (false, false);
         while self.window.has_room() {
-            let spooled_first = !closing && self.held.is_empty();
+            // Closing too: a spool's older records (an earlier run's, perhaps
+            // recovered from its journal) go first, within the deadline;
+            // what is left of them stays on disk.
+            let spooled_first = self.held.is_empty();
             if let Some(job) = self.restoring.pop_front() {
                 self.window.send(job, false);
             } else if spooled_first && (self.spool_paused.is_some() || !self.spool_files.is_empty())
