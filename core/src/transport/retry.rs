@@ -55,7 +55,7 @@ impl Default for RetryPolicy {
 }
 
 impl RetryPolicy {
-    /// The longest wait a server's hint (`Retry-After`, gRPC `RetryInfo`)
+    /// The longest wait a server's hint ([`TransportError::retry_after`])
     /// can ask for.
     pub const MAX_SERVER_HINT: Duration = Duration::from_secs(60);
 
