@@ -5,9 +5,11 @@
 use std::fs::File;
 use std::io;
 
-use memmap2::MmapMut;
+use memmap2::{MmapMut, MmapOptions};
 
-/// Maps `file` (already sized and allocated) for reading and writing.
+/// Maps `file` (already sized and allocated) for reading and writing, its
+/// pages faulted in at once (on Linux), so that later writes into it cost
+/// a copy, not a page fault each.
 ///
 /// The map is only sound while nobody else truncates or writes the file:
 /// the journal's files live in a spool directory that one client at a time
@@ -21,7 +23,7 @@ pub(crate) fn map_file(file: &File) -> io::Result<MmapMut> {
     // its final length allocated on disk (no hole a write could fail to
     // back), and writes it only through this map; the map is dropped
     // before the file is deleted.
-    unsafe { MmapMut::map_mut(file) }
+    unsafe { MmapOptions::new().populate().map_mut(file) }
 }
 
 /// Registers `hook` to run when the process exits (`std::process::exit`

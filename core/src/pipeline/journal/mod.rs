@@ -43,6 +43,10 @@ pub(crate) struct Journal {
     segment_bytes: usize,
     max_segments: usize,
     current: Segment,
+    /// The next segment, made ready by the worker so that a caller who
+    /// fills the current one does not create a file.
+    spare: Option<Segment>,
+    spare_failed: bool,
     /// Full segments, oldest first, with the last record each holds.
     older: VecDeque<(PathBuf, u64)>,
     next_index: u32,
@@ -92,6 +96,8 @@ impl Journal {
             segment_bytes,
             max_segments,
             current,
+            spare: None,
+            spare_failed: false,
             older: VecDeque::new(),
             next_index: 1,
             watermark: 0,
@@ -126,21 +132,53 @@ impl Journal {
                 ),
             ));
         }
-        let path = segment_path(&self.dir, self.run, self.next_index);
-        let next = Segment::create(
-            path,
-            self.segment_bytes,
-            self.run,
-            &self.resource,
-            self.watermark,
-        )?;
+        let next = match self.spare.take() {
+            Some(mut spare) => {
+                spare.set_watermark(self.watermark);
+                spare
+            }
+            None => self.next_spare().create()?,
+        };
         self.next_index += 1;
+        self.spare_failed = false;
         let full = std::mem::replace(&mut self.current, next);
         self.older.push_back((full.path.clone(), full.last_seq));
         if self.current.append(frame, size) {
             Ok(())
         } else {
             Err(io::Error::other("a frame larger than a segment"))
+        }
+    }
+
+    /// What the next segment will be, when none is ready: for the worker to
+    /// create outside the pipeline's lock and hand back ([`Self::install`]).
+    pub(crate) fn spare_needed(&self) -> Option<SpareSegment> {
+        let room = self.older.len() + 1 < self.max_segments;
+        (self.spare.is_none() && room && !self.spare_failed).then(|| self.next_spare())
+    }
+
+    fn next_spare(&self) -> SpareSegment {
+        SpareSegment {
+            path: segment_path(&self.dir, self.run, self.next_index),
+            size: self.segment_bytes,
+            run: self.run,
+            resource: self.resource.clone(),
+        }
+    }
+
+    /// Takes the spare segment the worker created (if it is still the
+    /// next one); after a failure, none is asked for until the next
+    /// rotation (which then reports the failure if it persists).
+    pub(crate) fn install(&mut self, spare: io::Result<Segment>) {
+        let Ok(spare) = spare else {
+            self.spare_failed = true;
+            return;
+        };
+        if self.spare.is_none() && spare.path == segment_path(&self.dir, self.run, self.next_index)
+        {
+            self.spare = Some(spare);
+        } else {
+            let _ = std::fs::remove_file(&spare.path);
         }
     }
 
@@ -167,6 +205,7 @@ impl Journal {
     pub(crate) fn into_paths(self) -> Vec<PathBuf> {
         let mut paths: Vec<PathBuf> = self.older.into_iter().map(|(p, _)| p).collect();
         paths.push(self.current.path.clone());
+        paths.extend(self.spare.map(|s| s.path));
         paths
     }
 
@@ -177,6 +216,20 @@ impl Journal {
         for path in self.into_paths() {
             let _ = std::fs::remove_file(path);
         }
+    }
+}
+
+/// A segment to create: its file, size and header.
+pub(crate) struct SpareSegment {
+    path: PathBuf,
+    size: usize,
+    run: u64,
+    resource: Vec<u8>,
+}
+
+impl SpareSegment {
+    pub(crate) fn create(self) -> io::Result<Segment> {
+        Segment::create(self.path, self.size, self.run, &self.resource, 0)
     }
 }
 

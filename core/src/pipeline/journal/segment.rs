@@ -58,6 +58,12 @@ impl Segment {
                 return Err(e);
             }
         };
+        // Each page written once now (by the worker, for a spare): a page
+        // of a file's map faults on its first write, and that fault would
+        // otherwise fall on a logging call.
+        for page in (HEADER..size).step_by(4096) {
+            map[page] = 0;
+        }
         let resource = &resource[..resource.len().min(HEADER - RESOURCE_AT)];
         map[..8].copy_from_slice(MAGIC);
         map[8..16].copy_from_slice(&run.to_le_bytes());

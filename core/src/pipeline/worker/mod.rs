@@ -200,6 +200,7 @@ impl<'a> Worker<'a> {
         }
         let watermark = st.watermark();
         let resolved = st.journal.as_mut().map(|j| j.set_watermark(watermark));
+        let spare = st.journal.as_ref().and_then(|j| j.spare_needed());
         let done = st.accounts.finished(watermark);
         let finished = st.deadline().is_some()
             && low.is_none()
@@ -211,9 +212,18 @@ impl<'a> Worker<'a> {
         } else {
             drop(st);
         }
-        // Segments holding only resolved records, deleted outside the lock.
+        // Segments holding only resolved records, deleted outside the lock;
+        // the next one created outside it, before a caller needs it.
         for path in resolved.into_iter().flatten() {
             let _ = std::fs::remove_file(path);
+        }
+        if let (Some(spare), false) = (spare, finished) {
+            let made = spare.create();
+            match self.p.lock().journal.as_mut() {
+                Some(journal) => journal.install(made),
+                // Given up meanwhile: the file goes.
+                None => drop(made.map(|s| std::fs::remove_file(&s.path))),
+            }
         }
         for (reply, outcome) in done {
             let _ = reply.send(outcome);
