@@ -31,7 +31,8 @@ use crate::error::Error;
 use crate::rt::threads;
 use crate::transport::batch::Resource;
 use crate::transport::port::{Endpoint, Transport};
-use journal::{Journal, Recovered};
+use journal::recovery::{self, Recovered};
+use journal::Journal;
 use queue::Queue;
 use shared::Pipeline;
 use spool::Spool;
@@ -97,7 +98,7 @@ fn open_journal(
     };
     let dir = &spool_config.dir;
     let mut problems = Vec::new();
-    let mut recovered = match journal::recover(dir, config.max_batch_records, resource) {
+    let mut recovered = match recovery::recover(dir, config.max_batch_records, resource) {
         Ok(recovered) => recovered,
         Err(e) => {
             problems.push(format!("cannot read the journal in {}: {e}", dir.display()));
