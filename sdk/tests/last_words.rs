@@ -335,6 +335,14 @@ fn child_starts_on_a_spool() {
 
 #[test]
 fn soak_twenty_kill_9s_at_random_moments_lose_and_repeat_nothing() {
+    if !std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../core")
+        .exists()
+    {
+        // The packaged crate, tested alone: the workspace's run has done it.
+        eprintln!("skipped: the soak runs in the workspace");
+        return;
+    }
     let server = https_server();
     let spool = tempfile::tempdir().unwrap();
     let mut returned = Vec::new();

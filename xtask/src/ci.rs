@@ -108,18 +108,18 @@ pub const CHECKS: &[Step] = &[
         env: &[],
     },
     Step {
-        name: "tests (timber-core, all features)",
-        args: &["test", "-p", "timber-core", "--all-features", "--locked"],
-        env: &[],
-    },
-    Step {
-        name: "tests (timber-log, all features)",
-        args: &["test", "-p", "timber-log", "--all-features", "--locked"],
-        env: &[],
-    },
-    Step {
-        name: "tests (timber-sdk, all features)",
-        args: &["test", "-p", "timber-sdk", "--all-features", "--locked"],
+        name: "tests (timber-core, timber-log, timber-sdk, all features)",
+        args: &[
+            "test",
+            "-p",
+            "timber-core",
+            "-p",
+            "timber-log",
+            "-p",
+            "timber-sdk",
+            "--all-features",
+            "--locked",
+        ],
         env: &[],
     },
     Step {
@@ -239,11 +239,8 @@ mod tests {
             "test",
             "-p",
             "timber-core",
-            "--all-features",
-            "--locked"
-        ]));
-        assert!(has(&[
-            "test",
+            "-p",
+            "timber-log",
             "-p",
             "timber-sdk",
             "--all-features",
