@@ -94,7 +94,7 @@ fn dispatch(args: &[String]) -> Result<(), String> {
                 if options.skip_tests {
                     ""
                 } else {
-                    "; each passed its own tests unpacked; the README quick start ran"
+                    "; each one's tests built unpacked; the README quick start ran"
                 }
             );
             Ok(())

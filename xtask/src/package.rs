@@ -5,11 +5,14 @@
 //!    packaged in dependency order and verified (built from its package)
 //!    against its siblings' packages through cargo's temporary local
 //!    registry, as crates.io would see them.
-//! 2. Each `.crate` is unpacked outside the workspace and tested there
-//!    (`cargo test --all-features`), its family dependencies patched to the
-//!    unpacked siblings: what a user downloads builds and passes its own
-//!    tests, with nothing of the workspace (path-only dev-dependencies are
-//!    gone, as on the registry).
+//! 2. Each `.crate` is unpacked outside the workspace and its tests are
+//!    built there (`cargo test --all-features --no-run`), its family
+//!    dependencies patched to the unpacked siblings: what a user downloads
+//!    compiles its own tests with nothing of the workspace (path-only
+//!    dev-dependencies are gone, as on the registry, and no feature is
+//!    unified in by a sibling). They are not run again: the workspace run
+//!    ran the same sources, and packaging changes what compiles, not how
+//!    it behaves (the quick start below is the run of a packaged build).
 //! 3. A fresh project depending on `timber-sdk` as `cargo add timber-sdk`
 //!    writes it, whose `main.rs` is the README quick start, is built and run
 //!    against a local HTTPS ingest server with `TIMBERLOGS_*` variables, and
@@ -26,10 +29,6 @@ use crate::workspace::{self, Workspace};
 
 /// The crate whose README quick start the fresh project compiles.
 pub const FACADE: &str = "timber-sdk";
-
-/// The chaos test's length in the unpacked hyper transport (the workspace
-/// run keeps its full minute).
-const PACKAGED_CHAOS_SECS: &str = "10";
 
 /// How a dry run goes.
 #[derive(Clone, Debug, Default)]
@@ -120,7 +119,7 @@ pub fn dry_run(root: &Path, options: &Options) -> Result<DryRun, String> {
     let packaged_target = target_dir;
 
     for (name, dir) in &unpacked {
-        eprintln!("== tests of the packaged {name} ({})", dir.display());
+        eprintln!("== the packaged {name}'s tests build ({})", dir.display());
         let needed: Vec<(String, PathBuf)> = unpacked
             .iter()
             .filter(|(sibling, _)| ws.needs_for_tests(name, sibling))
@@ -128,10 +127,9 @@ pub fn dry_run(root: &Path, options: &Options) -> Result<DryRun, String> {
             .collect();
         let mut test = cargo(options);
         test.current_dir(dir)
-            .args(["test", "--all-features"])
+            .args(["test", "--all-features", "--no-run"])
             .args(patch_args(&needed))
-            .env("CARGO_TARGET_DIR", &packaged_target)
-            .env("TIMBER_CHAOS_SECS", PACKAGED_CHAOS_SECS);
+            .env("CARGO_TARGET_DIR", &packaged_target);
         cmd::run(&mut test).map_err(|e| format!("the packaged {name}: {e}"))?;
     }
 

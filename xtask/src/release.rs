@@ -22,6 +22,9 @@ pub struct Options {
     pub offline: bool,
     /// The target directory for packaging (default: cargo's).
     pub target_dir: Option<PathBuf>,
+    /// Package without building each package (`cargo package --no-verify`):
+    /// for tests of the release's own steps; `release --dry-run` verifies.
+    pub no_verify: bool,
 }
 
 /// What a release did.
@@ -340,6 +343,9 @@ fn package(root: &Path, order: &[String], version: &str, options: &Options) -> R
     }
     let mut c = cargo_in(root, options);
     c.args(["package", "--allow-dirty"]);
+    if options.no_verify {
+        c.arg("--no-verify");
+    }
     for name in order {
         c.args(["-p", name]);
     }
