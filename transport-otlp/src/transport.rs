@@ -292,9 +292,7 @@ impl OtlpTransport {
         &self.inner.client
     }
 
-    /// The request body of a batch, encoded on a blocking thread of the
-    /// HTTP client's runtime: the client's worker goes on batching
-    /// meanwhile, and the batches in flight are encoded in parallel.
+    /// Counts a partial success and hands it to the callback.
     fn report(&self, partial: PartialSuccess) {
         self.inner
             .rejected
