@@ -11,6 +11,7 @@ use crate::client::flow::Flow;
 use crate::client::Client;
 use crate::error::Error;
 use crate::hooks::redacting::render_data;
+use crate::record::buffers;
 use crate::record::entry::{LogEntry, LogOptions};
 use crate::record::error_payload::ErrorPayload;
 use crate::record::level::Level;
@@ -135,7 +136,7 @@ impl<'a> Draft<'a> {
         if let Some(options) = options {
             let tags = self.record.tags_mut();
             if tags.is_empty() {
-                *tags = options.tags;
+                *tags = buffers::adopt_tags(options.tags);
             } else {
                 tags.extend(options.tags);
             }
@@ -183,7 +184,7 @@ impl<'a> Draft<'a> {
             self.data(data);
         }
         let r = &mut self.record;
-        *r.tags_mut() = tags;
+        *r.tags_mut() = buffers::adopt_tags(tags);
         if error_name.is_some() || error_stack.is_some() {
             r.set_error(error_name.as_deref(), error_stack.as_deref());
         }

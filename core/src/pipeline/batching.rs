@@ -6,13 +6,18 @@
 use crate::error::Error;
 use crate::pipeline::queue::Records;
 use crate::pipeline::shared::Pipeline;
-use crate::record::buffers;
+use crate::record::buffers::Pool;
+use crate::record::data::Data;
 use crate::record::record::Record;
 use crate::transport::batch::Batch;
 
+/// Most emptied batches kept (about as many as are sent at once).
+const KEEP_BATCHES: usize = 8;
+
 /// One batch of the records taken for it.
 pub(crate) fn form_batch(p: &Pipeline, mut records: Records) -> Batch {
-    let mut batch = Vec::with_capacity(records.len());
+    let mut batch = p.lock().spare_batches.pop().unwrap_or_default();
+    batch.reserve_exact(records.len());
     for chunk in &mut records.chunks {
         for mut record in chunk.drain(..) {
             // Symbols are resolved here, on the worker, not by the caller.
@@ -49,18 +54,23 @@ pub(crate) fn mark_batch(p: &Pipeline, first: u64, batch: &Batch) {
     });
 }
 
-/// Hands the render buffers of delivered records back to callers.
-pub(crate) fn recycle(p: &Pipeline, records: Vec<Record>) {
-    let mut spares: Vec<Vec<u8>> = records
-        .into_iter()
-        .filter_map(|mut r| r.take_data()?.into_spare())
-        .collect();
-    if spares.is_empty() {
-        return;
+/// Hands the buffers of delivered records (data, tags) back to callers,
+/// and the emptied batch to the worker's next.
+pub(crate) fn recycle(p: &Pipeline, mut records: Vec<Record>) {
+    let mut spares = Pool::default();
+    for mut record in records.drain(..) {
+        if let Some(buf) = record.take_data().and_then(Data::into_spare) {
+            spares.keep_data(buf);
+        }
+        spares.keep_tags(std::mem::take(record.tags_mut()));
     }
     let mut st = p.lock();
-    let room = buffers::POOL_MOST.saturating_sub(st.spare.len());
-    st.spare.extend(spares.drain(..room.min(spares.len())));
+    st.spare.absorb(&mut spares);
+    if st.spare_batches.len() < KEEP_BATCHES {
+        st.spare_batches.push(records);
+    }
+    drop(st);
+    // What the pool has no room for is freed after the lock.
 }
 
 /// Writes batches and then queued records (in batches) to the spool;

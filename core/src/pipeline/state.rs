@@ -11,6 +11,8 @@ use crate::pipeline::accounting::Accounts;
 use crate::pipeline::journal::Journal;
 use crate::pipeline::queue::Queue;
 use crate::pipeline::request::Request;
+use crate::record::buffers::Pool;
+use crate::record::record::Record;
 use crate::transport::error::TransportError;
 
 /// Where the pipeline is in its life.
@@ -71,8 +73,12 @@ pub(crate) struct State {
     /// What shutdown could not deliver, and the last failure.
     pub(crate) lost_at_close: u64,
     pub(crate) lost_cause: Option<TransportError>,
-    /// Buffers of delivered records' data, for callers to render into again.
-    pub(crate) spare: Vec<Vec<u8>>,
+    /// Buffers of delivered records, for callers to write into again.
+    pub(crate) spare: Pool,
+    /// Emptied batches, for the worker's next (a batch of a thousand
+    /// records is too big for the allocator to keep at hand: each new one
+    /// would be mapped and faulted in).
+    pub(crate) spare_batches: Vec<Vec<Record>>,
 }
 
 impl State {
@@ -94,7 +100,8 @@ impl State {
             closers: Vec::new(),
             lost_at_close: 0,
             lost_cause: None,
-            spare: Vec::new(),
+            spare: Pool::default(),
+            spare_batches: Vec::new(),
         }
     }
 

@@ -1,24 +1,69 @@
-//! Recycled buffers for the text callers render (a record's data and tags).
+//! Recycled buffers for what callers write into a record: its data's text
+//! and its tags.
 //!
 //! The worker hands the buffers of the records it has written back through
-//! the queue's lock, and each calling thread keeps one for its next call.
-//! A log call then allocates nothing, and the worker frees nothing another
-//! thread allocated: with the system allocator, memory that moves between
-//! threads makes both slow.
+//! the queue's lock, and each calling thread keeps one of each for its next
+//! call. A log call then allocates nothing of its own, and the worker frees
+//! nothing another thread allocated: with the system allocator, memory that
+//! moves between threads makes both slow (a caller's allocations miss its
+//! thread cache, the worker's frees take another arena's lock).
 
 use std::cell::Cell;
 
 /// Buffers with more capacity than this are freed rather than recycled.
 pub(crate) const KEEP_CAPACITY: usize = 512;
 
-/// Most buffers waiting in the pool.
+/// Most buffers of each kind waiting in the pool.
 pub(crate) const POOL_MOST: usize = 1024;
+
+/// Tag lists with more tags than this are freed rather than recycled.
+const KEEP_TAGS: usize = 16;
 
 /// Room in a new buffer: a typical record's data and tags fit.
 const FRESH_CAPACITY: usize = 128;
 
 thread_local! {
     static SPARE: Cell<Option<Vec<u8>>> = const { Cell::new(None) };
+    static SPARE_TAGS: Cell<Option<Vec<String>>> = const { Cell::new(None) };
+}
+
+/// Buffers of delivered records, waiting for callers (under the queue's lock).
+#[derive(Default)]
+pub(crate) struct Pool {
+    data: Vec<Vec<u8>>,
+    tags: Vec<Vec<String>>,
+}
+
+impl Pool {
+    /// Keeps a delivered record's data buffer, if it is worth keeping.
+    pub(crate) fn keep_data(&mut self, buf: Vec<u8>) {
+        self.data.push(buf);
+    }
+
+    /// Keeps a delivered record's tags (their strings are reused), unless
+    /// there are none or they grew too big to keep.
+    pub(crate) fn keep_tags(&mut self, tags: Vec<String>) {
+        let small = tags.len() <= KEEP_TAGS && tags.iter().all(|t| t.capacity() <= KEEP_CAPACITY);
+        if !tags.is_empty() && small {
+            self.tags.push(tags);
+        }
+    }
+
+    /// Moves `other`'s buffers here, as many as there is room for; the
+    /// rest stay in `other`, to be freed by its owner after the lock.
+    pub(crate) fn absorb(&mut self, other: &mut Pool) {
+        let room = POOL_MOST.saturating_sub(self.data.len());
+        self.data
+            .extend(other.data.drain(..room.min(other.data.len())));
+        let room = POOL_MOST.saturating_sub(self.tags.len());
+        self.tags
+            .extend(other.tags.drain(..room.min(other.tags.len())));
+    }
+
+    #[cfg(test)]
+    fn is_empty(&self) -> bool {
+        self.data.is_empty() && self.tags.is_empty()
+    }
 }
 
 // `try_with` throughout: a record logged while this thread's locals are
@@ -42,11 +87,37 @@ pub(crate) fn keep(buf: Vec<u8>) {
     }
 }
 
-/// Gives this thread a spare from `pool` if it has none.
-pub(crate) fn restock(pool: &mut Vec<Vec<u8>>) {
+/// The tags a caller gave, in strings this thread had spare (the caller's
+/// own are freed here, by the thread that allocated them).
+pub(crate) fn adopt_tags(tags: Vec<String>) -> Vec<String> {
+    if tags.is_empty() {
+        return tags;
+    }
+    let Some(mut mine) = SPARE_TAGS.try_with(Cell::take).ok().flatten() else {
+        return tags;
+    };
+    mine.truncate(tags.len());
+    for (i, tag) in tags.into_iter().enumerate() {
+        match mine.get_mut(i) {
+            Some(spare) => {
+                spare.clear();
+                spare.push_str(&tag);
+            }
+            None => mine.push(tag),
+        }
+    }
+    mine
+}
+
+/// Gives this thread a spare of each kind from `pool` if it has none.
+pub(crate) fn restock(pool: &mut Pool) {
     let _ = SPARE.try_with(|spare| {
         let mine = spare.take();
-        spare.set(mine.or_else(|| pool.pop()));
+        spare.set(mine.or_else(|| pool.data.pop()));
+    });
+    let _ = SPARE_TAGS.try_with(|spare| {
+        let mine = spare.take();
+        spare.set(mine.or_else(|| pool.tags.pop()));
     });
 }
 
@@ -59,17 +130,19 @@ mod tests {
         let fresh = take();
         assert!(fresh.is_empty() && fresh.capacity() >= FRESH_CAPACITY);
 
-        let mut pool = vec![b"old".to_vec(), b"older".to_vec()];
+        let mut pool = Pool::default();
+        pool.keep_data(b"old".to_vec());
+        pool.keep_data(b"older".to_vec());
         restock(&mut pool);
-        assert_eq!(pool.len(), 1, "a thread without a spare takes one");
+        assert_eq!(pool.data.len(), 1, "a thread without a spare takes one");
         restock(&mut pool);
-        assert_eq!(pool.len(), 1, "and no second one");
+        assert_eq!(pool.data.len(), 1, "and no second one");
         let reused = take();
         assert!(reused.is_empty() && reused.capacity() >= 5);
 
         keep(b"mine".to_vec());
         restock(&mut pool);
-        assert_eq!(pool.len(), 1);
+        assert_eq!(pool.data.len(), 1);
         assert!(take().is_empty());
 
         keep(Vec::with_capacity(KEEP_CAPACITY + 1));
@@ -77,5 +150,30 @@ mod tests {
             take().capacity() <= KEEP_CAPACITY,
             "a grown buffer is not kept"
         );
+    }
+
+    #[test]
+    fn tags_are_written_into_the_strings_of_a_delivered_record() {
+        assert_eq!(
+            adopt_tags(vec!["a".into()]),
+            ["a"],
+            "no spare: the caller's own"
+        );
+
+        let mut pool = Pool::default();
+        pool.keep_tags(Vec::new());
+        pool.keep_tags(vec!["x".repeat(KEEP_CAPACITY + 1)]);
+        assert!(pool.is_empty(), "none, or too big: not kept");
+        let mut old = String::with_capacity(64);
+        old.push_str("old");
+        let address = old.as_ptr();
+        pool.keep_tags(vec![old, "older".into()]);
+        restock(&mut pool);
+        assert!(pool.is_empty());
+
+        let tags = adopt_tags(vec!["http".into()]);
+        assert_eq!(tags, ["http"], "as many as the caller gave");
+        assert_eq!(tags[0].as_ptr(), address, "in the spare's string");
+        assert_eq!(adopt_tags(vec!["b".into(), "c".into()]), ["b", "c"]);
     }
 }
