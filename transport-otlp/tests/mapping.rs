@@ -141,6 +141,29 @@ fn batch(n: usize) -> impl Strategy<Value = Batch> {
         })
 }
 
+/// Records whose data are plain fields (strings, integers, booleans,
+/// `null`): the shape the encoder reads from the text in place; keys that
+/// are renamed and strings with escapes now and then.
+fn flat_records() -> impl Strategy<Value = Vec<Record>> {
+    let value = prop_oneof![
+        Just(Value::Null),
+        any::<bool>().prop_map(Value::Bool),
+        any::<i64>().prop_map(Value::from),
+        any::<u64>().prop_map(Value::from),
+        (-1000i64..1000).prop_map(Value::from),
+        "[ -~]{0,12}".prop_map(Value::String),
+    ];
+    let data = prop::collection::btree_map(key(), value, 0..6);
+    let record = (data, text()).prop_map(|(data, error_name)| {
+        Record::from(LogRecord {
+            data: Some(data.into_iter().collect()),
+            error_name,
+            ..LogRecord::new(Level::Info, "m")
+        })
+    });
+    prop::collection::vec(record, 0..8)
+}
+
 /// The same information: an empty `data` object is no data.
 fn normalized(mut record: LogRecord) -> LogRecord {
     if record.data.as_ref().is_some_and(Map::is_empty) {
@@ -183,6 +206,12 @@ proptest! {
     #[test]
     fn the_transport_s_bytes_are_the_official_types_encoding(batch in batch(8), now in any::<u64>()) {
         prop_assert_eq!(export_protobuf(&batch, now), export_request(&batch, now).encode_to_vec());
+    }
+
+    #[test]
+    fn plain_data_read_in_place_encodes_as_the_official_types(records in flat_records()) {
+        let batch = Batch::new(Resource::new("api", Environment::Production, None), records);
+        prop_assert_eq!(export_protobuf(&batch, 7), export_request(&batch, 7).encode_to_vec());
     }
 
     #[test]

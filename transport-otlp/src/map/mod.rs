@@ -2,8 +2,10 @@
 //! an export request ([`to_otlp`]), an export request back to wire records
 //! ([`from_otlp`]), and JSON values to OTLP values and back ([`values`]).
 
+pub(crate) mod flat;
 pub(crate) mod from_otlp;
 pub(crate) mod json;
+pub(crate) mod proto_values;
 pub(crate) mod protobuf;
 pub(crate) mod to_otlp;
 pub(crate) mod values;

@@ -77,13 +77,21 @@ fn resource(r: &TimberResource) -> Resource {
 /// text) is `exception.message`; a key that poses as one of the mapping's
 /// names (or any `timber.*`) goes as `timber.data.{key}`.
 pub(crate) fn renamed(key: Cow<'_, str>, error_message: bool) -> Cow<'_, str> {
-    if error_message && key == "message" {
-        Cow::Borrowed(attr::EXCEPTION_MESSAGE)
-    } else if key.starts_with("timber.") || attr::FIELDS.contains(&&*key) {
-        Cow::Owned(format!("{}{key}", attr::DATA_PREFIX))
-    } else {
+    if kept_as_is(&key, error_message) {
         key
+    } else if error_message && key == "message" {
+        Cow::Borrowed(attr::EXCEPTION_MESSAGE)
+    } else {
+        Cow::Owned(format!("{}{key}", attr::DATA_PREFIX))
     }
+}
+
+/// Whether [`renamed`] leaves a data key as it is.
+pub(crate) fn kept_as_is(key: &str, error_message: bool) -> bool {
+    let renamed = (error_message && key == "message")
+        || key.starts_with("timber.")
+        || attr::FIELDS.contains(&key);
+    !renamed
 }
 
 /// A data value as an OTLP value (the same mapping as [`any_value`](crate::any_value)).
