@@ -36,6 +36,8 @@ struct Latencies {
     buckets: Vec<u64>,
     worst: Duration,
     count: u64,
+    /// Calls that waited half a second or more.
+    waited: u64,
 }
 
 impl Latencies {
@@ -45,6 +47,7 @@ impl Latencies {
             buckets: vec![1; 100_001],
             worst: Duration::ZERO,
             count: 0,
+            waited: 0,
         }
     }
 
@@ -53,6 +56,7 @@ impl Latencies {
         self.buckets[i] += 1;
         self.worst = self.worst.max(d);
         self.count += 1;
+        self.waited += u64::from(d >= Duration::from_millis(500));
     }
 
     fn quantile(&self, q: f64) -> Duration {
@@ -134,11 +138,12 @@ fn a_hung_server_bounds_memory_counts_drops_and_shutdown_is_on_time() {
         .filter(|e| matches!(e, Error::QueueFull { .. }))
         .count();
     assert_eq!(full_reports, 1, "one report for the one burst");
-    // Not a benchmark: one caller waits once in vain (`Block`'s max_wait,
-    // 1 s), then none; only a caller waiting on the network would break this.
+    // One caller waits once in vain (`Block`'s max_wait, 1 s), then none:
+    // callers do not wait on a network that makes no progress.
     assert!(
-        latencies.worst < Duration::from_secs(3),
-        "a log call took {:?}",
+        latencies.waited <= 1,
+        "{} log calls waited (the worst {:?})",
+        latencies.waited,
         latencies.worst
     );
 
