@@ -61,6 +61,32 @@ fn undelivered_batches_are_spooled_at_shutdown_and_sent_first_at_the_next_start(
 }
 
 #[test]
+fn a_flush_delivers_what_an_earlier_run_spooled_even_with_nothing_new() {
+    let dir = tempfile::tempdir().unwrap();
+    let down = MockTransport::new();
+    down.fail_next(1_000, Fault::Unavailable);
+    let errors = Errors::default();
+    let client = builder(&down, &errors)
+        .batch_size(2)
+        .spool(dir.path())
+        .build()
+        .unwrap();
+    for i in 0..5 {
+        client.info(format!("m{i}"), (), None);
+    }
+    client.disconnect().expect("everything was spooled");
+    drop(client);
+
+    let up = MockTransport::new();
+    let client = builder(&up, &errors).spool(dir.path()).build().unwrap();
+    client.flush().unwrap();
+    let messages: Vec<String> = up.records().into_iter().map(|r| r.message).collect();
+    assert_eq!(messages, ["m0", "m1", "m2", "m3", "m4"]);
+    assert_eq!(client.stats().restored, 5);
+    assert!(spool_files(dir.path(), ".batch.json").is_empty());
+}
+
+#[test]
 fn a_retried_spooled_batch_keeps_its_idempotency_key() {
     let dir = tempfile::tempdir().unwrap();
     let down = MockTransport::new();

@@ -258,8 +258,14 @@ fn with_spool((mut child, ca): (Command, PathBuf), spool: &std::path::Path) -> (
 }
 
 #[test]
-fn with_a_spool_a_process_killed_aborted_or_crashed_loses_nothing_and_the_next_start_sends_it_once() {
-    let endings = [("sigkill", 9), ("sigterm", 15), ("abort", 6), ("segfault", 11)];
+fn with_a_spool_a_process_killed_aborted_or_crashed_loses_nothing_and_the_next_start_sends_it_once()
+{
+    let endings = [
+        ("sigkill", 9),
+        ("sigterm", 15),
+        ("abort", 6),
+        ("segfault", 11),
+    ];
     for (ending, signal) in endings {
         for count in [5, 50] {
             let server = https_server();

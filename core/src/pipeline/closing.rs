@@ -24,7 +24,7 @@ impl Pipeline {
             let mut st = self.lock();
             st.flushes += 1;
             let target = st.queue.entered();
-            if st.watermark() >= target {
+            if st.flushed(target) {
                 let _ = tx.send(Ok(()));
             } else if st.is_done() {
                 let _ = tx.send(st.close_outcome());

@@ -107,6 +107,11 @@ impl Window {
         self.slots.iter().any(|s| s.troubled.get())
     }
 
+    /// Whether a batch read back from the spool is on its way.
+    pub(crate) fn carries_spooled(&self) -> bool {
+        self.slots.iter().any(|s| s.job.first().is_none())
+    }
+
     /// The lowest sequence number in flight.
     pub(crate) fn lowest(&self) -> Option<u64> {
         self.slots.iter().filter_map(|s| s.job.first()).min()

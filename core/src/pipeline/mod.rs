@@ -60,6 +60,8 @@ pub(crate) fn start(
     };
     let mut state = State::new(Queue::new(config.queue_capacity, config.queue_max_bytes));
     state.journal = journal;
+    // Until the worker has looked at the spool, a flush waits for it.
+    state.spool_backlog = spool.is_some();
     let pipeline = Arc::new(Pipeline {
         state: Mutex::new(state),
         room: Condvar::new(),

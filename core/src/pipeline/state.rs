@@ -64,6 +64,9 @@ pub(crate) struct State {
     pub(crate) round_trip: Duration,
     /// The spool's journal, when there is one.
     pub(crate) journal: Option<Journal>,
+    /// The spool holds older records that are being delivered (a flush
+    /// waits for them too); set by the worker.
+    pub(crate) spool_backlog: bool,
     /// The overflow policy asked the worker to move the queue to the spool.
     pub(crate) spill_requested: bool,
     /// Calls made for callers (raw bodies, server flows), for the worker to send.
@@ -95,6 +98,7 @@ impl State {
             room_waiters: 0,
             round_trip: Duration::ZERO,
             journal: None,
+            spool_backlog: false,
             spill_requested: false,
             requests: Vec::new(),
             closers: Vec::new(),
@@ -108,6 +112,12 @@ impl State {
     /// Every record below this sequence number is resolved.
     pub(crate) fn watermark(&self) -> u64 {
         self.queue.front_seq().min(self.worker_low)
+    }
+
+    /// Whether a flush of every record below `target` is done: they are
+    /// resolved, and the spool's older records are through (or cannot go).
+    pub(crate) fn flushed(&self, target: u64) -> bool {
+        self.watermark() >= target && !self.spool_backlog
     }
 
     /// Whether records (and calls) are accepted.

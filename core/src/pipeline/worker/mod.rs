@@ -201,7 +201,16 @@ impl<'a> Worker<'a> {
         let watermark = st.watermark();
         let resolved = st.journal.as_mut().map(|j| j.set_watermark(watermark));
         let spare = st.journal.as_ref().and_then(|j| j.spare_needed());
-        let done = st.accounts.finished(watermark);
+        // A flush waits for the spool's older records too, while they go.
+        st.spool_backlog = !failing
+            && (!self.spool_files.is_empty()
+                || !self.restoring.is_empty()
+                || self.window.carries_spooled());
+        let done = if st.spool_backlog {
+            Vec::new()
+        } else {
+            st.accounts.finished(watermark)
+        };
         let finished = st.deadline().is_some()
             && low.is_none()
             && st.queue.is_empty()
