@@ -19,10 +19,11 @@ use memmap2::{MmapMut, MmapOptions};
 pub(crate) fn map_file(file: &File) -> io::Result<MmapMut> {
     // SAFETY: memmap2's contract is that the file is not modified or
     // truncated behind the map for as long as it lives. The caller holds
-    // the spool directory's exclusive lock, created the file itself with
-    // its final length allocated on disk (no hole a write could fail to
-    // back), and writes it only through this map; the map is dropped
-    // before the file is deleted.
+    // the spool directory's exclusive lock, created the file itself (this
+    // run, or it is one of this run's segments being recycled, checked to
+    // have its full length) with its final length allocated on disk (no
+    // hole a write could fail to back), and writes it only through one map
+    // at a time; the map is dropped before the file is deleted.
     unsafe { MmapOptions::new().populate().map_mut(file) }
 }
 

@@ -136,7 +136,7 @@ impl Journal {
                 spare.set_watermark(self.watermark);
                 spare
             }
-            None => self.next_spare().create()?,
+            None => self.next_spare().make(None)?,
         };
         self.next_index += 1;
         self.spare_failed = false;
@@ -182,7 +182,8 @@ impl Journal {
     }
 
     /// Everything below `watermark` is resolved; returns the segments that
-    /// hold nothing else, for the caller to delete outside its lock.
+    /// hold nothing else, for the caller to recycle or delete outside its
+    /// lock.
     pub(crate) fn set_watermark(&mut self, watermark: u64) -> Vec<PathBuf> {
         if watermark <= self.watermark {
             return Vec::new();
@@ -227,7 +228,23 @@ pub(crate) struct SpareSegment {
 }
 
 impl SpareSegment {
-    pub(crate) fn create(self) -> io::Result<Segment> {
+    /// The segment, made from `resolved` (a segment file whose records are
+    /// all resolved) when there is one, else created.
+    pub(crate) fn make(self, resolved: Option<PathBuf>) -> io::Result<Segment> {
+        if let Some(old) = resolved {
+            let recycled = Segment::recycle(
+                &old,
+                self.path.clone(),
+                self.size,
+                self.run,
+                &self.resource,
+                0,
+            );
+            match recycled {
+                Ok(segment) => return Ok(segment),
+                Err(_) => drop(std::fs::remove_file(&old)),
+            }
+        }
         Segment::create(self.path, self.size, self.run, &self.resource, 0)
     }
 }
@@ -268,6 +285,71 @@ mod tests {
         }
         journal.record(seq, &big).unwrap();
         assert_eq!(journal.into_paths().len(), 2);
+    }
+
+    #[test]
+    fn a_delivered_segment_becomes_the_next_one_holding_no_old_frame() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut journal = Journal::start(dir.path(), &resource(), 8 << 20, 0).unwrap();
+        let big = Record::new(Level::Info, "x".repeat(100_000));
+        let mut seq = 0;
+        while journal.older.is_empty() {
+            journal.record(seq, &big).unwrap();
+            seq += 1;
+        }
+        let first = journal.older[0].0.clone();
+        let done = journal.set_watermark(seq);
+        assert_eq!(done, [first.clone()]);
+        let spare = journal.spare_needed().expect("room for a spare");
+        let made = spare.make(done.into_iter().next()).unwrap();
+        assert!(!first.exists(), "renamed, not copied");
+        let next = made.path.clone();
+        assert_eq!(
+            next,
+            segment_path(dir.path(), journal.run, journal.next_index)
+        );
+        assert!(segment::read(&next).unwrap().frames.is_empty());
+        journal.install(Ok(made));
+        // Filled, it is the current one: only the new records are in it.
+        while journal.current.path != next {
+            journal
+                .record(seq, &Record::new(Level::Info, "new"))
+                .unwrap();
+            seq += 1;
+        }
+        journal
+            .record(seq, &Record::new(Level::Info, "newest"))
+            .unwrap();
+        let messages: Vec<(u64, String)> = segment::read(&next)
+            .unwrap()
+            .frames
+            .into_iter()
+            .filter_map(|f| match f {
+                codec::Frame::Record(s, r) => Some((s, r.message().to_owned())),
+                codec::Frame::Batch { .. } => None,
+            })
+            .collect();
+        assert_eq!(
+            messages,
+            [(seq - 1, "new".to_owned()), (seq, "newest".to_owned())],
+            "the record that did not fit in the last one, then the next"
+        );
+    }
+
+    #[test]
+    fn a_segment_that_cannot_be_recycled_is_deleted_and_a_new_one_made() {
+        let dir = tempfile::tempdir().unwrap();
+        let journal = Journal::start(dir.path(), &resource(), 8 << 20, 0).unwrap();
+        let odd = dir.path().join("odd.journal");
+        std::fs::write(&odd, b"too short").unwrap();
+        let made = journal.next_spare().make(Some(odd.clone())).unwrap();
+        assert!(!odd.exists());
+        assert!(segment::read(&made.path).unwrap().frames.is_empty());
+        let gone = dir.path().join("gone.journal");
+        assert!(
+            journal.next_spare().make(Some(gone)).is_err(),
+            "its path exists now"
+        );
     }
 
     #[test]

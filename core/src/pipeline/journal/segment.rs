@@ -64,18 +64,52 @@ impl Segment {
         for page in (HEADER..size).step_by(4096) {
             map[page] = 0;
         }
+        Ok(Segment::with_header(path, map, run, resource, watermark))
+    }
+
+    /// Makes the segment file `old`, whose records are all resolved, the
+    /// new segment `path`: its blocks and cached pages are reused rather
+    /// than a file created and allocated. Its frames are zeroed first, from
+    /// the first on, so that a crash at any point leaves a file that holds
+    /// no frame (a zero length ends the frames), under either name.
+    pub(crate) fn recycle(
+        old: &Path,
+        path: PathBuf,
+        size: usize,
+        run: u64,
+        resource: &[u8],
+        watermark: u64,
+    ) -> io::Result<Segment> {
+        let file = OpenOptions::new().read(true).write(true).open(old)?;
+        if file.metadata()?.len() != size as u64 {
+            return Err(io::Error::other("a segment of another size"));
+        }
+        let mut map = os::map_file(&file)?;
+        map[HEADER..].fill(0);
+        let segment = Segment::with_header(path, map, run, resource, watermark);
+        fs::rename(old, &segment.path)?;
+        Ok(segment)
+    }
+
+    fn with_header(
+        path: PathBuf,
+        mut map: MmapMut,
+        run: u64,
+        resource: &[u8],
+        watermark: u64,
+    ) -> Segment {
         let resource = &resource[..resource.len().min(HEADER - RESOURCE_AT)];
         map[..8].copy_from_slice(MAGIC);
         map[8..16].copy_from_slice(&run.to_le_bytes());
         map[WATERMARK_AT..WATERMARK_AT + 8].copy_from_slice(&watermark.to_le_bytes());
         map[24..28].copy_from_slice(&(resource.len() as u32).to_le_bytes());
         map[RESOURCE_AT..RESOURCE_AT + resource.len()].copy_from_slice(resource);
-        Ok(Segment {
+        Segment {
             path,
             map,
             at: HEADER,
             last_seq: 0,
-        })
+        }
     }
 
     /// Writes `frame` of `size` bytes; false when it does not fit.

@@ -221,13 +221,15 @@ impl<'a> Worker<'a> {
         } else {
             drop(st);
         }
-        // Segments holding only resolved records, deleted outside the lock;
-        // the next one created outside it, before a caller needs it.
-        for path in resolved.into_iter().flatten() {
+        // Segments holding only resolved records: the next one made of the
+        // first (or created), outside the lock and before a caller needs
+        // it; the others deleted.
+        let mut resolved = resolved.unwrap_or_default().into_iter();
+        let spare = spare.filter(|_| !finished).map(|s| s.make(resolved.next()));
+        for path in resolved {
             let _ = std::fs::remove_file(path);
         }
-        if let (Some(spare), false) = (spare, finished) {
-            let made = spare.create();
+        if let Some(made) = spare {
             match self.p.lock().journal.as_mut() {
                 Some(journal) => journal.install(made),
                 // Given up meanwhile: the file goes.
