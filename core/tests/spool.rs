@@ -42,7 +42,9 @@ fn undelivered_batches_are_spooled_at_shutdown_and_sent_first_at_the_next_start(
         .expect("everything was spooled: nothing lost");
     let stats = client.stats();
     assert_eq!((stats.spooled, stats.lost, stats.sent), (5, 0, 0));
-    assert!(!spool_files(dir.path(), ".batch.json").is_empty());
+    // Already on disk, in the journal, with the keys they went out with.
+    assert!(!spool_files(dir.path(), ".journal").is_empty());
+    assert!(spool_files(dir.path(), ".batch.json").is_empty());
     drop(client);
 
     let up = MockTransport::new();
@@ -100,6 +102,12 @@ fn a_retried_spooled_batch_keeps_its_idempotency_key() {
         .first()
         .map(|b| b.idempotency_key().to_owned());
     assert!(key.is_none(), "nothing was stored by the failing server");
+    assert!(!spool_files(dir.path(), ".journal").is_empty(), "kept in the journal");
+    drop(client);
+    // The next start recovers it into a spool file, still failing.
+    let client = builder(&down, &errors).spool(dir.path()).build().unwrap();
+    client.disconnect().unwrap();
+    drop(client);
     let name = spool_files(dir.path(), ".batch.json").remove(0);
 
     let up = MockTransport::new();

@@ -73,6 +73,8 @@ pub(crate) struct State {
     pub(crate) requests: Vec<Request>,
     /// Whoever waits for the end of a close.
     pub(crate) closers: Vec<oneshot::Sender<()>>,
+    /// What shutdown could not deliver is in the journal, for the next start.
+    pub(crate) leftovers_in_journal: bool,
     /// What shutdown could not deliver, and the last failure.
     pub(crate) lost_at_close: u64,
     pub(crate) lost_cause: Option<TransportError>,
@@ -102,6 +104,7 @@ impl State {
             spill_requested: false,
             requests: Vec::new(),
             closers: Vec::new(),
+            leftovers_in_journal: false,
             lost_at_close: 0,
             lost_cause: None,
             spare: Pool::default(),

@@ -255,12 +255,13 @@ impl<'a> Worker<'a> {
         // Calls handed over too late end unanswered: their callers hear `Closed`.
         st.requests.clear();
         // Everything resolved (delivered, spooled, or counted): the journal
-        // has nothing left to recover. Abandoned: what is in flight stays
-        // in it, for the next start.
+        // has nothing left to recover. Abandoned, or holding what shutdown
+        // could not deliver: it stays, for the next start.
         let journal = st.journal.take();
         let all_resolved = st.accounts.resolved >= st.queue.entered();
+        let keep = abandoned || st.leftovers_in_journal;
         drop(st);
-        if let (Some(journal), false, true) = (journal, abandoned, all_resolved) {
+        if let (Some(journal), false, true) = (journal, keep, all_resolved) {
             for path in journal.into_paths() {
                 let _ = std::fs::remove_file(path);
             }

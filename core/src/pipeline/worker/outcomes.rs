@@ -139,9 +139,18 @@ impl<'a> Worker<'a> {
         self.restoring.clear();
         let queued = st.queue.take_all();
         let records = jobs.iter().map(|j| j.len() as u64).sum::<u64>() + queued.len() as u64;
+        // With a journal, they are on disk already, above its watermark,
+        // with the keys of the batches they went out in: the next start
+        // recovers them from it. Without one, they are written out now.
+        let in_journal = st.journal.is_some() && st.phase != Phase::Abandoned;
+        st.leftovers_in_journal = in_journal && records > 0;
         drop(st);
-        let batches = jobs.into_iter().map(unshare).collect();
-        let spooled = spill(self.p, batches, queued);
+        let spooled = if in_journal {
+            records
+        } else {
+            let batches = jobs.into_iter().map(unshare).collect();
+            spill(self.p, batches, queued)
+        };
         let mut st = self.p.lock();
         if st.phase != Phase::Abandoned {
             st.accounts.spooled += spooled;
