@@ -37,6 +37,8 @@
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
 mod config;
+mod events;
+mod filter;
 mod handler;
 mod http;
 mod misbehave;
@@ -44,16 +46,20 @@ mod misbehave;
 mod otlp;
 #[cfg(feature = "otlp")]
 mod otlp_records;
+mod received;
+mod render;
 mod server;
 mod shared;
+mod sse;
 mod store;
 mod tls;
+mod view;
 mod wire;
 
 pub use config::ServerConfig;
 pub use misbehave::Misbehave;
+pub use received::{CreatedFlow, RawIngestion, RequestInfo, Summary};
 pub use server::IngestServer;
-pub use store::{CreatedFlow, RawIngestion, RequestInfo, Summary};
 pub use tls::TlsIdentity;
 
 /// What the server does with a `POST /v1/logs` body before it answers:
