@@ -127,8 +127,28 @@ pub fn request(
     stream.write_all(head.as_bytes()).unwrap();
     stream.write_all(body).unwrap();
     let mut answer = Vec::new();
-    let _ = stream.read_to_end(&mut answer);
+    let mut chunk = [0u8; 16 << 10];
+    // Until the server closes, or the body has its Content-Length (some
+    // servers, Chromium's DevTools one, keep the connection open).
+    while !complete(&answer) {
+        match stream.read(&mut chunk) {
+            Ok(0) | Err(_) => break,
+            Ok(n) => answer.extend_from_slice(&chunk[..n]),
+        }
+    }
     parse_answer(&String::from_utf8_lossy(&answer))
+}
+
+/// Whether an answer with a Content-Length has all of its body.
+fn complete(answer: &[u8]) -> bool {
+    let Some(end) = answer.windows(4).position(|w| w == b"\r\n\r\n") else {
+        return false;
+    };
+    let head = String::from_utf8_lossy(&answer[..end]).to_ascii_lowercase();
+    head.lines()
+        .find_map(|l| l.strip_prefix("content-length:"))
+        .and_then(|n| n.trim().parse::<usize>().ok())
+        .is_some_and(|n| answer.len() >= end + 4 + n)
 }
 
 /// Status and body of an HTTP/1.1 answer (chunked or not).
