@@ -326,6 +326,7 @@ fn https_writes_a_ca_file_that_rustls_trusts() {
 }
 
 #[test]
+#[cfg(feature = "otlp")]
 fn otlp_runs_the_receiver_on_its_own_port() {
     let server = start(&["--listen", "127.0.0.1:0", "--otlp-listen", "127.0.0.1:0"]);
     let line = server
