@@ -4,8 +4,10 @@
 //!
 //! Ingestion must never wait for a browser, so the fan-out is a bounded
 //! `tokio::sync::broadcast` ring: publishing never blocks, and a watcher that
-//! falls more than [`CAPACITY`] frames behind loses the oldest ones (counted
-//! in [`Events::dropped`]). Frames are built only while someone watches.
+//! falls more than [`CAPACITY`] frames behind loses the oldest ones. Each
+//! watcher's own queue drops what its browser does not take (sse.rs); both
+//! losses are counted in [`Events::dropped`]. Frames are built only while
+//! someone watches.
 
 use std::sync::atomic::{AtomicU64, Ordering};
 

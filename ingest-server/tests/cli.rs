@@ -373,3 +373,32 @@ fn jsonl_appends_what_was_accepted() {
     drop(server);
     let _ = std::fs::remove_file(&dir);
 }
+
+#[test]
+fn a_stalled_browser_never_holds_up_ingestion() {
+    let server = start(&["--listen", "127.0.0.1:0", "--keep", "1000"]);
+    // A browser that opens the feed and then reads nothing.
+    let mut stalled = TcpStream::connect(server.addr).unwrap();
+    stalled
+        .write_all(b"GET /api/events HTTP/1.1\r\nHost: x\r\nAccept: text/event-stream\r\n\r\n")
+        .unwrap();
+    eventually("the feed's watcher", || {
+        get_json(server.addr, "/api/stats")["view"]["watchers"] == 1
+    });
+    let record = format!(r#"{{"level":"info","message":"{}"}}"#, "x".repeat(200));
+    let body = format!(r#"{{"logs":[{}]}}"#, vec![record; 100].join(","));
+    // Far more frames (a batch and a request outcome each) than the ring
+    // holds, and more bytes than the socket buffers take.
+    for _ in 0..1000 {
+        assert_eq!(post_logs(server.addr, "k", &body).0, 200);
+    }
+    let stats = get_json(server.addr, "/api/stats");
+    assert_eq!(stats["summary"]["records"], 100_000);
+    assert_eq!(stats["keptRecords"], 1000, "memory bounded by --keep");
+    let view = &stats["view"];
+    assert!(
+        view["droppedEvents"].as_u64().unwrap() > 0 || view["watchers"] == 0,
+        "the stalled browser lost frames or was let go: {view}"
+    );
+    drop(stalled);
+}
