@@ -3,8 +3,9 @@
 //! sent events), the level and flow filters show only what matches, and
 //! neither the page's HTML nor its DOM ever holds the API key.
 //!
-//! Without Chromium the test says so and passes, unless
-//! `TIMBER_REQUIRE_CHROMIUM=1` (CI installs Debian's `chromium` and sets it).
+//! Without Chromium (`/usr/bin/chromium`, or the path in `$CHROMIUM`) the
+//! test says so and passes, unless `TIMBER_REQUIRE_CHROMIUM=1` (CI installs
+//! Debian's `chromium` and sets it).
 //! With `TIMBER_VIEW_SCREENSHOT=FILE` it also saves a PNG of the view.
 
 mod common;
@@ -22,13 +23,15 @@ use tungstenite::{stream::MaybeTlsStream, Message, WebSocket};
 
 const KEY: &str = "tb_test_browser_secret_key_42";
 
+/// `$CHROMIUM` when set (only it), else Debian's or Ubuntu's path.
 fn chromium() -> Option<PathBuf> {
-    let candidates = [
-        std::env::var_os("CHROMIUM").map(PathBuf::from),
-        Some("/usr/bin/chromium".into()),
-        Some("/usr/bin/chromium-browser".into()),
-    ];
-    candidates.into_iter().flatten().find(|p| p.exists())
+    if let Some(path) = std::env::var_os("CHROMIUM") {
+        return Some(PathBuf::from(path)).filter(|p| p.exists());
+    }
+    ["/usr/bin/chromium", "/usr/bin/chromium-browser"]
+        .into_iter()
+        .map(PathBuf::from)
+        .find(|p| p.exists())
 }
 
 /// A headless Chromium with a fresh profile; killed when dropped.
@@ -118,7 +121,13 @@ impl Drop for Browser {
     fn drop(&mut self) {
         let _ = self.child.kill();
         let _ = self.child.wait();
-        let _ = std::fs::remove_dir_all(&self.profile);
+        // Its helper processes may still be writing the profile for a moment.
+        for _ in 0..40 {
+            if std::fs::remove_dir_all(&self.profile).is_ok() || !self.profile.exists() {
+                break;
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
     }
 }
 
@@ -187,7 +196,7 @@ fn the_view_shows_records_as_they_arrive_and_filters_them() {
             std::env::var("TIMBER_REQUIRE_CHROMIUM").as_deref() != Ok("1"),
             "TIMBER_REQUIRE_CHROMIUM=1 but no chromium found (apt-get install chromium)"
         );
-        eprintln!("skipped: no chromium (/usr/bin/chromium); set CHROMIUM=path to run this test");
+        eprintln!("skipped: no chromium (/usr/bin/chromium or $CHROMIUM): apt-get install chromium to run this test");
         return;
     };
     let server = start(&["--listen", "127.0.0.1:0", "--api-key", KEY]);
