@@ -130,14 +130,17 @@ impl Store {
             *st.summary.by_flow.entry(flow).or_default() += n;
         }
         let stamp = Self::stamp(&mut st);
-        st.kept += tally.records as usize;
-        st.bodies.push_back(KeptBatch {
-            stamp,
-            body: body.clone(),
-            records: tally.records as usize,
-            skip: 0,
-        });
-        self.evict(&mut st);
+        // An empty batch is counted but not kept: nothing to show.
+        if tally.records > 0 {
+            st.kept += tally.records as usize;
+            st.bodies.push_back(KeptBatch {
+                stamp,
+                body: body.clone(),
+                records: tally.records as usize,
+                skip: 0,
+            });
+            self.evict(&mut st);
+        }
         drop(st);
         self.changed.notify_all();
         if self.events.watched() {
@@ -256,10 +259,8 @@ impl Store {
             .entry(raw.format.as_str().to_owned())
             .or_default() += 1;
         let stamp = Self::stamp(&mut st);
-        let shown = self
-            .events
-            .watched()
-            .then(|| render::raw(stamp, &raw).to_string());
+        // Parsed for the view after the lock is released.
+        let shown = self.events.watched().then(|| raw.clone());
         st.raw.push_back((stamp, raw));
         // Raw bodies are bounded by the same number, counted apart.
         while st.raw.len() > self.keep_records {
@@ -268,7 +269,8 @@ impl Store {
         }
         drop(st);
         self.changed.notify_all();
-        if let Some(shown) = shown {
+        if let Some(raw) = shown {
+            let shown = render::raw(stamp, &raw).to_string();
             self.events.publish("raw", shown.as_bytes());
         }
         self.append(&[line]);
