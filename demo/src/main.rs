@@ -2,8 +2,10 @@
 //!
 //! Starts the local ingest server on 127.0.0.1 over HTTPS with a certificate
 //! generated now, sends the seed's scenarios through a client on the hyper
-//! transport that trusts that certificate, prints what the server received,
-//! and exits 0 only if everything arrived.
+//! transport that trusts that certificate, prints what the server received
+//! and the address of its live web view, and exits 0 only if everything
+//! arrived. With `--serve` it then keeps the server (and the view) running
+//! until Ctrl-C.
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
@@ -64,11 +66,16 @@ const RAW_BODIES: [(RawFormat, &str); 6] = [
 ];
 
 fn main() -> ExitCode {
-    match run() {
-        Ok(()) => {
-            println!("\nOK: everything arrived.");
-            ExitCode::SUCCESS
+    let serve = match std::env::args().nth(1).as_deref() {
+        None => false,
+        Some("--serve") => true,
+        Some(other) => {
+            eprintln!("timber-demo: unknown argument {other:?} (the only one is --serve)");
+            return ExitCode::from(2);
         }
+    };
+    match run(serve) {
+        Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("\nFAILED: {e}");
             ExitCode::FAILURE
@@ -76,13 +83,14 @@ fn main() -> ExitCode {
     }
 }
 
-fn run() -> Result<(), Box<dyn StdError>> {
+fn run(serve: bool) -> Result<(), Box<dyn StdError>> {
     let jsonl = std::env::temp_dir().join(format!("timber-demo-{}.jsonl", std::process::id()));
     let _ = std::fs::remove_file(&jsonl);
     let server = IngestServer::start(
         ServerConfig::new(API_KEY)
             .tls(TlsIdentity::generate()?)
-            .jsonl(&jsonl),
+            .jsonl(&jsonl)
+            .view(),
     )?;
     println!("ingest server listening on {}", server.url());
 
@@ -176,7 +184,40 @@ fn run() -> Result<(), Box<dyn StdError>> {
         cart.id(),
         order.id(),
         &errors,
-    )
+    )?;
+    println!("\nOK: everything arrived.");
+    println!("live view of what arrived: {}/", server.url());
+    if !serve {
+        println!("  (it closes with this program: `cargo run --release -p timber-demo -- --serve` keeps it open)");
+        return Ok(());
+    }
+    let ca = std::env::temp_dir().join(format!("timber-demo-{}-ca.pem", std::process::id()));
+    std::fs::write(&ca, server.ca_pem().unwrap_or_default())?;
+    println!("  its certificate was made for this run: the browser asks before showing it");
+    println!("  (the CA is in {}); Ctrl-C stops the demo.", ca.display());
+    wait_for_ctrl_c()?;
+    let _ = std::fs::remove_file(&ca);
+    Ok(())
+}
+
+/// Blocks until Ctrl-C (SIGINT) or, on Unix, SIGTERM.
+fn wait_for_ctrl_c() -> std::io::Result<()> {
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()?;
+    runtime.block_on(async {
+        #[cfg(unix)]
+        {
+            use tokio::signal::unix::{signal, SignalKind};
+            let mut term = signal(SignalKind::terminate())?;
+            tokio::select! {
+                r = tokio::signal::ctrl_c() => r,
+                _ = term.recv() => Ok(()),
+            }
+        }
+        #[cfg(not(unix))]
+        tokio::signal::ctrl_c().await
+    })
 }
 
 fn report(summary: &Summary, server: &IngestServer) {

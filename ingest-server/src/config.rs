@@ -29,6 +29,8 @@ pub struct ServerConfig {
     pub(crate) idempotency_window: usize,
     pub(crate) request_log: usize,
     pub(crate) header_timeout: Duration,
+    pub(crate) any_api_key: bool,
+    pub(crate) view: bool,
     #[cfg(feature = "otlp")]
     pub(crate) otlp: Option<OtlpRules>,
 }
@@ -47,6 +49,8 @@ impl ServerConfig {
             idempotency_window: 10_000,
             request_log: 10_000,
             header_timeout: Duration::from_secs(30),
+            any_api_key: false,
+            view: false,
             #[cfg(feature = "otlp")]
             otlp: None,
         }
@@ -55,6 +59,32 @@ impl ServerConfig {
     /// Accepts one more API key.
     pub fn api_key(mut self, api_key: impl Into<String>) -> Self {
         self.api_keys.push(ApiKey::new(api_key));
+        self
+    }
+
+    /// Accepts any non-empty `X-API-Key` (a request without one is still
+    /// refused with 401, as the service does). For a local server anyone
+    /// can point a program at without sharing a key first.
+    pub fn any_api_key(mut self) -> Self {
+        self.any_api_key = true;
+        self
+    }
+
+    /// Also serves the live web view: `GET /` (one static page),
+    /// `GET /api/records`, `/api/raw`, `/api/stats` and `/api/events`
+    /// (server-sent events). These routes need no API key and never show
+    /// one; the ingest routes keep theirs, and requests to the view are not
+    /// counted in the [`Summary`](crate::Summary). Off by default, so that a
+    /// server in a test answers `/` with 404 as the service does.
+    ///
+    /// ```
+    /// use timber_ingest_server::{IngestServer, ServerConfig};
+    /// let server = IngestServer::start(ServerConfig::new("tb_test_local").view())?;
+    /// println!("watch {}/", server.url());
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    pub fn view(mut self) -> Self {
+        self.view = true;
         self
     }
 

@@ -11,10 +11,10 @@ use serde::Deserialize;
 use serde_json::json;
 use timber_core::{IngestRawOptions, RawFormat};
 
-use crate::http::{is_gzip, read_body, AnswerBody, Refusal};
+use crate::http::{is_gzip, query_pairs, read_body, AnswerBody, Refusal};
 use crate::misbehave::Action;
+use crate::received::{CreatedFlow, RawIngestion, RequestInfo};
 use crate::shared::Shared;
-use crate::store::{CreatedFlow, RawIngestion, RequestInfo};
 use crate::wire;
 
 /// Longest flow name: the id `{name}-{8 chars}` must fit the 50-character limit.
@@ -35,6 +35,11 @@ impl std::error::Error for HangUp {}
 type Answer = Response<AnswerBody>;
 
 pub(crate) async fn handle(shared: Arc<Shared>, req: Request<Incoming>) -> Result<Answer, HangUp> {
+    // The view is the server's own page, not part of the protocol: no
+    // faults, no counting, no key.
+    if shared.config.view && crate::view::serves(req.uri().path()) {
+        return Ok(crate::view::answer(&shared, &req));
+    }
     let mut info = request_info(&req);
     let gzip = is_gzip(req.headers());
     let mut fault = false;
@@ -127,11 +132,12 @@ async fn route(
     }
     let key = req.headers().get("x-api-key").map(HeaderValue::as_bytes);
     info.authorized = key.is_some_and(|k| {
-        shared
-            .config
-            .api_keys
-            .iter()
-            .any(|a| a.expose().as_bytes() == k)
+        (shared.config.any_api_key && !k.is_empty())
+            || shared
+                .config
+                .api_keys
+                .iter()
+                .any(|a| a.expose().as_bytes() == k)
     });
     if !info.authorized {
         let reason = if key.is_none() {
@@ -319,55 +325,5 @@ fn request_info(req: &Request<Incoming>) -> RequestInfo {
             })
             .filter_map(|(name, value)| Some((name.to_string(), value.to_str().ok()?.to_owned())))
             .collect(),
-    }
-}
-
-/// `name=value` pairs of a query string, percent-decoded (`+` is a space).
-fn query_pairs(query: &str) -> impl Iterator<Item = (String, String)> + '_ {
-    query.split('&').filter(|p| !p.is_empty()).map(|pair| {
-        let (k, v) = pair.split_once('=').unwrap_or((pair, ""));
-        (percent_decode(k), percent_decode(v))
-    })
-}
-
-fn percent_decode(s: &str) -> String {
-    let bytes = s.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while i < bytes.len() {
-        let hex = |b: u8| (b as char).to_digit(16);
-        match bytes[i] {
-            b'%' if i + 2 < bytes.len() => match (hex(bytes[i + 1]), hex(bytes[i + 2])) {
-                (Some(h), Some(l)) => {
-                    out.push((h * 16 + l) as u8);
-                    i += 3;
-                    continue;
-                }
-                _ => out.push(b'%'),
-            },
-            b'+' => out.push(b' '),
-            b => out.push(b),
-        }
-        i += 1;
-    }
-    String::from_utf8_lossy(&out).into_owned()
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn decodes_queries() {
-        let pairs: Vec<_> = query_pairs("format=csv&source=my%20app&dataset=a+b&x=%zz%4").collect();
-        assert_eq!(
-            pairs,
-            vec![
-                ("format".into(), "csv".into()),
-                ("source".into(), "my app".into()),
-                ("dataset".into(), "a b".into()),
-                ("x".into(), "%zz%4".into()),
-            ]
-        );
     }
 }

@@ -1,7 +1,7 @@
 //! The HTTP pieces both endpoints (the Timberlogs protocol's and OTLP's)
-//! share: the answer's body, the refusal that becomes a 4xx or 5xx, and
-//! reading a request body. They live apart from either endpoint so that
-//! neither has to import the other's file for them.
+//! (and the view) share: the answer's body, the refusal that becomes a 4xx
+//! or 5xx, reading a request body and its query string. They live apart
+//! from either endpoint so that neither has to import the other's file.
 
 use std::io::Read;
 
@@ -12,10 +12,11 @@ use hyper::header::{HeaderMap, CONTENT_ENCODING};
 use hyper::StatusCode;
 
 /// An answer's body: whole, or (`Misbehave::stall_body`) a start that
-/// never ends.
+/// never ends, or (the view's live feed) chunks as they come.
 pub(crate) enum AnswerBody {
     Full(Full<Bytes>),
     Stalled(Option<Bytes>),
+    Stream(tokio::sync::mpsc::Receiver<Bytes>),
 }
 
 impl hyper::body::Body for AnswerBody {
@@ -33,20 +34,23 @@ impl hyper::body::Body for AnswerBody {
                 // Never woken: the answer never ends.
                 None => std::task::Poll::Pending,
             },
+            AnswerBody::Stream(rx) => rx
+                .poll_recv(cx)
+                .map(|chunk| chunk.map(|b| Ok(hyper::body::Frame::data(b)))),
         }
     }
 
     fn is_end_stream(&self) -> bool {
         match self {
             AnswerBody::Full(full) => full.is_end_stream(),
-            AnswerBody::Stalled(_) => false,
+            AnswerBody::Stalled(_) | AnswerBody::Stream(_) => false,
         }
     }
 
     fn size_hint(&self) -> hyper::body::SizeHint {
         match self {
             AnswerBody::Full(full) => full.size_hint(),
-            AnswerBody::Stalled(_) => hyper::body::SizeHint::default(),
+            AnswerBody::Stalled(_) | AnswerBody::Stream(_) => hyper::body::SizeHint::default(),
         }
     }
 }
@@ -107,4 +111,54 @@ pub(crate) fn is_gzip(headers: &HeaderMap) -> bool {
     headers
         .get(CONTENT_ENCODING)
         .is_some_and(|v| v.as_bytes().eq_ignore_ascii_case(b"gzip"))
+}
+
+/// `name=value` pairs of a query string, percent-decoded (`+` is a space).
+pub(crate) fn query_pairs(query: &str) -> impl Iterator<Item = (String, String)> + '_ {
+    query.split('&').filter(|p| !p.is_empty()).map(|pair| {
+        let (k, v) = pair.split_once('=').unwrap_or((pair, ""));
+        (percent_decode(k), percent_decode(v))
+    })
+}
+
+fn percent_decode(s: &str) -> String {
+    let bytes = s.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        let hex = |b: u8| (b as char).to_digit(16);
+        match bytes[i] {
+            b'%' if i + 2 < bytes.len() => match (hex(bytes[i + 1]), hex(bytes[i + 2])) {
+                (Some(h), Some(l)) => {
+                    out.push((h * 16 + l) as u8);
+                    i += 3;
+                    continue;
+                }
+                _ => out.push(b'%'),
+            },
+            b'+' => out.push(b' '),
+            b => out.push(b),
+        }
+        i += 1;
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn decodes_queries() {
+        let pairs: Vec<_> = query_pairs("format=csv&source=my%20app&dataset=a+b&x=%zz%4").collect();
+        assert_eq!(
+            pairs,
+            vec![
+                ("format".into(), "csv".into()),
+                ("source".into(), "my app".into()),
+                ("dataset".into(), "a b".into()),
+                ("x".into(), "%zz%4".into()),
+            ]
+        );
+    }
 }

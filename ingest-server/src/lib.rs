@@ -15,8 +15,15 @@
 //! ([`ServerConfig::otlp`]): protobuf or OTLP/JSON `ExportLogsServiceRequest`s,
 //! decoded with the official types, partial successes and `400`s on demand.
 //!
-//! It keeps what it received in memory and, optionally, appends it as JSONL
-//! to a file, and it can be told to misbehave ([`Misbehave`]).
+//! It keeps what it received in memory (the most recent
+//! [`ServerConfig::keep_records`], the oldest evicted and counted) and,
+//! optionally, appends it as JSONL to a file, and it can be told to
+//! misbehave ([`Misbehave`]).
+//!
+//! [`ServerConfig::view`] adds a live web view at `/` (records as they
+//! arrive, by server-sent events) and JSON for scripts under `/api/`. The
+//! `timber-ingest-server` command (this crate's binary) runs a server with
+//! the view on; `timber-ingest-server --help` lists its options.
 //!
 //! ```
 //! use std::time::Duration;
@@ -37,6 +44,8 @@
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
 mod config;
+mod events;
+mod filter;
 mod handler;
 mod http;
 mod misbehave;
@@ -44,16 +53,20 @@ mod misbehave;
 mod otlp;
 #[cfg(feature = "otlp")]
 mod otlp_records;
+mod received;
+mod render;
 mod server;
 mod shared;
+mod sse;
 mod store;
 mod tls;
+mod view;
 mod wire;
 
 pub use config::ServerConfig;
 pub use misbehave::Misbehave;
+pub use received::{CreatedFlow, RawIngestion, RequestInfo, Summary};
 pub use server::IngestServer;
-pub use store::{CreatedFlow, RawIngestion, RequestInfo, Summary};
 pub use tls::TlsIdentity;
 
 /// What the server does with a `POST /v1/logs` body before it answers:

@@ -17,8 +17,8 @@ use prost::Message;
 use crate::config::OtlpRules;
 use crate::http::{read_body, AnswerBody, Refusal};
 use crate::otlp_records::records;
+use crate::received::RequestInfo;
 use crate::shared::Shared;
-use crate::store::RequestInfo;
 
 pub(crate) const PROTOBUF: &str = "application/x-protobuf";
 pub(crate) const JSON: &str = "application/json";

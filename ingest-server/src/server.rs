@@ -18,8 +18,9 @@ use tokio_rustls::TlsAcceptor;
 use crate::config::ServerConfig;
 use crate::handler::handle;
 use crate::misbehave::{Faults, Misbehave};
+use crate::received::{CreatedFlow, RawIngestion, RequestInfo, Summary};
 use crate::shared::Shared;
-use crate::store::{CreatedFlow, RawIngestion, RequestInfo, Store, Summary};
+use crate::store::Store;
 
 /// A running ingest server on 127.0.0.1.
 ///

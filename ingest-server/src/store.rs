@@ -1,6 +1,8 @@
-//! What the server received: records, raw bodies, flows, counters.
+//! Where the server keeps what it received: records, raw bodies, flows,
+//! counters, within `keep_records` (the oldest go first, counted), and the
+//! live feed it tells about each of them.
 
-use std::collections::{BTreeMap, HashSet, VecDeque};
+use std::collections::{HashSet, VecDeque};
 use std::fs::{File, OpenOptions};
 use std::io::{self, BufWriter, Write};
 use std::path::{Path, PathBuf};
@@ -8,111 +10,30 @@ use std::sync::{Condvar, Mutex, MutexGuard, PoisonError};
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
-use serde::Serialize;
 use serde_json::json;
-use timber_core::{IngestRawOptions, Level, LogRecord, RawFormat};
+use timber_core::LogRecord;
 
+use crate::events::Events;
+use crate::received::{CreatedFlow, RawIngestion, RequestInfo, Summary};
+use crate::render::{self, Stamp};
 use crate::wire::{parse_records, Tally};
 
-/// Counters of everything the server saw.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "camelCase")]
-#[non_exhaustive]
-pub struct Summary {
-    /// Requests received (any path, any outcome).
-    pub requests: u64,
-    /// Batches of structured logs accepted (duplicates excluded).
-    pub batches: u64,
-    /// Structured records accepted.
-    pub records: u64,
-    /// Batches and raw bodies whose idempotency key was already stored
-    /// (answered 200, not stored again).
-    pub duplicate_batches: u64,
-    /// Accepted records per level.
-    pub by_level: BTreeMap<Level, u64>,
-    /// Accepted records per flow id.
-    pub by_flow: BTreeMap<String, u64>,
-    /// Accepted raw bodies per format (`json`, `csv`...).
-    pub raw_by_format: BTreeMap<String, u64>,
-    /// Flows created through `POST /v1/flows`.
-    pub flows_created: u64,
-    /// Requests refused as malformed (4xx other than 401).
-    pub rejected: u64,
-    /// Requests refused for a missing or wrong API key.
-    pub unauthorized: u64,
-    /// Requests that met an injected fault.
-    pub faults: u64,
-    /// Request bodies that came gzip-encoded.
-    pub gzip_bodies: u64,
-    /// Request body bytes as they came over the wire.
-    pub wire_bytes: u64,
-    /// TCP connections accepted.
-    pub connections: u64,
+/// An accepted batch body, kept as received; its first `skip` records were
+/// evicted.
+#[derive(Clone)]
+pub(crate) struct KeptBatch {
+    pub(crate) stamp: Stamp,
+    pub(crate) body: Bytes,
+    pub(crate) records: usize,
+    pub(crate) skip: usize,
 }
 
-/// One raw ingestion request as received.
-#[derive(Clone, Debug, PartialEq, Eq)]
-#[non_exhaustive]
-pub struct RawIngestion {
-    /// The `format=` value.
-    pub format: RawFormat,
-    /// The `Content-Type` header.
-    pub content_type: String,
-    /// The query string, as sent (still URL-encoded).
-    pub query: String,
-    /// The decoded `source`, `environment`, `level` and `dataset` options.
-    pub options: IngestRawOptions,
-    /// The body, decoded from gzip if it was.
-    pub body: String,
-}
-
-/// A flow the server created.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct CreatedFlow {
-    /// `{name}-{8 chars}`.
-    pub id: String,
-    /// The requested name.
-    pub name: String,
-}
-
-/// One request as the server saw it (headers that matter to the protocol).
-/// The API key is never kept, only whether it was right.
-#[derive(Clone, Debug, PartialEq, Eq)]
-#[non_exhaustive]
-pub struct RequestInfo {
-    /// HTTP method.
-    pub method: String,
-    /// Path without the query.
-    pub path: String,
-    /// The query string, if any.
-    pub query: Option<String>,
-    /// `HTTP/1.1` or `HTTP/2.0`.
-    pub version: String,
-    /// `Content-Type`.
-    pub content_type: Option<String>,
-    /// `Content-Encoding`.
-    pub content_encoding: Option<String>,
-    /// `Idempotency-Key`.
-    pub idempotency_key: Option<String>,
-    /// Whether the API key was accepted.
-    pub authorized: bool,
-    /// The status answered; `None` when the connection was closed instead.
-    pub status: Option<u16>,
-    /// The error reason sent back, for refused requests.
-    pub reason: Option<String>,
-    /// Every other header, in order, names lowercase (values that are not
-    /// text are left out). Credentials (`X-API-Key`, `Authorization`,
-    /// `Proxy-Authorization`) are never kept.
-    pub headers: Vec<(String, String)>,
-}
-
-impl RequestInfo {
-    /// The first value of a header kept in [`headers`](Self::headers).
-    pub fn header(&self, name: &str) -> Option<&str> {
-        self.headers
-            .iter()
-            .find(|(n, _)| n.eq_ignore_ascii_case(name))
-            .map(|(_, v)| v.as_str())
+impl KeptBatch {
+    /// The records still kept.
+    pub(crate) fn records(&self) -> Vec<LogRecord> {
+        let mut records = materialize(&self.body);
+        records.drain(..self.skip.min(records.len()));
+        records
     }
 }
 
@@ -123,16 +44,17 @@ pub(crate) struct Store {
     keep_records: usize,
     idempotency_window: usize,
     request_log: usize,
+    events: Events,
 }
 
 #[derive(Default)]
 struct State {
     summary: Summary,
-    /// Accepted batch bodies and how many of their records are kept
-    /// (`keep_records` counts records).
-    bodies: Vec<(Bytes, usize)>,
+    /// Accepted batch bodies, oldest first (`keep_records` counts records).
+    bodies: VecDeque<KeptBatch>,
     kept: usize,
-    raw: Vec<RawIngestion>,
+    raw: VecDeque<(Stamp, RawIngestion)>,
+    next_seq: u64,
     flows: Vec<CreatedFlow>,
     requests: VecDeque<RequestInfo>,
     keys: HashSet<String>,
@@ -163,11 +85,22 @@ impl Store {
             keep_records,
             idempotency_window,
             request_log,
+            events: Events::default(),
         })
     }
 
     fn lock(&self) -> MutexGuard<'_, State> {
         self.state.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// The live feed of the web view.
+    pub(crate) fn events(&self) -> &Events {
+        &self.events
+    }
+
+    fn stamp(st: &mut State) -> Stamp {
+        st.next_seq += 1;
+        Stamp::now(st.next_seq)
     }
 
     pub(crate) fn jsonl_path(&self) -> Option<&Path> {
@@ -196,13 +129,23 @@ impl Store {
         for (flow, n) in tally.by_flow {
             *st.summary.by_flow.entry(flow).or_default() += n;
         }
-        let kept = (tally.records as usize).min(self.keep_records.saturating_sub(st.kept));
-        if kept > 0 {
-            st.kept += kept;
-            st.bodies.push((body.clone(), kept));
+        let stamp = Self::stamp(&mut st);
+        // An empty batch is counted but not kept: nothing to show.
+        if tally.records > 0 {
+            st.kept += tally.records as usize;
+            st.bodies.push_back(KeptBatch {
+                stamp,
+                body: body.clone(),
+                records: tally.records as usize,
+                skip: 0,
+            });
+            self.evict(&mut st);
         }
         drop(st);
         self.changed.notify_all();
+        if self.events.watched() {
+            self.events.publish("batch", &render::batch(stamp, &body));
+        }
         if self.jsonl.is_some() {
             let lines: Vec<_> = materialize(&body)
                 .iter()
@@ -211,6 +154,24 @@ impl Store {
             self.append(&lines);
         }
         true
+    }
+
+    /// Drops the oldest records until `keep_records` are left, counting them.
+    fn evict(&self, st: &mut State) {
+        while st.kept > self.keep_records {
+            let excess = st.kept - self.keep_records;
+            let Some(oldest) = st.bodies.front_mut() else {
+                break;
+            };
+            let n = excess.min(oldest.records - oldest.skip);
+            oldest.skip += n;
+            let emptied = oldest.skip == oldest.records;
+            st.kept -= n;
+            st.summary.evicted_records += n as u64;
+            if emptied {
+                st.bodies.pop_front();
+            }
+        }
     }
 
     /// Whether a request with this idempotency key is new (then remembered);
@@ -297,9 +258,21 @@ impl Store {
             .raw_by_format
             .entry(raw.format.as_str().to_owned())
             .or_default() += 1;
-        st.raw.push(raw);
+        let stamp = Self::stamp(&mut st);
+        // Parsed for the view after the lock is released.
+        let shown = self.events.watched().then(|| raw.clone());
+        st.raw.push_back((stamp, raw));
+        // Raw bodies are bounded by the same number, counted apart.
+        while st.raw.len() > self.keep_records {
+            st.raw.pop_front();
+            st.summary.evicted_raw += 1;
+        }
         drop(st);
         self.changed.notify_all();
+        if let Some(raw) = shown {
+            let shown = render::raw(stamp, &raw).to_string();
+            self.events.publish("raw", shown.as_bytes());
+        }
         self.append(&[line]);
         true
     }
@@ -308,6 +281,11 @@ impl Store {
         let line = json!({"type": "flow", "flowId": flow.id, "name": flow.name});
         let mut st = self.lock();
         st.summary.flows_created += 1;
+        let stamp = Self::stamp(&mut st);
+        if self.events.watched() {
+            self.events
+                .publish("flow", render::flow(stamp, &flow).to_string().as_bytes());
+        }
         st.flows.push(flow);
         drop(st);
         self.changed.notify_all();
@@ -323,6 +301,10 @@ impl Store {
             Some(401) => st.summary.unauthorized += 1,
             Some(400..=499) if !fault => st.summary.rejected += 1,
             _ => {}
+        }
+        if self.events.watched() {
+            let shown = render::request(Some(Stamp::now(0).received_at), &info).to_string();
+            self.events.publish("request", shown.as_bytes());
         }
         if self.request_log > 0 {
             if st.requests.len() >= self.request_log {
@@ -360,15 +342,22 @@ impl Store {
     }
 
     pub(crate) fn records(&self) -> Vec<LogRecord> {
-        let bodies = self.lock().bodies.clone();
-        bodies
-            .iter()
-            .flat_map(|(body, kept)| materialize(body).into_iter().take(*kept))
-            .collect()
+        let bodies = self.batches();
+        bodies.iter().flat_map(KeptBatch::records).collect()
+    }
+
+    /// The kept batches, oldest first (cheap: bodies are shared).
+    pub(crate) fn batches(&self) -> Vec<KeptBatch> {
+        self.lock().bodies.iter().cloned().collect()
     }
 
     pub(crate) fn raw(&self) -> Vec<RawIngestion> {
-        self.lock().raw.clone()
+        self.lock().raw.iter().map(|(_, r)| r.clone()).collect()
+    }
+
+    /// The kept raw bodies with their stamps, oldest first.
+    pub(crate) fn raw_stamped(&self) -> Vec<(Stamp, RawIngestion)> {
+        self.lock().raw.iter().cloned().collect()
     }
 
     pub(crate) fn flows(&self) -> Vec<CreatedFlow> {

@@ -16,8 +16,11 @@ pub struct Step {
 }
 
 /// The checks, mirroring `.ci/run` (keep the two in sync). `.ci/run` also
-/// installs tinyproxy (the proxy tests' real proxy) and builds the docs as
-/// docs.rs does when a nightly toolchain is there.
+/// installs tinyproxy (the proxy tests' real proxy) and chromium (the
+/// browser of the ingest server's view test, `ingest-server/tests/browser.rs`,
+/// run by the workspace tests: it skips without chromium unless
+/// `TIMBER_REQUIRE_CHROMIUM=1`, which `.ci/run` sets), and builds the docs
+/// as docs.rs does when a nightly toolchain is there.
 pub const CHECKS: &[Step] = &[
     Step {
         name: "fmt",

@@ -99,6 +99,45 @@ pub fn render(results: &[BenchResult], machine: &Machine, quick: bool) -> String
             ratio
         );
     }
+    s.push_str(&render_ingest(results));
+    s
+}
+
+/// The ingest server's throughput (`ingest_<N>_records` groups: each
+/// iteration ingests N records), in records per second; empty without such
+/// a group.
+pub fn render_ingest(results: &[BenchResult]) -> String {
+    let mut s = String::new();
+    for r in results {
+        let Some(n) = r
+            .group
+            .strip_prefix("ingest_")
+            .and_then(|g| g.strip_suffix("_records"))
+            .and_then(|n| n.parse::<f64>().ok())
+        else {
+            continue;
+        };
+        if s.is_empty() {
+            s.push_str(
+                "\n## Ingest server\n\nRecords ingested per second by `timber-ingest-server` \
+                 (`ingest-server/benches/ingest_view.rs`: batches of 1,000 over one keep-alive \
+                 HTTP/1.1 connection, the view on, `--keep` 100,000), without and with a \
+                 browser's live feed (`/api/events`) connected and reading, same run.\n\n\
+                 | bench | records per iteration | median | records/s |\n|---|---:|---:|---:|\n",
+            );
+        }
+        let per_second = if r.median_ns > 0.0 {
+            n * 1e9 / r.median_ns
+        } else {
+            0.0
+        };
+        let _ = writeln!(
+            s,
+            "| {} | {n:.0} | {} | {per_second:.0} |",
+            r.id,
+            human_time(r.median_ns)
+        );
+    }
     s
 }
 
@@ -161,4 +200,27 @@ pub fn human_time(ns: f64) -> String {
         (ns, "ns")
     };
     format!("{value:.2} {unit}")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ingest_groups_become_records_per_second() {
+        let r = |group: &str, id: &str, median_ns| BenchResult {
+            group: group.into(),
+            id: id.into(),
+            median_ns,
+        };
+        let text = render_ingest(&[
+            r("core_caller", "x", 1.0),
+            r("ingest_10000_records", "view_open", 5e6),
+        ]);
+        assert!(
+            text.contains("| view_open | 10000 | 5.00 ms | 2000000 |"),
+            "{text}"
+        );
+        assert!(render_ingest(&[r("core_caller", "x", 1.0)]).is_empty());
+    }
 }
