@@ -299,7 +299,7 @@ mod tests {
         }
         let first = journal.older[0].0.clone();
         let done = journal.set_watermark(seq);
-        assert_eq!(done, [first.clone()]);
+        assert_eq!(done, std::slice::from_ref(&first));
         let spare = journal.spare_needed().expect("room for a spare");
         let made = spare.make(done.into_iter().next()).unwrap();
         assert!(!first.exists(), "renamed, not copied");
