@@ -102,7 +102,10 @@ fn a_retried_spooled_batch_keeps_its_idempotency_key() {
         .first()
         .map(|b| b.idempotency_key().to_owned());
     assert!(key.is_none(), "nothing was stored by the failing server");
-    assert!(!spool_files(dir.path(), ".journal").is_empty(), "kept in the journal");
+    assert!(
+        !spool_files(dir.path(), ".journal").is_empty(),
+        "kept in the journal"
+    );
     drop(client);
     // The next start recovers it into a spool file, still failing.
     let client = builder(&down, &errors).spool(dir.path()).build().unwrap();
