@@ -19,8 +19,10 @@ pub struct Step {
 /// installs tinyproxy (the proxy tests' real proxy) and chromium (the
 /// browser of the ingest server's view test, `ingest-server/tests/browser.rs`,
 /// run by the workspace tests: it skips without chromium unless
-/// `TIMBER_REQUIRE_CHROMIUM=1`, which `.ci/run` sets), and builds the docs
-/// as docs.rs does when a nightly toolchain is there.
+/// `TIMBER_REQUIRE_CHROMIUM=1`, which `.ci/run` sets), the official Python
+/// SDK in a virtual environment (`ingest-server/tests/python_sdk.rs`, which
+/// skips without it unless `TIMBER_REQUIRE_PYTHON_SDK=1`), and builds the
+/// docs as docs.rs does when a nightly toolchain is there.
 pub const CHECKS: &[Step] = &[
     Step {
         name: "fmt",
