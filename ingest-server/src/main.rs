@@ -76,6 +76,7 @@ fn serve(options: Options) -> Result<(), Box<dyn std::error::Error>> {
         None => None,
     };
 
+    let stop = Stop::listen()?;
     let url = server.url();
     // The first line is for scripts (and the tests): the bound address.
     println!(
@@ -103,7 +104,7 @@ fn serve(options: Options) -> Result<(), Box<dyn std::error::Error>> {
     println!("TIMBERLOGS_SOURCE=my-app   (any name of your program)");
     println!("\nCtrl-C stops the server.");
 
-    wait_for_stop()?;
+    stop.wait()?;
     let summary = server.summary();
     server.shutdown();
     if let Some(otlp) = otlp {
@@ -158,22 +159,50 @@ fn default_ca_file() -> PathBuf {
     ))
 }
 
-/// Blocks until Ctrl-C (SIGINT) or, on Unix, SIGTERM.
-fn wait_for_stop() -> std::io::Result<()> {
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()?;
-    runtime.block_on(async {
+/// Ctrl-C (SIGINT) and, on Unix, SIGTERM, listened for from before the
+/// banner is printed: a signal sent as soon as it is read stops the server
+/// cleanly rather than ending it by the default disposition.
+struct Stop {
+    runtime: tokio::runtime::Runtime,
+    #[cfg(unix)]
+    signals: [tokio::signal::unix::Signal; 2],
+}
+
+impl Stop {
+    fn listen() -> std::io::Result<Stop> {
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()?;
+        #[cfg(unix)]
+        let signals = {
+            use tokio::signal::unix::{signal, SignalKind};
+            let _entered = runtime.enter();
+            [
+                signal(SignalKind::interrupt())?,
+                signal(SignalKind::terminate())?,
+            ]
+        };
+        Ok(Stop {
+            runtime,
+            #[cfg(unix)]
+            signals,
+        })
+    }
+
+    /// Blocks until one of the signals comes.
+    fn wait(self) -> std::io::Result<()> {
         #[cfg(unix)]
         {
-            use tokio::signal::unix::{signal, SignalKind};
-            let mut term = signal(SignalKind::terminate())?;
-            tokio::select! {
-                r = tokio::signal::ctrl_c() => r,
-                _ = term.recv() => Ok(()),
-            }
+            let [mut interrupt, mut terminate] = self.signals;
+            self.runtime.block_on(async {
+                tokio::select! {
+                    _ = interrupt.recv() => {}
+                    _ = terminate.recv() => {}
+                }
+            });
+            Ok(())
         }
         #[cfg(not(unix))]
-        tokio::signal::ctrl_c().await
-    })
+        self.runtime.block_on(tokio::signal::ctrl_c())
+    }
 }
