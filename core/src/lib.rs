@@ -96,7 +96,7 @@ pub use error::{ConfigError, Error};
 pub use pipeline::stats::Stats;
 pub use record::{
     BacktraceMode, Data, Environment, ErrorPayload, IngestRawOptions, Level, LogEntry, LogOptions,
-    LogRecord, RawFormat, Record,
+    LogRecord, RawFormat, Record, TraceContext, TraceparentError,
 };
 pub use rt::priority::ThreadPriority;
 pub use rt::wall_clock::now_millis;

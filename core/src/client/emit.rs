@@ -16,6 +16,7 @@ use crate::record::entry::{LogEntry, LogOptions};
 use crate::record::error_payload::ErrorPayload;
 use crate::record::level::Level;
 use crate::record::record::Record;
+use crate::record::trace_context::TraceContext;
 use crate::record::validate::validate_record;
 
 /// A record being written for a client, which admitted it: its level
@@ -89,6 +90,7 @@ impl<'a> Draft<'a> {
     pub(crate) fn new(client: &'a Client, level: Level) -> Self {
         let mut record = Record::new(level, "");
         client.stamp_defaults(&mut record);
+        record.set_trace_context(TraceContext::current());
         Draft {
             client,
             record,
@@ -150,6 +152,13 @@ impl<'a> Draft<'a> {
     /// Sets the error's type name and stack.
     pub fn error(&mut self, name: String, stack: String) -> &mut Self {
         self.record.set_error_owned(name, stack);
+        self
+    }
+
+    /// Sets the trace it belongs to (by default, with the `opentelemetry`
+    /// feature, that of the span it is logged in).
+    pub fn trace_context(&mut self, trace: Option<TraceContext>) -> &mut Self {
+        self.record.set_trace_context(trace);
         self
     }
 
@@ -269,6 +278,9 @@ impl<'a> Draft<'a> {
     #[inline]
     pub fn try_emit_in(mut self, flow: &Flow) -> Result<(), Error> {
         self.record.set_shared_flow(flow.shared_id());
+        if let Some(trace) = flow.trace_context() {
+            self.record.set_trace_context(Some(trace));
+        }
         self.finish(Some(flow))
     }
 

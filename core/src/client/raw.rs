@@ -10,6 +10,7 @@ use crate::error::Error;
 use crate::pipeline::request::Request;
 use crate::record::flow_id::local_id;
 use crate::record::raw::{IngestRawOptions, RawFormat};
+use crate::record::trace_context::TraceContext;
 use crate::record::validate::{check_flow_id, check_flow_name};
 use crate::rt::block_on::block_on;
 use crate::transport::batch::new_key;
@@ -30,6 +31,16 @@ impl Client {
     pub fn flow(&self, name: &str) -> Result<Flow, Error> {
         check_flow_name(name)?;
         Ok(Flow::new(self.clone(), name.into(), local_id(name).into()))
+    }
+
+    /// Starts a flow (as [`flow`](Self::flow)) that continues the trace of
+    /// an incoming request's W3C `traceparent` header: its records carry
+    /// that trace, and [`Flow::traceparent`] passes it on. A missing or
+    /// invalid header starts a flow as `flow` does (W3C Trace Context asks
+    /// a receiver to ignore an invalid one).
+    pub fn flow_continuing(&self, name: &str, traceparent: Option<&str>) -> Result<Flow, Error> {
+        let trace = traceparent.and_then(|header| header.parse::<TraceContext>().ok());
+        Ok(self.flow(name)?.in_trace(trace))
     }
 
     /// Starts a flow whose id the transport gives (the service's, for the

@@ -1,8 +1,9 @@
 //! Record values, the bottom layer: what a caller hands over ([`LogEntry`],
 //! [`LogOptions`]), the record on its way through the client ([`Record`]
 //! with its [`Data`]), the protocol's wire form ([`LogRecord`]), levels,
-//! environments, errors as record fields, raw formats, and every limit of
-//! the protocol ([`validate`]).
+//! environments, errors as record fields, raw formats, the trace a record
+//! belongs to ([`TraceContext`]), and every limit of the protocol
+//! ([`validate`]).
 //!
 //! Nothing here knows of clients, queues or transports.
 
@@ -20,6 +21,7 @@ pub(crate) mod log_record;
 pub(crate) mod raw;
 #[allow(clippy::module_inception)]
 pub(crate) mod record;
+pub(crate) mod trace_context;
 pub(crate) mod validate;
 
 pub use backtrace::BacktraceMode;
@@ -27,9 +29,13 @@ pub use data::{Data, DataError};
 pub use entry::{LogEntry, LogOptions};
 pub use environment::Environment;
 pub use error_payload::ErrorPayload;
+pub use flow_id::flow_trace_id;
 pub use json::JsonValue;
 pub use level::{Level, UnknownName};
 pub use log_record::LogRecord;
 pub use raw::{IngestRawOptions, RawFormat};
 pub use record::Record;
+pub use trace_context::{
+    TraceContext, TraceparentError, SPAN_ID_KEY, TRACE_FLAGS_KEY, TRACE_ID_KEY,
+};
 pub use validate::{validate, validate_record, ValidationError, Violation};

@@ -10,6 +10,7 @@ use crate::record::backtrace;
 use crate::record::data::Data;
 use crate::record::level::Level;
 use crate::record::log_record::LogRecord;
+use crate::record::trace_context::{self, TraceContext};
 
 /// One log record as the client queues it and a transport receives it
 /// (in a [`Batch`](crate::transport::Batch), with the client's resource:
@@ -53,6 +54,7 @@ struct Details {
     ip_address: Option<String>,
     country: Option<String>,
     backtrace: Option<PendingBacktrace>,
+    trace: Option<TraceContext>,
 }
 
 /// A backtrace captured by the caller, resolved by the worker (symbols are
@@ -163,6 +165,11 @@ impl Record {
         self.details()?.country.as_deref()
     }
 
+    /// The trace it was logged in, if any.
+    pub fn trace_context(&self) -> Option<TraceContext> {
+        self.details()?.trace
+    }
+
     fn details(&self) -> Option<&Details> {
         self.details.as_deref()
     }
@@ -257,6 +264,14 @@ impl Record {
         self
     }
 
+    /// Sets (or clears) the trace it belongs to.
+    pub fn set_trace_context(&mut self, trace: Option<TraceContext>) -> &mut Self {
+        if trace.is_some() || self.details.is_some() {
+            self.details_mut().trace = trace;
+        }
+        self
+    }
+
     /// The record in the protocol's wire form, without the fields of the
     /// resource (source, environment, version), which the batch adds.
     pub fn to_log_record(&self) -> LogRecord {
@@ -268,7 +283,10 @@ impl Record {
             user_id: self.user_id.clone(),
             session_id: self.session_id.clone(),
             request_id: owned(|d| &d.request_id),
-            data: self.data.as_ref().map(Data::to_map),
+            data: trace_context::with_trace(
+                self.data.as_ref().map(Data::to_map),
+                self.trace_context(),
+            ),
             error_name: owned(|d| &d.error_name),
             error_stack: owned(|d| &d.error_stack),
             tags: self.tags.clone(),
@@ -359,6 +377,7 @@ impl Record {
             .sum::<usize>()
                 + stack
                 + pending
+                + d.trace.map_or(0, |_| trace_context::WIRE_BYTES)
         });
         FRAME_BYTES
             + self.message.len()
@@ -385,7 +404,8 @@ impl Record {
 impl From<LogRecord> for Record {
     /// The record of a wire record; its resource's fields (source,
     /// environment, version) are not the record's and are left out.
-    fn from(r: LogRecord) -> Self {
+    fn from(mut r: LogRecord) -> Self {
+        let trace = trace_context::take_trace(&mut r.data);
         let details = Details {
             request_id: r.request_id,
             error_name: r.error_name,
@@ -393,6 +413,7 @@ impl From<LogRecord> for Record {
             ip_address: r.ip_address,
             country: r.country,
             backtrace: None,
+            trace,
         };
         let has_details = details != Details::default();
         Record {
@@ -443,6 +464,9 @@ impl fmt::Debug for Record {
         }
         if !self.tags.is_empty() {
             d.field("tags", &self.tags);
+        }
+        if let Some(trace) = self.trace_context() {
+            d.field("trace", &trace);
         }
         d.finish()
     }

@@ -6,6 +6,7 @@
 //! frame:   len u32 | crc32 u32 | kind u8 | seq u64 | payload     (little endian)
 //!          len counts kind, seq and payload; the CRC covers them
 //! record:  level u8 | step u32 (MAX: none) | timestamp i64 | 11 texts | tags
+//!          [trace id 16 | span id 8 | flags u8: the kind of a traced record]
 //! marker:  count u32 | key text             (a batch of seq..seq+count)
 //! text:    len u32 (MAX: none) | UTF-8 bytes
 //! ```
@@ -13,6 +14,7 @@
 use crate::record::data::Data;
 use crate::record::level::Level;
 use crate::record::record::Record;
+use crate::record::trace_context::TraceContext;
 
 /// Bytes before a frame's body: its length and its CRC.
 pub(crate) const PREFIX: usize = 8;
@@ -32,6 +34,9 @@ pub(crate) enum Frame {
 
 const RECORD: u8 = 1;
 const BATCH: u8 = 2;
+/// A record with its trace context after its tags.
+const TRACED_RECORD: u8 = 3;
+const TRACE_BYTES: usize = 16 + 8 + 1;
 
 /// The texts of a record, in frame order.
 fn texts(r: &Record) -> [Option<&str>; 11] {
@@ -58,7 +63,8 @@ fn text_len(t: Option<&str>) -> usize {
 fn record_size(r: &Record) -> usize {
     let texts: usize = texts(r).into_iter().map(text_len).sum();
     let tags: usize = 4 + r.tags().iter().map(|t| 4 + t.len()).sum::<usize>();
-    PREFIX + 1 + 8 + 1 + 4 + 8 + texts + tags
+    let trace = r.trace_context().map_or(0, |_| TRACE_BYTES);
+    PREFIX + 1 + 8 + 1 + 4 + 8 + texts + tags + trace
 }
 
 /// The whole frame's size for a batch marker.
@@ -109,7 +115,12 @@ pub(crate) fn write(buf: &mut [u8], frame: Write<'_>) {
     let mut out = Out { buf, at: PREFIX };
     match frame {
         Write::Record(seq, r) => {
-            out.put(&[RECORD]);
+            let trace = r.trace_context();
+            out.put(&[if trace.is_some() {
+                TRACED_RECORD
+            } else {
+                RECORD
+            }]);
             out.put(&seq.to_le_bytes());
             out.put(&[level_code(r.level())]);
             out.put(&r.step_index().unwrap_or(NONE).to_le_bytes());
@@ -120,6 +131,11 @@ pub(crate) fn write(buf: &mut [u8], frame: Write<'_>) {
             out.put(&(r.tags().len() as u32).to_le_bytes());
             for tag in r.tags() {
                 out.text(Some(tag));
+            }
+            if let Some(trace) = trace {
+                out.put(&trace.trace_id());
+                out.put(&trace.span_id());
+                out.put(&[trace.flags()]);
             }
         }
         Write::Batch { seq, count, key } => {
@@ -210,7 +226,7 @@ fn parse(body: &[u8]) -> Option<Frame> {
     let kind = input.u8()?;
     let seq = input.u64()?;
     let frame = match kind {
-        RECORD => {
+        RECORD | TRACED_RECORD => {
             let level = level_of(input.u8()?)?;
             let step = Some(input.u32()?).filter(|s| *s != NONE);
             let timestamp = i64::from_le_bytes(input.take(8)?.try_into().ok()?);
@@ -232,6 +248,11 @@ fn parse(body: &[u8]) -> Option<Frame> {
             let tags = input.u32()?;
             for _ in 0..tags {
                 r.tags_mut().push(input.text()??.to_owned());
+            }
+            if kind == TRACED_RECORD {
+                let trace_id = input.take(16)?.try_into().ok()?;
+                let span_id = input.take(8)?.try_into().ok()?;
+                r.set_trace_context(Some(TraceContext::new(trace_id, span_id, input.u8()?)?));
             }
             Frame::Record(seq, r)
         }
@@ -314,9 +335,12 @@ mod tests {
             (text(), text(), text()),
             proptest::option::of(0u32..1000),
             proptest::collection::vec("[a-z]{1,8}", 0..4),
-            any::<bool>(),
+            (
+                any::<bool>(),
+                proptest::option::of(any::<([u8; 16], [u8; 8], u8)>()),
+            ),
         )
-            .prop_map(|(level, ts, message, a, b, step, tags, data)| {
+            .prop_map(|(level, ts, message, a, b, step, tags, (data, trace))| {
                 let mut r = Record::new(level_of(level).unwrap(), message);
                 r.set_timestamp(ts)
                     .set_flow(a.0.as_deref(), step)
@@ -340,6 +364,7 @@ mod tests {
                     )));
                 }
                 *r.tags_mut() = tags;
+                r.set_trace_context(trace.and_then(|(t, s, f)| TraceContext::new(t, s, f)));
                 r
             })
     }
