@@ -5,8 +5,9 @@
 //! The fields come in the order of `LogRecord`'s serde form, so the bytes
 //! are those serde writes for the same wire records.
 
+use timber_core::record::{SPAN_ID_KEY, TRACE_FLAGS_KEY, TRACE_ID_KEY};
 use timber_core::transport::Batch;
-use timber_core::Record;
+use timber_core::{Data, Record, TraceContext};
 
 /// Room reserved per record in a new body (a typical record is smaller).
 const RECORD_BYTES: usize = 256;
@@ -55,9 +56,13 @@ fn write_record(out: &mut Vec<u8>, head: &[u8], r: &Record) {
     optional(out, "userId", r.user_id());
     optional(out, "sessionId", r.session_id());
     optional(out, "requestId", r.request_id());
-    if let Some(data) = r.data() {
-        out.extend_from_slice(b",\"data\":");
-        out.extend_from_slice(data.as_bytes());
+    match (r.data(), r.trace_context()) {
+        (Some(data), None) => {
+            out.extend_from_slice(b",\"data\":");
+            out.extend_from_slice(data.as_bytes());
+        }
+        (data, Some(trace)) => write_traced_data(out, data.map_or("{}", Data::as_str), trace),
+        (None, None) => {}
     }
     optional(out, "errorName", r.error_name());
     optional(out, "errorStack", r.error_stack());
@@ -76,6 +81,41 @@ fn write_record(out: &mut Vec<u8>, head: &[u8], r: &Record) {
     optional(out, "ipAddress", r.ip_address());
     optional(out, "country", r.country());
     out.push(b'}');
+}
+
+/// `,"data":` and the data object with the trace's keys after its own (a
+/// data key of the same name is kept, as `Record::to_log_record` does).
+fn write_traced_data(out: &mut Vec<u8>, data: &str, trace: TraceContext) {
+    out.extend_from_slice(b",\"data\":");
+    let Some(members) = data.trim_end().strip_suffix('}') else {
+        out.extend_from_slice(data.as_bytes());
+        return;
+    };
+    out.extend_from_slice(members.as_bytes());
+    let mut empty = members.trim_end() == "{";
+    for (key, value) in [
+        (TRACE_ID_KEY, trace.trace_id_hex()),
+        (SPAN_ID_KEY, trace.span_id_hex()),
+        (TRACE_FLAGS_KEY, trace.flags_hex()),
+    ] {
+        if has_key(data, key) {
+            continue;
+        }
+        if !std::mem::take(&mut empty) {
+            out.push(b',');
+        }
+        write_str(out, key);
+        out.push(b':');
+        write_str(out, &value);
+    }
+    out.push(b'}');
+}
+
+/// Whether the data object has `key` (read only when its text names it).
+fn has_key(data: &str, key: &str) -> bool {
+    data.contains(&format!("\"{key}\""))
+        && serde_json::from_str::<serde_json::Map<String, serde_json::Value>>(data)
+            .is_ok_and(|map| map.contains_key(key))
 }
 
 fn optional(out: &mut Vec<u8>, name: &str, value: Option<&str>) {
@@ -105,8 +145,8 @@ mod tests {
     use timber_core::transport::Resource;
     use timber_core::{Environment, Level, LogRecord};
 
-    /// Wire records with every field the client can fill.
-    fn records() -> impl Strategy<Value = Vec<LogRecord>> {
+    /// Records with every field the client can fill, some in a trace.
+    fn records() -> impl Strategy<Value = Vec<timber_core::Record>> {
         let text = "[a-z\"\\\\\n\u{1}é✓ ]{0,12}";
         let record = (
             (0..4usize, "[a-z\"é ]{1,20}", proptest::option::of(text)),
@@ -117,23 +157,58 @@ mod tests {
                 proptest::option::of(0..1000u32),
                 any::<i64>(),
             ),
+            proptest::option::of((any::<[u8; 16]>(), any::<[u8; 8]>(), any::<u8>())),
         )
             .prop_map(
-                |((level, message, user), (stack, country), (n, tags, step, ts))| LogRecord {
-                    user_id: user.map(Into::into),
-                    error_name: stack.as_ref().map(|_| "E".to_owned()),
-                    error_stack: stack,
-                    data: n.map(|n| json!({"n": n, "s": "q\"\n"}).as_object().cloned().unwrap()),
-                    tags,
-                    flow_id: step.map(|_| "f-12345678".into()),
-                    step_index: step,
-                    dataset: Some("ds".into()),
-                    timestamp: Some(ts),
-                    country,
-                    ..LogRecord::new(Level::ALL[level], message)
+                |((level, message, user), (stack, country), (n, tags, step, ts), trace)| {
+                    let trace = trace.and_then(|(t, s, f)| TraceContext::new(t, s, f));
+                    let mut record = timber_core::Record::from(LogRecord {
+                        user_id: user.map(Into::into),
+                        error_name: stack.as_ref().map(|_| "E".to_owned()),
+                        error_stack: stack,
+                        data: n
+                            .map(|n| json!({"n": n, "s": "q\"\n"}).as_object().cloned().unwrap()),
+                        tags,
+                        flow_id: step.map(|_| "f-12345678".into()),
+                        step_index: step,
+                        dataset: Some("ds".into()),
+                        timestamp: Some(ts),
+                        country,
+                        ..LogRecord::new(Level::ALL[level], message)
+                    });
+                    record.set_trace_context(trace);
+                    record
                 },
             );
         proptest::collection::vec(record, 0..8)
+    }
+
+    #[test]
+    fn a_traced_record_s_data_gets_the_trace_s_keys_unless_it_has_them() {
+        let trace: TraceContext = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"
+            .parse()
+            .unwrap();
+        let body = |data: Option<Value>| {
+            let mut record = timber_core::Record::from(LogRecord {
+                data: data.and_then(|d| d.as_object().cloned()),
+                ..LogRecord::new(Level::Info, "m")
+            });
+            record.set_trace_context(Some(trace));
+            let batch = Batch::new(Resource::new("s", Environment::Staging, None), vec![record]);
+            let body: Value = serde_json::from_slice(&logs_body(&batch)).unwrap();
+            assert_eq!(body["logs"][0]["data"], json!(batch.log_records()[0].data));
+            body["logs"][0]["data"].clone()
+        };
+        let keys = json!({"traceId": "4bf92f3577b34da6a3ce929d0e0e4736", "spanId": "00f067aa0ba902b7", "traceFlags": "01"});
+        assert_eq!(body(None), keys);
+        assert_eq!(body(Some(json!({}))), keys);
+        let mut theirs = keys.clone();
+        theirs["traceId"] = json!("mine");
+        theirs["a"] = json!({"traceId": 1});
+        assert_eq!(
+            body(Some(json!({"traceId": "mine", "a": {"traceId": 1}}))),
+            theirs
+        );
     }
 
     proptest! {
@@ -141,16 +216,21 @@ mod tests {
         #[test]
         fn the_body_is_serde_s_form_of_the_wire_records(records in records(), version in proptest::option::of("[0-9.]{1,8}")) {
             let resource = Resource::new("api \"x\"", Environment::Staging, version.map(Into::into));
-            let batch = Batch::new(resource, records.into_iter().map(timber_core::Record::from).collect());
+            let traced = records.iter().any(|r| r.trace_context().is_some());
+            let batch = Batch::new(resource, records);
             let expected = serde_json::to_vec(&json!({"logs": batch.log_records()})).unwrap();
             let body = logs_body(&batch);
             prop_assert_eq!(
                 serde_json::from_slice::<Value>(&body).unwrap(),
                 serde_json::from_slice::<Value>(&expected).unwrap()
             );
-            let wire: Vec<LogRecord> = batch.log_records();
-            let serde_body = [&b"{\"logs\":"[..], &serde_json::to_vec(&wire).unwrap(), b"}"].concat();
-            prop_assert_eq!(body, serde_body);
+            // Byte for byte too, but for the order of a traced record's data
+            // keys (serde's map sorts them).
+            if !traced {
+                let wire: Vec<LogRecord> = batch.log_records();
+                let serde_body = [&b"{\"logs\":"[..], &serde_json::to_vec(&wire).unwrap(), b"}"].concat();
+                prop_assert_eq!(body, serde_body);
+            }
         }
     }
 }

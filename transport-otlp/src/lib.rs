@@ -43,7 +43,8 @@
 //! | `sessionId` | `session.id` |
 //! | `requestId` | `timber.request_id` |
 //! | `tags` | `timber.tags`, an array of strings |
-//! | `flowId` | `timber.flow.id`, and the `trace_id`: [`flow_trace_id`], 16 bytes hashed from the flow id, so a backend groups a flow as a trace |
+//! | `flowId` | `timber.flow.id`, and, for a record of no other trace, the `trace_id`: [`flow_trace_id`], 16 bytes hashed from the flow id, so a backend groups a flow as a trace |
+//! | the record's trace context (`Record::trace_context`) | `trace_id`, `span_id`, `flags` |
 //! | `stepIndex` | `timber.flow.step`, an int |
 //! | `dataset` | `timber.dataset` |
 //! | `ipAddress` | `client.address` |

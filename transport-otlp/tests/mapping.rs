@@ -8,7 +8,7 @@ use proptest::prelude::*;
 use prost::Message;
 use serde_json::{Map, Value};
 use timber_core::transport::{Batch, Resource};
-use timber_core::{Environment, Level, LogRecord, Record};
+use timber_core::{Environment, Level, LogRecord, Record, TraceContext};
 use timber_transport_otlp::proto::collector::logs::v1::ExportLogsServiceRequest;
 use timber_transport_otlp::{export_protobuf, export_request, flow_trace_id, records_from};
 
@@ -122,6 +122,12 @@ fn record() -> impl Strategy<Value = LogRecord> {
         })
 }
 
+/// Now and then the trace a record was logged in.
+fn trace() -> impl Strategy<Value = Option<TraceContext>> {
+    prop::option::of(any::<([u8; 16], [u8; 8], u8)>())
+        .prop_map(|ids| ids.and_then(|(t, s, f)| TraceContext::new(t, s, f)))
+}
+
 /// A batch of up to `n` records under a resource of any shape.
 fn batch(n: usize) -> impl Strategy<Value = Batch> {
     let environment = proptest::sample::select(vec![
@@ -133,11 +139,19 @@ fn batch(n: usize) -> impl Strategy<Value = Batch> {
         prop_oneof![Just("api"), Just("worker \"x\"")],
         environment,
         prop::option::of(prop_oneof![Just("1.0"), Just("2.0")]),
-        prop::collection::vec(record(), 0..n),
+        prop::collection::vec((record(), trace()), 0..n),
     )
         .prop_map(|(source, environment, version, records)| {
             let resource = Resource::new(source, environment, version.map(Arc::from));
-            Batch::new(resource, records.into_iter().map(Record::from).collect())
+            let records = records
+                .into_iter()
+                .map(|(record, trace)| {
+                    let mut record = Record::from(record);
+                    record.set_trace_context(trace);
+                    record
+                })
+                .collect();
+            Batch::new(resource, records)
         })
 }
 
@@ -189,8 +203,14 @@ proptest! {
             .flat_map(|s| &s.log_records)
             .zip(batch.records())
         {
-            let trace = record.flow_id().map(|f| flow_trace_id(f).to_vec());
-            prop_assert_eq!(&sent.trace_id, &trace.unwrap_or_default());
+            let trace = match record.trace_context() {
+                Some(trace) => trace.trace_id().to_vec(),
+                None => record.flow_id().map(|f| flow_trace_id(f).to_vec()).unwrap_or_default(),
+            };
+            prop_assert_eq!(&sent.trace_id, &trace);
+            let span = record.trace_context().map(|t| t.span_id().to_vec()).unwrap_or_default();
+            prop_assert_eq!(&sent.span_id, &span);
+            prop_assert_eq!(sent.flags, record.trace_context().map_or(0, |t| u32::from(t.flags())));
             prop_assert!(sent.observed_time_unix_nano > 0);
         }
     }

@@ -8,7 +8,7 @@ use opentelemetry_proto::tonic::common::v1::any_value::Value as Any;
 use opentelemetry_proto::tonic::common::v1::KeyValue;
 use opentelemetry_proto::tonic::logs::v1 as otlp;
 use serde_json::Map;
-use timber_core::LogRecord;
+use timber_core::{LogRecord, TraceContext};
 
 use crate::map::attributes as attr;
 use crate::map::level_of;
@@ -124,6 +124,15 @@ fn record_from(record: &otlp::LogRecord) -> LogRecord {
                 data.insert(key.to_owned(), json_value(value));
             }
         }
+    }
+    // A trace context has a span; a flow's own trace (no span) is not one.
+    let trace_id = record.trace_id.as_slice().try_into().ok();
+    let span_id = record.span_id.as_slice().try_into().ok();
+    if let Some(trace) = trace_id
+        .zip(span_id)
+        .and_then(|(t, s)| TraceContext::new(t, s, (record.flags & 0xff) as u8))
+    {
+        trace.add_to(&mut data);
     }
     if !data.is_empty() {
         out.data = Some(data);

@@ -11,7 +11,7 @@ pub(crate) mod to_otlp;
 pub(crate) mod values;
 
 use opentelemetry_proto::tonic::logs::v1::SeverityNumber;
-use timber_core::Level;
+use timber_core::{Level, Record};
 
 /// The attribute names the mapping uses, on the resource and on each log
 /// record (OpenTelemetry semantic conventions where one fits, `timber.*`
@@ -77,26 +77,28 @@ pub mod attributes {
 /// The instrumentation scope of every record this crate sends.
 pub const SCOPE_NAME: &str = "timber-rs";
 
-/// The trace id of a flow's records: the 128-bit FNV-1a hash of the flow
-/// id (never all zeros), the same in every process and version, so that a
-/// backend shows a flow's records as one trace.
+/// The trace id of a flow's records that belong to no other trace (the
+/// core's derivation: the same in every process and version).
 ///
 /// ```
 /// use timber_transport_otlp::flow_trace_id;
 /// assert_eq!(flow_trace_id("checkout-a1b2c3d4"), flow_trace_id("checkout-a1b2c3d4"));
 /// assert_ne!(flow_trace_id("checkout-a1b2c3d4"), flow_trace_id("checkout-a1b2c3d5"));
-/// assert_ne!(flow_trace_id(""), [0; 16]);
 /// ```
-pub fn flow_trace_id(flow_id: &str) -> [u8; 16] {
-    const OFFSET: u128 = 0x6c62_272e_07bb_0142_62b8_2175_6295_c58d;
-    const PRIME: u128 = 0x0000_0000_0100_0000_0000_0000_0000_013b;
-    let hash = flow_id
-        .bytes()
-        .fold(OFFSET, |h, b| (h ^ u128::from(b)).wrapping_mul(PRIME));
-    if hash == 0 {
-        return [1; 16];
+pub use timber_core::record::flow_trace_id;
+
+/// A record's `trace_id`, `span_id` and `flags` in OTLP: its trace
+/// context's; for a flow's record of no other trace, the trace its flow id
+/// hashes to (no span); else none.
+pub(crate) fn trace_fields(record: &Record) -> (Option<[u8; 16]>, Option<[u8; 8]>, u32) {
+    match record.trace_context() {
+        Some(trace) => (
+            Some(trace.trace_id()),
+            Some(trace.span_id()),
+            u32::from(trace.flags()),
+        ),
+        None => (record.flow_id().map(flow_trace_id), None, 0),
     }
-    hash.to_be_bytes()
 }
 
 /// The severity number and text of a level (the first of each OTLP range:

@@ -20,7 +20,7 @@ use crate::map::json::Json;
 use crate::map::proto_values::{bytes_len, encode_only, nested_len, put_bytes, put_str, str_len};
 use crate::map::proto_values::{AnyValue, KeyValue, Value};
 use crate::map::to_otlp::{kept_as_is, nanos, renamed};
-use crate::map::{flow_trace_id, severity, SCOPE_NAME};
+use crate::map::{severity, trace_fields, SCOPE_NAME};
 
 /// The protobuf bytes of a batch's export request, as the transport sends
 /// them: byte for byte `export_request(batch, now_nanos).encode_to_vec()`,
@@ -175,6 +175,8 @@ struct LogRecordView<'a> {
     time: Option<u64>,
     observed: u64,
     trace_id: Option<[u8; 16]>,
+    span_id: Option<[u8; 8]>,
+    flags: u32,
     /// The encoded length, computed once (a parent asks for it).
     len: usize,
 }
@@ -209,13 +211,16 @@ impl<'a> LogRecordView<'a> {
                 .sum();
         }
         let time = nanos(record.timestamp());
+        let (trace_id, span_id, flags) = trace_fields(record);
         let mut view = LogRecordView {
             record,
             flat: flat.unwrap_or(FlatObject::EMPTY),
             parsed,
             time,
             observed: time.unwrap_or(now_nanos),
-            trace_id: record.flow_id().map(flow_trace_id),
+            trace_id,
+            span_id,
+            flags,
             len: 0,
         };
         view.len = view.fields_len(data_len);
@@ -276,7 +281,9 @@ impl<'a> LogRecordView<'a> {
                 .field_attributes()
                 .map(|kv| nested_len(6, &kv))
                 .sum::<usize>()
+            + encoding::fixed32::encoded_len(8, &self.flags) * usize::from(self.flags != 0)
             + self.trace_id.map_or(0, |id| bytes_len(9, id.len()))
+            + self.span_id.map_or(0, |id| bytes_len(10, id.len()))
             + fixed(11, self.observed)
     }
 }
@@ -294,8 +301,14 @@ impl Message for LogRecordView<'_> {
         for kv in self.attributes() {
             kv.encode_as(6, buf);
         }
+        if self.flags != 0 {
+            encoding::fixed32::encode(8, &self.flags, buf);
+        }
         if let Some(id) = &self.trace_id {
             put_bytes(9, id, buf);
+        }
+        if let Some(id) = &self.span_id {
+            put_bytes(10, id, buf);
         }
         if self.observed != 0 {
             encoding::fixed64::encode(11, &self.observed, buf);

@@ -17,7 +17,7 @@ use timber_core::Record;
 use crate::map::attributes as attr;
 use crate::map::json::Json;
 use crate::map::values::{key_value, string};
-use crate::map::{flow_trace_id, severity, SCOPE_NAME};
+use crate::map::{severity, trace_fields, SCOPE_NAME};
 
 /// The export request of a batch: one `ResourceLogs` with the batch's
 /// resource and one scope (`timber-rs`), the records in their order.
@@ -129,6 +129,7 @@ pub(crate) fn nanos(millis: i64) -> Option<u64> {
 fn log_record(record: &Record, now_nanos: u64) -> otlp::LogRecord {
     let (number, text) = severity(record.level());
     let time = nanos(record.timestamp());
+    let (trace_id, span_id, flags) = trace_fields(record);
     let data = record
         .data()
         .map(|d| Json::object(d.as_str()))
@@ -186,10 +187,9 @@ fn log_record(record: &Record, now_nanos: u64) -> otlp::LogRecord {
             value: Some(Any::StringValue(record.message().to_owned())),
         }),
         attributes,
-        trace_id: record
-            .flow_id()
-            .map(|id| flow_trace_id(id).to_vec())
-            .unwrap_or_default(),
+        trace_id: trace_id.map(|id| id.to_vec()).unwrap_or_default(),
+        span_id: span_id.map(|id| id.to_vec()).unwrap_or_default(),
+        flags,
         ..otlp::LogRecord::default()
     }
 }
