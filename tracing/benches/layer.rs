@@ -1,8 +1,11 @@
 //! The caller's cost of a `tracing` event through `TimberLayer`, beside the
 //! native `client.info` call with the same fields (the baseline) and
 //! OpenTelemetry's `opentelemetry-appender-tracing` bridge over a batch
-//! processor, all measured in the same run; and the cost of an event the
-//! layer has disabled.
+//! processor, all measured in the same run; the cost of an event the
+//! layer has disabled; and, with the `opentelemetry` feature, of an event
+//! inside a span of a real OpenTelemetry tracer (`tracing-opentelemetry`),
+//! through the layer and through OpenTelemetry's bridge, both taking the
+//! span's trace context.
 //!
 //! Each bench has its own call sites: `tracing` caches whether a call site
 //! is enabled across every subscriber alive, so sharing one would mix them.
@@ -200,5 +203,74 @@ fn disabled(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, caller, disabled);
+/// Inside an entered span of an `opentelemetry_sdk` tracer under
+/// `tracing-opentelemetry` (which activates its context): the layer's event
+/// carries the span's ids, as the bridge's log record does.
+#[cfg(feature = "opentelemetry")]
+fn in_span(c: &mut Criterion) {
+    use opentelemetry::trace::TracerProvider as _;
+    let tracer = opentelemetry_sdk::trace::SdkTracerProvider::builder().build();
+    let mut group = c.benchmark_group("tracing_in_otel_span");
+
+    let timber = client(Level::Debug);
+    let dispatch = Dispatch::new(
+        tracing_subscriber::registry()
+            .with(tracing_opentelemetry::layer().with_tracer(tracer.tracer("bench")))
+            .with(TimberLayer::new(timber.clone())),
+    );
+    tracing::dispatcher::with_default(&dispatch, || {
+        let _span = tracing::info_span!("request").entered();
+        group.bench_function("timber_layer_info_3_fields", |b| {
+            b.iter(|| {
+                tracing::info!(
+                    status = black_box(200),
+                    route = "/v1/orders",
+                    cached = true,
+                    "request served"
+                )
+            })
+        });
+    });
+    drop(dispatch);
+    finish(&timber);
+    assert!(timber.stats().accepted > 0);
+
+    let processor = BatchLogProcessor::builder(DiscardExporter::default())
+        .with_batch_config(
+            BatchConfigBuilder::default()
+                .with_max_queue_size(1 << 22)
+                .with_max_export_batch_size(512)
+                .build(),
+        )
+        .build();
+    let provider = SdkLoggerProvider::builder()
+        .with_log_processor(processor)
+        .build();
+    let dispatch = Dispatch::new(
+        tracing_subscriber::registry()
+            .with(tracing_opentelemetry::layer().with_tracer(tracer.tracer("bench")))
+            .with(OpenTelemetryTracingBridge::new(&provider)),
+    );
+    tracing::dispatcher::with_default(&dispatch, || {
+        let _span = tracing::info_span!("request").entered();
+        group.bench_function("baseline_otel_bridge_info_3_fields", |b| {
+            b.iter(|| {
+                tracing::info!(
+                    status = black_box(200),
+                    route = "/v1/orders",
+                    cached = true,
+                    "request served"
+                )
+            })
+        });
+    });
+    drop(dispatch);
+    let _ = provider.shutdown();
+    group.finish();
+}
+
+#[cfg(not(feature = "opentelemetry"))]
+fn in_span(_: &mut Criterion) {}
+
+criterion_group!(benches, caller, disabled, in_span);
 criterion_main!(benches);
