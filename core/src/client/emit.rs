@@ -109,7 +109,13 @@ impl<'a> Draft<'a> {
     /// `null` for none), rendered now through the client's redaction.
     /// Anything else is refused when the draft is emitted.
     #[inline]
-    pub fn data(&mut self, data: impl Serialize) -> &mut Self {
+    pub fn data<T: Serialize>(&mut self, data: T) -> &mut Self {
+        // `()`, the usual "no data", without a buffer: a type of no size
+        // that writes `null` (decided at compile time for every other type).
+        if std::mem::size_of::<T>() == 0 && writes_null(&data) {
+            self.record.set_data(None);
+            return self;
+        }
         match render_data(data, self.client.config().hooks.redactor()) {
             Ok(data) => {
                 self.record.set_data(data);
@@ -302,6 +308,13 @@ impl<'a> Draft<'a> {
         }
         result
     }
+}
+
+/// Whether `value` serializes to JSON `null`, and nothing longer.
+fn writes_null(value: &impl Serialize) -> bool {
+    let mut text = [0u8; 4];
+    let mut room = &mut text[..];
+    serde_json::to_writer(&mut room, value).is_ok() && room.is_empty() && &text == b"null"
 }
 
 /// Reports a refusal to `on_error` (overflow is reported by the queue).
