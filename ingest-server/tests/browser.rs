@@ -285,6 +285,65 @@ fn the_view_shows_records_as_they_arrive_and_filters_them() {
     assert!(!source.contains(KEY), "the page's HTML holds the key");
 }
 
+#[test]
+fn the_view_stays_responsive_under_a_flood_and_keeps_its_rows_bounded() {
+    let Some(binary) = chromium() else {
+        assert!(
+            std::env::var("TIMBER_REQUIRE_CHROMIUM").as_deref() != Ok("1"),
+            "TIMBER_REQUIRE_CHROMIUM=1 but no chromium found (apt-get install chromium)"
+        );
+        eprintln!("skipped: no chromium");
+        return;
+    };
+    let server = start(&[
+        "--listen",
+        "127.0.0.1:0",
+        "--api-key",
+        KEY,
+        "--keep",
+        "20000",
+    ]);
+    let addr = server.addr;
+    let browser = Browser::launch(&binary);
+    let mut page = browser.page();
+    page.call("Page.enable", json!({}));
+    page.call("Page.navigate", json!({"url": format!("{}/", server.url)}));
+    page.wait_for(
+        "the feed",
+        "document.getElementById('live')?.textContent === 'live'",
+    );
+
+    // 40 batches of 1,000 records, as fast as one connection at a time
+    // sends them, while the page is open.
+    for batch in 0..40 {
+        let logs: Vec<Value> = (0..1_000)
+            .map(|i| {
+                let level = if i % 100 == 0 { "error" } else { "info" };
+                json!({"level": level, "message": format!("flood {batch}-{i}"), "source": "flood"})
+            })
+            .collect();
+        assert_eq!(
+            post_logs(addr, KEY, &json!({ "logs": logs }).to_string()).0,
+            200
+        );
+    }
+    page.wait_for(
+        "the counters to reach every record",
+        "document.getElementById('c-records').textContent.replace(/\\D/g, '') === '40000'",
+    );
+    // Still answering input: a filter applied now is applied at once, and
+    // the list stays bounded whatever came in.
+    let rows = page.eval("document.querySelectorAll('#records .rec').length");
+    assert!(
+        rows.as_u64().is_some_and(|n| n > 0 && n <= 500),
+        "{rows} rows"
+    );
+    page.set_filter("f-level", "error");
+    page.wait_for("only errors, after the flood", "(() => { const r = document.querySelectorAll('#records .rec'); return r.length > 0 && Array.from(r).every(e => e.dataset.level === 'error'); })()");
+    let dropped = page.eval("document.getElementById('c-dropped').textContent");
+    eprintln!("after the flood: {rows} rows shown, view dropped events {dropped}");
+}
+
 /// Standard base64 (the screenshot's encoding), padding allowed.
 fn base64_decode(text: &str) -> Vec<u8> {
     let value = |c: u8| match c {

@@ -66,6 +66,11 @@ fn bench_here(root: &Path, target: &Path, options: &Options) -> Result<Vec<Bench
             c.args(["-p", p]);
         }
     }
+    // The layer's events inside an OpenTelemetry span (beside OpenTelemetry's
+    // own bridge) are benched with the feature that reads the span's context.
+    if options.packages.is_empty() || options.packages.iter().any(|p| p == "timber-tracing") {
+        c.args(["--features", "timber-tracing/opentelemetry"]);
+    }
     // Bench targets only (`--benches` would include libs, whose libtest
     // harness rejects criterion's options).
     c.args(["--bench", "*"]);
