@@ -43,7 +43,12 @@ struct Browser {
 
 impl Browser {
     fn launch(binary: &PathBuf) -> Browser {
-        let profile = std::env::temp_dir().join(format!("timber-chromium-{}", std::process::id()));
+        // A profile of its own: two browsers on one profile are one browser
+        // (the second hands its window to the first and exits).
+        static LAUNCHED: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+        let n = LAUNCHED.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let profile =
+            std::env::temp_dir().join(format!("timber-chromium-{}-{n}", std::process::id()));
         let _ = std::fs::remove_dir_all(&profile);
         let mut child = Command::new(binary)
             .args([
@@ -186,17 +191,26 @@ impl Page {
     }
 }
 
-/// The records shown, as `level message` strings, top to bottom.
-const SHOWN: &str = "Array.from(document.querySelectorAll('#records .rec')).map(r => r.dataset.level + ' ' + r.querySelector('.msg').textContent)";
-
-#[test]
-fn the_view_shows_records_as_they_arrive_and_filters_them() {
-    let Some(binary) = chromium() else {
+/// The browser, or `None` (the test then passes, saying it skipped) unless
+/// `TIMBER_REQUIRE_CHROMIUM=1`, which makes a missing one a failure.
+fn chromium_or_skip() -> Option<PathBuf> {
+    let binary = chromium();
+    if binary.is_none() {
         assert!(
             std::env::var("TIMBER_REQUIRE_CHROMIUM").as_deref() != Ok("1"),
             "TIMBER_REQUIRE_CHROMIUM=1 but no chromium found (apt-get install chromium)"
         );
         eprintln!("skipped: no chromium (/usr/bin/chromium or $CHROMIUM): apt-get install chromium to run this test");
+    }
+    binary
+}
+
+/// The records shown, as `level message` strings, top to bottom.
+const SHOWN: &str = "Array.from(document.querySelectorAll('#records .rec')).map(r => r.dataset.level + ' ' + r.querySelector('.msg').textContent)";
+
+#[test]
+fn the_view_shows_records_as_they_arrive_and_filters_them() {
+    let Some(binary) = chromium_or_skip() else {
         return;
     };
     let server = start(&["--listen", "127.0.0.1:0", "--api-key", KEY]);
@@ -287,12 +301,7 @@ fn the_view_shows_records_as_they_arrive_and_filters_them() {
 
 #[test]
 fn the_view_stays_responsive_under_a_flood_and_keeps_its_rows_bounded() {
-    let Some(binary) = chromium() else {
-        assert!(
-            std::env::var("TIMBER_REQUIRE_CHROMIUM").as_deref() != Ok("1"),
-            "TIMBER_REQUIRE_CHROMIUM=1 but no chromium found (apt-get install chromium)"
-        );
-        eprintln!("skipped: no chromium");
+    let Some(binary) = chromium_or_skip() else {
         return;
     };
     let server = start(&[
