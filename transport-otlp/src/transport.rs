@@ -16,8 +16,9 @@ use timber_transport_hyper::{
     api_key_header_value, is_reserved_header, HttpAnswer, HttpClient, HttpClientBuilder,
 };
 
-use crate::map::protobuf::export_protobuf;
-use crate::map::to_otlp::export_request;
+use crate::map::attributes;
+use crate::map::protobuf::export_protobuf_with;
+use crate::map::to_otlp::export_request_with;
 
 /// The `User-Agent` of the transport's requests (a custom header replaces it).
 pub const AGENT: &str = concat!("timber-transport-otlp/", env!("CARGO_PKG_VERSION"));
@@ -82,6 +83,7 @@ pub struct OtlpTransportBuilder {
     path: String,
     api_key_header: Option<String>,
     on_partial_success: Option<OnPartialSuccess>,
+    resource_attributes: Vec<(String, String)>,
 }
 
 enum Http {
@@ -112,6 +114,7 @@ impl Default for OtlpTransportBuilder {
             path: "/v1/logs".to_owned(),
             api_key_header: None,
             on_partial_success: None,
+            resource_attributes: Vec::new(),
         }
     }
 }
@@ -154,6 +157,24 @@ impl OtlpTransportBuilder {
     /// fails [`build`](Self::build).
     pub fn api_key_header(mut self, name: impl Into<String>) -> Self {
         self.api_key_header = Some(name.into());
+        self
+    }
+
+    /// Adds a string attribute to the resource of every export, after the
+    /// client's `service.name`, `deployment.environment.name` and
+    /// `service.version` (`OTEL_RESOURCE_ATTRIBUTES` through the facade).
+    /// A key of those three is left out: the client's settings name them.
+    pub fn resource_attribute(mut self, key: impl Into<String>, value: impl Into<String>) -> Self {
+        let key = key.into();
+        let own = [
+            attributes::SERVICE_NAME,
+            attributes::DEPLOYMENT_ENVIRONMENT,
+            attributes::SERVICE_VERSION,
+        ];
+        if !own.contains(&key.as_str()) {
+            self.resource_attributes.retain(|(k, _)| *k != key);
+            self.resource_attributes.push((key, value.into()));
+        }
         self
     }
 
@@ -205,6 +226,7 @@ impl OtlpTransportBuilder {
                 path: self.path,
                 api_key_header,
                 on_partial_success: self.on_partial_success,
+                resource_attributes: self.resource_attributes,
                 rejected: AtomicU64::new(0),
                 partial_successes: AtomicU64::new(0),
             }),
@@ -256,6 +278,7 @@ struct Inner {
     path: String,
     api_key_header: Option<HeaderName>,
     on_partial_success: Option<OnPartialSuccess>,
+    resource_attributes: Vec<(String, String)>,
     rejected: AtomicU64,
     partial_successes: AtomicU64,
 }
@@ -306,12 +329,17 @@ impl OtlpTransport {
 
 /// A batch as one export request in this encoding, built from its records
 /// on the calling thread (the client's worker).
-fn encode(batch: &Batch, encoding: Encoding) -> Result<Vec<u8>, TransportError> {
+fn encode(
+    batch: &Batch,
+    encoding: Encoding,
+    extra: &[(String, String)],
+) -> Result<Vec<u8>, TransportError> {
     match encoding {
-        Encoding::Protobuf => Ok(export_protobuf(batch, now_nanos())),
-        Encoding::Json => serde_json::to_vec(&export_request(batch, now_nanos())).map_err(|e| {
-            TransportError::refused(format!("the request does not encode as JSON: {e}"))
-        }),
+        Encoding::Protobuf => Ok(export_protobuf_with(batch, now_nanos(), extra)),
+        Encoding::Json => serde_json::to_vec(&export_request_with(batch, now_nanos(), extra))
+            .map_err(|e| {
+                TransportError::refused(format!("the request does not encode as JSON: {e}"))
+            }),
     }
 }
 
@@ -370,7 +398,7 @@ impl Transport for OtlpTransport {
         if batch.is_empty() {
             return Ok(());
         }
-        let body = encode(batch, self.inner.encoding)?;
+        let body = encode(batch, self.inner.encoding, &self.inner.resource_attributes)?;
         let mut headers = HeaderMap::new();
         if let Some(name) = &self.inner.api_key_header {
             headers.insert(name.clone(), api_key_header_value(&endpoint.api_key)?);

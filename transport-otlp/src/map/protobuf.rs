@@ -37,6 +37,15 @@ use crate::map::{severity, trace_fields, SCOPE_NAME};
 /// assert_eq!(export_protobuf(&batch, 7), export_request(&batch, 7).encode_to_vec());
 /// ```
 pub fn export_protobuf(batch: &Batch, now_nanos: u64) -> Vec<u8> {
+    export_protobuf_with(batch, now_nanos, &[])
+}
+
+/// [`export_protobuf`] with more resource attributes after the batch's own.
+pub(crate) fn export_protobuf_with(
+    batch: &Batch,
+    now_nanos: u64,
+    extra: &[(String, String)],
+) -> Vec<u8> {
     // Every record's view first, so that the request's length is known
     // and its bytes are written once, into a buffer of exactly that size.
     let records: Vec<LogRecordView<'_>> = batch
@@ -45,7 +54,7 @@ pub fn export_protobuf(batch: &Batch, now_nanos: u64) -> Vec<u8> {
         .map(|record| LogRecordView::new(record, now_nanos))
         .collect();
     let resource_logs = ResourceLogs {
-        resource: Resource(batch),
+        resource: Resource { batch, extra },
         scope_logs: ScopeLogs { records: &records },
     };
     Request(resource_logs).encode_to_vec()
@@ -111,12 +120,17 @@ impl Message for ScopeLogs<'_> {
     encode_only!();
 }
 
-/// `Resource`: `service.name`, `deployment.environment.name`, `service.version`.
-struct Resource<'a>(&'a Batch);
+/// `Resource`: `service.name`, `deployment.environment.name`,
+/// `service.version`, then the transport's own attributes.
+struct Resource<'a> {
+    batch: &'a Batch,
+    extra: &'a [(String, String)],
+}
 
 impl Resource<'_> {
     fn attributes(&self) -> impl Iterator<Item = KeyValue<'_>> {
-        let r = self.0.resource();
+        let r = self.batch.resource();
+        let extra = self.extra.iter().map(|(k, v)| (k.as_str(), v.as_str()));
         [
             Some((attr::SERVICE_NAME, &*r.source)),
             Some((attr::DEPLOYMENT_ENVIRONMENT, r.environment.as_str())),
@@ -124,6 +138,7 @@ impl Resource<'_> {
         ]
         .into_iter()
         .flatten()
+        .chain(extra)
         .map(|(key, value)| KeyValue::new(key, Value::Str(value)))
     }
 }
@@ -321,4 +336,35 @@ impl Message for LogRecordView<'_> {
     }
 
     encode_only!();
+}
+
+#[cfg(test)]
+mod tests {
+    use prost::Message;
+    use timber_core::transport::{Batch, Resource};
+    use timber_core::{Environment, Level, Record};
+
+    use crate::map::to_otlp::export_request_with;
+
+    #[test]
+    fn extra_resource_attributes_encode_as_the_official_types() {
+        let resource = Resource::new("api", Environment::Staging, Some("1.2".into()));
+        let batch = Batch::new(resource, vec![Record::new(Level::Info, "m")]);
+        let extra = [
+            ("k8s.pod.name".to_owned(), "api-7f9".to_owned()),
+            ("team".to_owned(), String::new()),
+        ];
+        let request = export_request_with(&batch, 9, &extra);
+        assert_eq!(
+            super::export_protobuf_with(&batch, 9, &extra),
+            request.encode_to_vec()
+        );
+        let attributes = &request.resource_logs[0]
+            .resource
+            .as_ref()
+            .unwrap()
+            .attributes;
+        assert_eq!(attributes[3].key, "k8s.pod.name");
+        assert_eq!(attributes.len(), 5);
+    }
 }

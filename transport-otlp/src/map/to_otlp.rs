@@ -37,6 +37,15 @@ use crate::map::{severity, trace_fields, SCOPE_NAME};
 /// assert_eq!(logs[0].severity_number, 13);
 /// ```
 pub fn export_request(batch: &Batch, now_nanos: u64) -> ExportLogsServiceRequest {
+    export_request_with(batch, now_nanos, &[])
+}
+
+/// [`export_request`] with more resource attributes after the batch's own.
+pub(crate) fn export_request_with(
+    batch: &Batch,
+    now_nanos: u64,
+    extra: &[(String, String)],
+) -> ExportLogsServiceRequest {
     let log_records = batch
         .records()
         .iter()
@@ -44,7 +53,7 @@ pub fn export_request(batch: &Batch, now_nanos: u64) -> ExportLogsServiceRequest
         .collect();
     ExportLogsServiceRequest {
         resource_logs: vec![ResourceLogs {
-            resource: Some(resource(batch.resource())),
+            resource: Some(resource(batch.resource(), extra)),
             scope_logs: vec![ScopeLogs {
                 scope: Some(InstrumentationScope {
                     name: SCOPE_NAME.to_owned(),
@@ -59,7 +68,7 @@ pub fn export_request(batch: &Batch, now_nanos: u64) -> ExportLogsServiceRequest
     }
 }
 
-fn resource(r: &TimberResource) -> Resource {
+fn resource(r: &TimberResource, extra: &[(String, String)]) -> Resource {
     let mut attributes = vec![
         string(attr::SERVICE_NAME, &r.source),
         string(attr::DEPLOYMENT_ENVIRONMENT, r.environment.as_str()),
@@ -67,6 +76,7 @@ fn resource(r: &TimberResource) -> Resource {
     if let Some(version) = &r.version {
         attributes.push(string(attr::SERVICE_VERSION, version));
     }
+    attributes.extend(extra.iter().map(|(key, value)| string(key, value)));
     Resource {
         attributes,
         ..Resource::default()
