@@ -130,6 +130,16 @@ pub use timber_transport_hyper::{BuildError, HyperTransport, HyperTransportBuild
 #[cfg_attr(docsrs, doc(cfg(feature = "otlp")))]
 pub use timber_transport_otlp as otlp;
 
+#[cfg(feature = "otlp")]
+mod otel_env;
+/// The OpenTelemetry variables [`builder`] reads with the `otlp` feature:
+/// with `OTEL_EXPORTER_OTLP_LOGS_ENDPOINT` or `OTEL_EXPORTER_OTLP_ENDPOINT`
+/// set (and no `TIMBERLOGS_ENDPOINT`) it ships over OTLP, as the
+/// OpenTelemetry SDKs would (README: "OpenTelemetry's variables").
+#[cfg(feature = "otlp")]
+#[cfg_attr(docsrs, doc(cfg(feature = "otlp")))]
+pub use otel_env::OTEL_VARS;
+
 /// The in-memory transport for application tests: it records what was
 /// logged, answers queries about it, and fails on demand.
 ///
@@ -237,6 +247,11 @@ fn with_defaults(builder: ClientBuilder) -> ClientBuilder {
     let builder = builder
         .default_transport(https_transport)
         .default_in_async_context(timber_transport_hyper::in_tokio_runtime);
+    // OpenTelemetry's variables, when they name an OTLP endpoint (and no
+    // TIMBERLOGS_ENDPOINT does): read after TIMBERLOGS_*, they fill what
+    // those leave unset and make the default transport OTLP.
+    #[cfg(feature = "otlp")]
+    let builder = otel_env::apply(builder, |name| std::env::var(name).ok());
     builder
 }
 
