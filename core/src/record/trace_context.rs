@@ -303,6 +303,32 @@ mod tests {
     }
 
     #[test]
+    fn the_wire_keys_go_into_data_and_come_back_out() {
+        let trace: TraceContext = HEADER.parse().unwrap();
+        let data = with_trace(None, Some(trace));
+        let mut back = data.clone();
+        assert_eq!(take_trace(&mut back), Some(trace));
+        assert_eq!(back, None, "only the trace's keys: no data left");
+
+        let mut theirs = Map::new();
+        theirs.insert(TRACE_ID_KEY.into(), Value::from("mine"));
+        theirs.insert("k".into(), Value::from(1));
+        let mut data = with_trace(Some(theirs.clone()), Some(trace));
+        assert_eq!(
+            data.as_ref().unwrap()[TRACE_ID_KEY],
+            "mine",
+            "a data key is kept"
+        );
+        assert_eq!(take_trace(&mut data), None, "not a trace: all stays data");
+        assert_eq!(
+            data.unwrap().len(),
+            4,
+            "its key, then spanId and traceFlags"
+        );
+        assert_eq!(with_trace(Some(theirs.clone()), None), Some(theirs));
+    }
+
+    #[test]
     fn zero_ids_are_no_context() {
         assert!(TraceContext::new([0; 16], [1; 8], 1).is_none());
         assert!(TraceContext::new([1; 16], [0; 8], 1).is_none());
