@@ -5,7 +5,6 @@
 //! The fields come in the order of `LogRecord`'s serde form, so the bytes
 //! are those serde writes for the same wire records.
 
-use timber_core::record::{SPAN_ID_KEY, TRACE_FLAGS_KEY, TRACE_ID_KEY};
 use timber_core::transport::Batch;
 use timber_core::{Data, Record, TraceContext};
 
@@ -93,11 +92,7 @@ fn write_traced_data(out: &mut Vec<u8>, data: &str, trace: TraceContext) {
     };
     out.extend_from_slice(members.as_bytes());
     let mut empty = members.trim_end() == "{";
-    for (key, value) in [
-        (TRACE_ID_KEY, trace.trace_id_hex()),
-        (SPAN_ID_KEY, trace.span_id_hex()),
-        (TRACE_FLAGS_KEY, trace.flags_hex()),
-    ] {
+    for (key, value) in trace.data_keys() {
         if has_key(data, key) {
             continue;
         }

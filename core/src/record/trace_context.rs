@@ -92,19 +92,19 @@ impl TraceContext {
         hex(&[self.flags])
     }
 
-    /// The same trace, in another span of it (a child's context).
-    pub fn with_span(&self, span_id: [u8; 8]) -> Option<Self> {
-        TraceContext::new(self.trace_id, span_id, self.flags)
-    }
-
-    /// Adds its three keys to a wire record's `data` (a key already there
-    /// is kept), as the Timberlogs protocol carries a trace.
-    pub fn add_to(&self, data: &mut Map<String, Value>) {
-        for (key, value) in [
+    /// Its three `data` keys over the Timberlogs protocol, with their values.
+    pub fn data_keys(&self) -> [(&'static str, String); 3] {
+        [
             (TRACE_ID_KEY, self.trace_id_hex()),
             (SPAN_ID_KEY, self.span_id_hex()),
             (TRACE_FLAGS_KEY, self.flags_hex()),
-        ] {
+        ]
+    }
+
+    /// Adds its [`data_keys`](Self::data_keys) to a wire record's `data` (a
+    /// key already there is kept), as the Timberlogs protocol carries a trace.
+    pub fn add_to(&self, data: &mut Map<String, Value>) {
+        for (key, value) in self.data_keys() {
             data.entry(key).or_insert(Value::String(value));
         }
     }
@@ -207,17 +207,17 @@ impl FromStr for TraceContext {
         if version == "00" && rest.is_some() || version != "00" && rest.is_some_and(str::is_empty) {
             return Err(TraceparentError("version 00 has four fields"));
         }
-        let fits = |f: Option<&str>, len: usize| f.is_some_and(|f| f.len() == len && lower(f));
         let (Some(trace_id), Some(span_id), Some(flags)) = (trace_id, span_id, flags) else {
             return Err(TraceparentError("version 00 has four fields"));
         };
-        if !(fits(Some(trace_id), 32) && fits(Some(span_id), 16) && fits(Some(flags), 2)) {
+        let (Some(trace_id), Some(span_id), Some([flags])) =
+            (unhex(trace_id), unhex(span_id), unhex::<1>(flags))
+        else {
             return Err(TraceparentError(
                 "expected 32, 16 and 2 lowercase hex digits",
             ));
-        }
-        TraceContext::from_hex(trace_id, span_id, flags)
-            .ok_or(TraceparentError("an id is all zeros"))
+        };
+        TraceContext::new(trace_id, span_id, flags).ok_or(TraceparentError("an id is all zeros"))
     }
 }
 
@@ -333,7 +333,6 @@ mod tests {
         assert!(TraceContext::new([0; 16], [1; 8], 1).is_none());
         assert!(TraceContext::new([1; 16], [0; 8], 1).is_none());
         let context = TraceContext::new([1; 16], [2; 8], 0).unwrap();
-        assert_eq!(context.with_span([3; 8]).unwrap().trace_id(), [1; 16]);
-        assert!(context.with_span([0; 8]).is_none());
+        assert_eq!((context.trace_id(), context.span_id()), ([1; 16], [2; 8]));
     }
 }

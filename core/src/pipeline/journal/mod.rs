@@ -232,14 +232,8 @@ impl SpareSegment {
     /// all resolved) when there is one, else created.
     pub(crate) fn make(self, resolved: Option<PathBuf>) -> io::Result<Segment> {
         if let Some(old) = resolved {
-            let recycled = Segment::recycle(
-                &old,
-                self.path.clone(),
-                self.size,
-                self.run,
-                &self.resource,
-                0,
-            );
+            let recycled =
+                Segment::recycle(&old, self.path.clone(), self.size, self.run, &self.resource);
             match recycled {
                 Ok(segment) => return Ok(segment),
                 Err(_) => drop(std::fs::remove_file(&old)),

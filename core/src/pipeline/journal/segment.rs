@@ -78,7 +78,6 @@ impl Segment {
         size: usize,
         run: u64,
         resource: &[u8],
-        watermark: u64,
     ) -> io::Result<Segment> {
         let file = OpenOptions::new().read(true).write(true).open(old)?;
         if file.metadata()?.len() != size as u64 {
@@ -86,7 +85,8 @@ impl Segment {
         }
         let mut map = os::map_file(&file)?;
         map[HEADER..].fill(0);
-        let segment = Segment::with_header(path, map, run, resource, watermark);
+        // Its watermark is set when it becomes the current segment.
+        let segment = Segment::with_header(path, map, run, resource, 0);
         fs::rename(old, &segment.path)?;
         Ok(segment)
     }
