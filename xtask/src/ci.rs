@@ -22,7 +22,9 @@ pub struct Step {
 /// `TIMBER_REQUIRE_CHROMIUM=1`, which `.ci/run` sets), the official Python
 /// SDK in a virtual environment (`ingest-server/tests/python_sdk.rs`, which
 /// skips without it unless `TIMBER_REQUIRE_PYTHON_SDK=1`), and builds the
-/// docs as docs.rs does when a nightly toolchain is there.
+/// docs as docs.rs does when a nightly toolchain is there. For machines with
+/// little disk it builds without incremental state and with line tables only,
+/// and deletes the test executables once each test step has run.
 pub const CHECKS: &[Step] = &[
     Step {
         name: "fmt",
