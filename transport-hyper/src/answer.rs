@@ -17,7 +17,7 @@ use crate::redact_key::snippet;
 /// use timber_transport_hyper::HttpAnswer;
 /// let mut headers = HeaderMap::new();
 /// headers.insert(RETRY_AFTER, HeaderValue::from_static("3"));
-/// let answer = HttpAnswer { status: 503, headers, body: None };
+/// let answer = HttpAnswer { status: 503, headers, body: None, trailers: HeaderMap::new() };
 /// assert!(!answer.is_success());
 /// assert_eq!(answer.retry_after(), Some(Duration::from_secs(3)));
 /// ```
@@ -30,6 +30,9 @@ pub struct HttpAnswer {
     /// The body, at most 64 KiB of it; `None` when it did not arrive whole
     /// within the request timeout (the status is still the server's word).
     pub body: Option<Bytes>,
+    /// The trailers that followed the body (gRPC's status), empty when
+    /// none came.
+    pub trailers: HeaderMap,
 }
 
 impl HttpAnswer {
@@ -53,7 +56,7 @@ impl HttpAnswer {
     /// ```
     /// use timber_core::transport::ApiKey;
     /// use timber_transport_hyper::HttpAnswer;
-    /// let answer = |body: &'static str| HttpAnswer { status: 401, headers: Default::default(), body: Some(body.into()) };
+    /// let answer = |body: &'static str| HttpAnswer { status: 401, headers: Default::default(), body: Some(body.into()), trailers: Default::default() };
     /// let key = ApiKey::new("tb_live_s3cret_key");
     /// assert_eq!(answer(" bad key ").snippet(&key), "bad key");
     /// assert!(!answer("bad key TB_LIVE_S3CRET_KEY").snippet(&key).contains("S3CRET"));
@@ -71,7 +74,7 @@ impl HttpAnswer {
     /// ```
     /// use timber_core::transport::FailureKind;
     /// use timber_transport_hyper::HttpAnswer;
-    /// let answer = HttpAnswer { status: 401, headers: Default::default(), body: None };
+    /// let answer = HttpAnswer { status: 401, headers: Default::default(), body: None, trailers: Default::default() };
     /// let e = answer.failure(FailureKind::Permanent, Some("check the API key"), "");
     /// assert_eq!(e.to_string(), "HTTP 401: unauthorized (check the API key)");
     /// ```

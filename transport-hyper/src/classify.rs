@@ -60,6 +60,7 @@ mod tests {
             status,
             headers,
             body: Some(body.to_vec().into()),
+            trailers: Default::default(),
         }
     }
 

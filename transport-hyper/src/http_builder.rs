@@ -53,6 +53,7 @@ pub struct HttpClientBuilder {
     pub(crate) pool_idle_timeout: Duration,
     pub(crate) pool_max_idle_per_host: usize,
     pub(crate) http2: bool,
+    pub(crate) http2_only: bool,
     pub(crate) gzip_min_bytes: Option<usize>,
     pub(crate) worker_threads: usize,
     pub(crate) thread_priority: ThreadPriority,
@@ -71,6 +72,7 @@ impl Default for HttpClientBuilder {
             pool_idle_timeout: Duration::from_secs(90),
             pool_max_idle_per_host: 8,
             http2: true,
+            http2_only: false,
             gzip_min_bytes: None,
             worker_threads: 1,
             thread_priority: ThreadPriority::default(),
@@ -142,6 +144,15 @@ impl HttpClientBuilder {
     /// used when the server does not pick h2, and always over plain HTTP).
     pub fn http2(mut self, offer: bool) -> Self {
         self.http2 = offer;
+        self
+    }
+
+    /// Speaks HTTP/2 only (default: no): with prior knowledge over plain
+    /// `http://`, and over TLS by offering only `h2` through ALPN. gRPC
+    /// needs it (the OTLP transport's gRPC encoding sets it); a server
+    /// that speaks only HTTP/1.1 then fails every request.
+    pub fn http2_only(mut self, only: bool) -> Self {
+        self.http2_only = only;
         self
     }
 
@@ -259,7 +270,9 @@ impl HttpClientBuilder {
         let https = hyper_rustls::HttpsConnectorBuilder::new()
             .with_tls_config(tls)
             .https_or_http();
-        let connector = if self.http2 {
+        let connector = if self.http2_only {
+            https.enable_http2().wrap_connector(tcp)
+        } else if self.http2 {
             https.enable_http1().enable_http2().wrap_connector(tcp)
         } else {
             https.enable_http1().wrap_connector(tcp)
@@ -269,6 +282,7 @@ impl HttpClientBuilder {
             .timer(TokioTimer::new())
             .pool_idle_timeout(self.pool_idle_timeout)
             .pool_max_idle_per_host(self.pool_max_idle_per_host)
+            .http2_only(self.http2_only)
             // Room for a whole answer stream without window-update round trips.
             .http2_initial_stream_window_size(1 << 20)
             .http2_initial_connection_window_size(2 << 20)
@@ -279,14 +293,16 @@ impl HttpClientBuilder {
                 client,
                 runtime,
                 allow_http: self.allow_http,
+                http2_only: self.http2_only,
                 request_timeout: self.request_timeout,
                 #[cfg(feature = "gzip")]
                 gzip_min_bytes: self.gzip_min_bytes,
                 settings: format!(
-                    "connect_timeout={:?}, request_timeout={:?}, http2={}, gzip_min_bytes={:?}, allow_http={}, proxy={}, headers={:?}",
+                    "connect_timeout={:?}, request_timeout={:?}, http2={}, http2_only={}, gzip_min_bytes={:?}, allow_http={}, proxy={}, headers={:?}",
                     self.connect_timeout,
                     self.request_timeout,
                     self.http2,
+                    self.http2_only,
                     self.gzip_min_bytes,
                     self.allow_http,
                     proxies.as_deref().map_or_else(|| "none".to_owned(), |p| format!("{p:?}")),

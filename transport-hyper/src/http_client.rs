@@ -70,6 +70,7 @@ struct Inner {
     client: Hyper,
     runtime: OwnedRuntime,
     allow_http: bool,
+    http2_only: bool,
     request_timeout: Duration,
     #[cfg(feature = "gzip")]
     gzip_min_bytes: Option<usize>,
@@ -84,6 +85,7 @@ pub(crate) struct Parts {
     pub(crate) client: Hyper,
     pub(crate) runtime: OwnedRuntime,
     pub(crate) allow_http: bool,
+    pub(crate) http2_only: bool,
     pub(crate) request_timeout: Duration,
     #[cfg(feature = "gzip")]
     pub(crate) gzip_min_bytes: Option<usize>,
@@ -105,6 +107,7 @@ impl HttpClient {
                 client: parts.client,
                 runtime: parts.runtime,
                 allow_http: parts.allow_http,
+                http2_only: parts.http2_only,
                 request_timeout: parts.request_timeout,
                 #[cfg(feature = "gzip")]
                 gzip_min_bytes: parts.gzip_min_bytes,
@@ -118,6 +121,18 @@ impl HttpClient {
     /// The settings, as `Debug` shows them (no secret).
     pub(crate) fn settings(&self) -> &str {
         &self.inner.settings
+    }
+
+    /// Whether the client speaks HTTP/2 only
+    /// ([`HttpClientBuilder::http2_only`](crate::HttpClientBuilder::http2_only)).
+    pub fn is_http2_only(&self) -> bool {
+        self.inner.http2_only
+    }
+
+    /// The request timeout: how long [`post`](Self::post) waits for an
+    /// answer (a protocol may tell the server, as gRPC's `grpc-timeout`).
+    pub fn request_timeout(&self) -> Duration {
+        self.inner.request_timeout
     }
 
     /// Sends one POST to `url` with this `Content-Type`, the adapter's own
@@ -136,6 +151,53 @@ impl HttpClient {
         content_type: &'static str,
         headers: HeaderMap,
         body: Vec<u8>,
+    ) -> Result<HttpAnswer, TransportError> {
+        let (body, encoding) = self.encode(body);
+        self.send(url, content_type, headers, body, encoding).await
+    }
+
+    /// [`post`](Self::post) with `body` sent exactly as given, never
+    /// gzipped by the client: for a protocol that compresses inside its
+    /// own framing (gRPC, with [`compress`](Self::compress)).
+    pub async fn post_as_is(
+        &self,
+        url: &str,
+        content_type: &'static str,
+        headers: HeaderMap,
+        body: Vec<u8>,
+    ) -> Result<HttpAnswer, TransportError> {
+        self.send(url, content_type, headers, body, None).await
+    }
+
+    /// `body` gzipped, when the builder's `gzip_min_bytes` rule says a body
+    /// of its size is (for a protocol that compresses inside its framing).
+    ///
+    /// ```
+    /// use timber_transport_hyper::HttpClient;
+    /// let client = HttpClient::builder().build()?;
+    /// assert_eq!(client.gzip(b"short"), None);
+    /// # Ok::<(), timber_transport_hyper::BuildError>(())
+    /// ```
+    pub fn gzip(&self, body: &[u8]) -> Option<Vec<u8>> {
+        #[cfg(feature = "gzip")]
+        if self
+            .inner
+            .gzip_min_bytes
+            .is_some_and(|min| body.len() >= min)
+        {
+            return Some(gzip(body));
+        }
+        let _ = body;
+        None
+    }
+
+    async fn send(
+        &self,
+        url: &str,
+        content_type: &'static str,
+        headers: HeaderMap,
+        body: Vec<u8>,
+        encoding: Option<&'static str>,
     ) -> Result<HttpAnswer, TransportError> {
         let uri: Uri = url
             .parse()
@@ -188,7 +250,6 @@ impl HttpClient {
                 all.insert(PROXY_AUTHORIZATION, auth);
             }
         }
-        let (body, encoding) = self.encode(body);
         if let Some(encoding) = encoding {
             request = request.header(CONTENT_ENCODING, encoding);
         }
@@ -210,14 +271,18 @@ impl HttpClient {
             // Read the whole answer so the connection goes back to the pool;
             // one that does not end in time is left unread, its status kept.
             let body = Limited::new(body, MAX_ANSWER_BYTES).collect();
-            let body = match tokio::time::timeout_at(deadline, body).await {
-                Ok(Ok(body)) => Some(body.to_bytes()),
-                _ => None,
+            let (body, trailers) = match tokio::time::timeout_at(deadline, body).await {
+                Ok(Ok(body)) => {
+                    let trailers = body.trailers().cloned().unwrap_or_default();
+                    (Some(body.to_bytes()), trailers)
+                }
+                _ => (None, HeaderMap::new()),
             };
             Ok::<_, tokio::time::error::Elapsed>(Ok(HttpAnswer {
                 status: parts.status.as_u16(),
                 headers: parts.headers,
                 body,
+                trailers,
             }))
         };
         match self.inner.runtime.run(exchange).await {

@@ -86,6 +86,7 @@ mod tests {
             status,
             headers,
             body: Some(body.into()),
+            trailers: HeaderMap::new(),
         }
     }
 

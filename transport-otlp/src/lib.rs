@@ -78,6 +78,7 @@
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
 mod classify;
+mod grpc;
 mod map;
 mod transport;
 

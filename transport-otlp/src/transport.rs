@@ -13,27 +13,36 @@ use timber_core::transport::{
 use timber_transport_hyper::header::USER_AGENT;
 use timber_transport_hyper::header::{HeaderMap, HeaderName, HeaderValue};
 use timber_transport_hyper::{
-    api_key_header_value, is_reserved_header, HttpAnswer, HttpClient, HttpClientBuilder,
+    api_key_header_value, is_reserved_header, HttpClient, HttpClientBuilder,
 };
 
+use crate::grpc;
 use crate::map::attributes;
-use crate::map::protobuf::export_protobuf_with;
+use crate::map::protobuf::{export_grpc_message, export_protobuf_with};
 use crate::map::to_otlp::export_request_with;
 
 /// The `User-Agent` of the transport's requests (a custom header replaces it).
 pub const AGENT: &str = concat!("timber-transport-otlp/", env!("CARGO_PKG_VERSION"));
 use timber_transport_hyper::BuildError;
 
-/// How the export request is encoded on the wire.
+/// How the export request travels: OTLP/HTTP with binary protobuf or
+/// JSON, or OTLP/gRPC (`OTEL_EXPORTER_OTLP_PROTOCOL`'s `http/protobuf`,
+/// `http/json` and `grpc`).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum Encoding {
-    /// Binary protobuf, `application/x-protobuf` (the OTLP default).
+    /// OTLP/HTTP, binary protobuf, `application/x-protobuf` (the OTLP default).
     #[default]
     Protobuf,
-    /// OTLP/JSON, `application/json`: the protobuf JSON mapping with hex
-    /// trace ids, 64-bit integers as strings and enums as numbers.
+    /// OTLP/HTTP, OTLP/JSON, `application/json`: the protobuf JSON mapping
+    /// with hex trace ids, 64-bit integers as strings and enums as numbers.
     Json,
+    /// OTLP/gRPC: the unary `LogsService/Export` call over HTTP/2 (prior
+    /// knowledge over `http://`, ALPN `h2` over TLS), the same protobuf
+    /// message, gzipped inside gRPC's framing per the client's
+    /// `gzip_min_bytes`. The base URL is the collector's gRPC endpoint,
+    /// `http://collector:4317`.
+    Grpc,
 }
 
 impl Encoding {
@@ -42,6 +51,16 @@ impl Encoding {
         match self {
             Encoding::Protobuf => "application/x-protobuf",
             Encoding::Json => "application/json",
+            Encoding::Grpc => crate::grpc::CONTENT_TYPE,
+        }
+    }
+
+    /// The path requests go to unless [`OtlpTransportBuilder::path`] says
+    /// otherwise: `/v1/logs` over HTTP, the `Export` method over gRPC.
+    pub fn default_path(self) -> &'static str {
+        match self {
+            Encoding::Protobuf | Encoding::Json => "/v1/logs",
+            Encoding::Grpc => crate::grpc::EXPORT_PATH,
         }
     }
 }
@@ -80,7 +99,7 @@ type OnPartialSuccess = Arc<dyn Fn(&PartialSuccess) + Send + Sync>;
 pub struct OtlpTransportBuilder {
     http: Http,
     encoding: Encoding,
-    path: String,
+    path: Option<String>,
     api_key_header: Option<String>,
     on_partial_success: Option<OnPartialSuccess>,
     resource_attributes: Vec<(String, String)>,
@@ -111,7 +130,7 @@ impl Default for OtlpTransportBuilder {
         OtlpTransportBuilder {
             http: Http::Settings(HttpClient::builder()),
             encoding: Encoding::Protobuf,
-            path: "/v1/logs".to_owned(),
+            path: None,
             api_key_header: None,
             on_partial_success: None,
             resource_attributes: Vec::new(),
@@ -137,16 +156,19 @@ impl OtlpTransportBuilder {
         self
     }
 
-    /// Protobuf (default) or OTLP/JSON.
+    /// Protobuf (default), OTLP/JSON, or gRPC, which makes the HTTP
+    /// client speak HTTP/2 only (a client given by
+    /// [`client`](Self::client) must be built with
+    /// `HttpClientBuilder::http2_only(true)`).
     pub fn encoding(mut self, encoding: Encoding) -> Self {
         self.encoding = encoding;
         self
     }
 
-    /// The path appended to the client's base URL (default `/v1/logs`, the
-    /// OTLP path for logs).
+    /// The path appended to the client's base URL (default: the
+    /// encoding's, [`Encoding::default_path`]).
     pub fn path(mut self, path: impl Into<String>) -> Self {
-        self.path = path.into();
+        self.path = Some(path.into());
         self
     }
 
@@ -209,21 +231,31 @@ impl OtlpTransportBuilder {
             }
             None => None,
         };
-        if !self.path.starts_with('/') || self.path.contains(['?', '#']) {
+        let path = self
+            .path
+            .unwrap_or_else(|| self.encoding.default_path().to_owned());
+        if !path.starts_with('/') || path.contains(['?', '#']) {
             return Err(BuildError::Config(timber_core::ConfigError {
                 field: "path",
                 reason: "must start with / and have no query or fragment".to_owned(),
             }));
         }
+        let grpc = self.encoding == Encoding::Grpc;
         let client = match self.http {
-            Http::Settings(settings) => settings.build()?,
+            Http::Settings(settings) => settings.http2_only(grpc).build()?,
+            Http::Built(client) if grpc && !client.is_http2_only() => {
+                return Err(BuildError::Config(timber_core::ConfigError {
+                    field: "client",
+                    reason: "gRPC needs an HttpClient built with http2_only(true)".to_owned(),
+                }))
+            }
             Http::Built(client) => client,
         };
         Ok(OtlpTransport {
             inner: Arc::new(Inner {
                 client,
                 encoding: self.encoding,
-                path: self.path,
+                path,
                 api_key_header,
                 on_partial_success: self.on_partial_success,
                 resource_attributes: self.resource_attributes,
@@ -336,6 +368,7 @@ fn encode(
 ) -> Result<Vec<u8>, TransportError> {
     match encoding {
         Encoding::Protobuf => Ok(export_protobuf_with(batch, now_nanos(), extra)),
+        Encoding::Grpc => Ok(export_grpc_message(batch, now_nanos(), extra)),
         Encoding::Json => serde_json::to_vec(&export_request_with(batch, now_nanos(), extra))
             .map_err(|e| {
                 TransportError::refused(format!("the request does not encode as JSON: {e}"))
@@ -349,16 +382,17 @@ fn now_nanos() -> u64 {
         .map_or(0, |d| u64::try_from(d.as_nanos()).unwrap_or(u64::MAX))
 }
 
-/// The partial success of a 2xx answer, if it reports one. An answer that
-/// does not decode was still a success: the records were accepted.
+/// The partial success of a successful answer's body (its response
+/// message over gRPC), if it reports one. An answer that does not decode
+/// was still a success: the records were accepted.
 fn partial_success(
-    answer: &HttpAnswer,
+    body: Option<&[u8]>,
     encoding: Encoding,
     key: &ApiKey,
 ) -> Option<PartialSuccess> {
-    let body = answer.body.as_deref().filter(|b| !b.is_empty())?;
+    let body = body.filter(|b| !b.is_empty())?;
     let (rejected, message) = match encoding {
-        Encoding::Protobuf => {
+        Encoding::Protobuf | Encoding::Grpc => {
             let partial = ExportLogsServiceResponse::decode(body)
                 .ok()?
                 .partial_success?;
@@ -398,7 +432,9 @@ impl Transport for OtlpTransport {
         if batch.is_empty() {
             return Ok(());
         }
-        let body = encode(batch, self.inner.encoding, &self.inner.resource_attributes)?;
+        let client = &self.inner.client;
+        let encoding = self.inner.encoding;
+        let body = encode(batch, encoding, &self.inner.resource_attributes)?;
         let mut headers = HeaderMap::new();
         if let Some(name) = &self.inner.api_key_header {
             headers.insert(name.clone(), api_key_header_value(&endpoint.api_key)?);
@@ -408,16 +444,21 @@ impl Transport for OtlpTransport {
         }
         headers.insert(USER_AGENT, HeaderValue::from_static(AGENT));
         let url = format!("{}{}", endpoint.base_url, self.inner.path);
-        let encoding = self.inner.encoding;
-        let answer = self
-            .inner
-            .client
-            .post(&url, encoding.content_type(), headers, body)
-            .await?;
-        if !answer.is_success() {
-            return Err(crate::classify::failure(&answer, &endpoint.api_key));
-        }
-        if let Some(partial) = partial_success(&answer, encoding, &endpoint.api_key) {
+        let content_type = encoding.content_type();
+        let key = &endpoint.api_key;
+        let response = if encoding == Encoding::Grpc {
+            let (body, compressed) = grpc::compress(body, |m| client.gzip(m));
+            grpc::headers(&mut headers, compressed, client.request_timeout());
+            let answer = client.post_as_is(&url, content_type, headers, body).await?;
+            grpc::response(&answer, key)?
+        } else {
+            let answer = client.post(&url, content_type, headers, body).await?;
+            if !answer.is_success() {
+                return Err(crate::classify::failure(&answer, key));
+            }
+            answer.body
+        };
+        if let Some(partial) = partial_success(response.as_deref(), encoding, key) {
             self.report(partial);
         }
         Ok(())

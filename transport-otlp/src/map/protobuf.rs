@@ -46,6 +46,25 @@ pub(crate) fn export_protobuf_with(
     now_nanos: u64,
     extra: &[(String, String)],
 ) -> Vec<u8> {
+    encode(batch, now_nanos, extra, false)
+}
+
+/// The same request as one gRPC message: its length prefix, then its
+/// bytes, written once into one buffer.
+pub(crate) fn export_grpc_message(
+    batch: &Batch,
+    now_nanos: u64,
+    extra: &[(String, String)],
+) -> Vec<u8> {
+    encode(batch, now_nanos, extra, true)
+}
+
+fn encode(
+    batch: &Batch,
+    now_nanos: u64,
+    extra: &[(String, String)],
+    grpc_message: bool,
+) -> Vec<u8> {
     // Every record's view first, so that the request's length is known
     // and its bytes are written once, into a buffer of exactly that size.
     let records: Vec<LogRecordView<'_>> = batch
@@ -57,7 +76,14 @@ pub(crate) fn export_protobuf_with(
         resource: Resource { batch, extra },
         scope_logs: ScopeLogs { records: &records },
     };
-    Request(resource_logs).encode_to_vec()
+    let request = Request(resource_logs);
+    let len = request.encoded_len();
+    let mut bytes = Vec::with_capacity(if grpc_message { 5 } else { 0 } + len);
+    if grpc_message {
+        bytes.extend_from_slice(&crate::grpc::prefix(len));
+    }
+    request.encode_raw(&mut bytes);
+    bytes
 }
 
 /// `ExportLogsServiceRequest`: one resource's logs.
