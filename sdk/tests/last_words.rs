@@ -345,7 +345,9 @@ fn child_starts_on_a_spool() {
         timber_sdk::init(timber_sdk::builder().on_error(|e| eprintln!("on_error: {e}"))).unwrap();
     let client = guard.client().clone();
     client.info("restarted", (), None);
-    // Closing delivers what is in flight too (the recovered batches).
+    // A flush waits for every spool file too (closing alone leaves those
+    // it has no time for on disk, for the next start).
+    client.flush_timeout(Duration::from_secs(120)).unwrap();
     drop(guard);
     let stats = client.stats();
     println!("restarted: {stats:?}");
@@ -365,7 +367,9 @@ fn soak_twenty_kill_9s_at_random_moments_lose_and_repeat_nothing() {
     }
     let server = https_server();
     let spool = tempfile::tempdir().unwrap();
+
     let mut returned = Vec::new();
+    let mut outputs = Vec::new();
     for cycle in 0..20 {
         let (mut command, ca) = with_spool(
             command(&server, "child_logs_until_killed", &cycle.to_string(), 0),
@@ -388,10 +392,17 @@ fn soak_twenty_kill_9s_at_random_moments_lose_and_repeat_nothing() {
         let status = child.wait().unwrap();
         let _ = std::fs::remove_file(ca);
         assert_eq!(status.signal(), Some(9), "{line}{rest}");
+        outputs.push(
+            format!("{line}{rest}")
+                .lines()
+                .filter(|l| !l.contains("returned "))
+                .map(|l| format!("cycle {cycle}: {l}\n"))
+                .collect::<String>(),
+        );
         // The last call the child saw return.
         let last = format!("{line}{rest}")
             .lines()
-            .filter_map(|l| l.strip_prefix("returned ")?.parse::<u64>().ok())
+            .filter_map(|l| l.split("returned ").nth(1)?.parse::<u64>().ok())
             .max()
             .expect("the child logged");
         returned.push(last);
@@ -404,28 +415,46 @@ fn soak_twenty_kill_9s_at_random_moments_lose_and_repeat_nothing() {
     let messages: Vec<String> = server.records().into_iter().map(|r| r.message).collect();
     let unique: std::collections::HashSet<&String> = messages.iter().collect();
     assert_eq!(unique.len(), messages.len(), "a record was stored twice");
+    let mut lost = Vec::new();
     for (cycle, last) in returned.iter().enumerate() {
-        for i in 0..=*last {
-            let message = format!("cycle {cycle} record {i}");
-            assert!(unique.contains(&message), "lost: {message}");
+        let missing: Vec<u64> = (0..=*last)
+            .filter(|i| !unique.contains(&format!("cycle {cycle} record {i}")))
+            .collect();
+        if let (Some(first), Some(end)) = (missing.first(), missing.last()) {
+            lost.push(format!(
+                "cycle {cycle}: {} lost, {first}..={end}, {last} returned",
+                missing.len()
+            ));
         }
     }
+    assert!(
+        lost.is_empty(),
+        "lost: {lost:#?}\n{:?}\n{}\nrestart: {text}",
+        server.summary(),
+        outputs.concat()
+    );
 }
 
 #[test]
 #[ignore = "run by soak_twenty_kill_9s_at_random_moments_lose_and_repeat_nothing"]
 fn child_logs_until_killed() {
     let (cycle, _) = logged_by_child();
-    let guard = timber_sdk::init(timber_sdk::builder()).unwrap();
-    let mut out = std::io::stdout().lock();
+    let guard =
+        timber_sdk::init(timber_sdk::builder().on_error(|e| println!("on_error: {e}"))).unwrap();
     for i in 0.. {
         guard
             .client()
             .info(format!("cycle {cycle} record {i}"), (), None);
         // Said after the call returned: every record said is owed.
         if i % 64 == 0 {
+            let mut out = std::io::stdout().lock();
             writeln!(out, "returned {i}").unwrap();
             out.flush().unwrap();
+            drop(out);
+            // At most 64 records a millisecond: twenty runs stay within the
+            // spool's bound however slow the server (beyond it, records are
+            // dropped and reported, which other tests show).
+            std::thread::sleep(Duration::from_millis(1));
         }
     }
 }
