@@ -52,9 +52,13 @@ mod misbehave;
 #[cfg(feature = "otlp")]
 mod otlp;
 #[cfg(feature = "otlp")]
+mod otlp_grpc;
+#[cfg(feature = "otlp")]
 mod otlp_records;
 mod received;
 mod render;
+#[cfg(feature = "otlp")]
+mod rpc;
 mod server;
 mod shared;
 mod sse;
