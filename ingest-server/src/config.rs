@@ -144,6 +144,24 @@ impl ServerConfig {
     /// `IngestServer::otlp_requests` give back;
     /// [`Misbehave`](crate::misbehave::Misbehave) faults apply as usual.
     ///
+    /// The same port answers OTLP/gRPC: the unary call
+    /// `POST /opentelemetry.proto.collector.logs.v1.LogsService/Export` over
+    /// HTTP/2 (h2c on plain TCP, `h2` by ALPN with [`tls`](Self::tls)), as
+    /// the official generated clients send it: `content-type:
+    /// application/grpc` (or `+proto`), one length-prefixed message, gzip
+    /// when `grpc-encoding: gzip` says so. The same rules apply (body limit,
+    /// `x-api-key` and `idempotency-key` metadata, markers), and the request
+    /// is stored the same way. The answer is the `ExportLogsServiceResponse`
+    /// then a `grpc-status: 0` trailer; a failure is a "Trailers-Only"
+    /// answer (HTTP 200, `grpc-status` and `grpc-message` headers, no body):
+    /// INVALID_ARGUMENT (3) for a bad frame or message and the refuse
+    /// marker, RESOURCE_EXHAUSTED (8) past the body limit, UNAUTHENTICATED
+    /// (16) for a wrong key, UNIMPLEMENTED (12) for another method, another
+    /// content type or an unknown compression. A status fault on a gRPC call
+    /// is the code its HTTP status maps to (503 is UNAVAILABLE, 429
+    /// RESOURCE_EXHAUSTED...), with a `google.rpc.RetryInfo` in
+    /// `grpc-status-details-bin` when it has a `retry_after` in seconds.
+    ///
     /// ```
     /// use timber_ingest_server::{IngestServer, ServerConfig};
     /// let server = IngestServer::start(ServerConfig::new("unused").otlp())?;

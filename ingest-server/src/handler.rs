@@ -41,7 +41,14 @@ pub(crate) async fn handle(shared: Arc<Shared>, req: Request<Incoming>) -> Resul
         return Ok(crate::view::answer(&shared, &req));
     }
     let mut info = request_info(&req);
-    let gzip = is_gzip(req.headers());
+    let grpc = speaks_grpc(&shared, &req);
+    // A gRPC call's messages say they are gzip in their own header.
+    let gzip = is_gzip(req.headers())
+        || grpc
+            && req
+                .headers()
+                .get("grpc-encoding")
+                .is_some_and(|v| v.as_bytes().eq_ignore_ascii_case(b"gzip"));
     let mut fault = false;
     let answer = match shared.faults.take(req.uri().path()) {
         Some(Action::Close) => {
@@ -53,12 +60,7 @@ pub(crate) async fn handle(shared: Arc<Shared>, req: Request<Incoming>) -> Resul
             retry_after,
         }) => {
             fault = true;
-            let status = StatusCode::from_u16(status).unwrap_or(StatusCode::SERVICE_UNAVAILABLE);
-            let mut answer = failure(&shared, &info, status, "injected failure");
-            if let Some(v) = retry_after.and_then(|v| HeaderValue::from_str(&v).ok()) {
-                answer.headers_mut().insert(RETRY_AFTER, v);
-            }
-            Ok(answer)
+            Ok(injected(&shared, &mut info, grpc, status, retry_after))
         }
         Some(Action::Delay(d)) => {
             fault = true;
@@ -82,10 +84,9 @@ pub(crate) async fn handle(shared: Arc<Shared>, req: Request<Incoming>) -> Resul
             route(&shared, req, &mut info).await.map(|answer| {
                 let (mut parts, _) = answer.into_parts();
                 parts.headers.remove(hyper::header::CONTENT_LENGTH);
-                Response::from_parts(
-                    parts,
-                    AnswerBody::Stalled(Some(Bytes::from_static(b"{\"succ"))),
-                )
+                // The start of the answer: of its JSON, or of its message's prefix.
+                let start: &'static [u8] = if grpc { &[0, 0, 0] } else { b"{\"succ" };
+                Response::from_parts(parts, AnswerBody::Stalled(Some(Bytes::from_static(start))))
             })
         }
         None => route(&shared, req, &mut info).await,
@@ -98,6 +99,38 @@ pub(crate) async fn handle(shared: Arc<Shared>, req: Request<Incoming>) -> Resul
     info.status = Some(answer.status().as_u16());
     shared.store.note_request(info, gzip, fault);
     Ok(answer)
+}
+
+/// Whether the request is an OTLP/gRPC call, to be answered in gRPC terms.
+fn speaks_grpc(shared: &Shared, req: &Request<Incoming>) -> bool {
+    #[cfg(feature = "otlp")]
+    if shared.config.otlp.is_some() {
+        return crate::otlp_grpc::wanted(req.uri().path(), req.headers());
+    }
+    let _ = (shared, req);
+    false
+}
+
+/// The answer of an injected status fault: that status (with its
+/// `Retry-After`), or for a gRPC call the gRPC status it maps to.
+fn injected(
+    shared: &Shared,
+    info: &mut RequestInfo,
+    grpc: bool,
+    status: u16,
+    retry_after: Option<String>,
+) -> Answer {
+    #[cfg(feature = "otlp")]
+    if grpc {
+        return crate::otlp_grpc::injected(status, retry_after.as_deref(), info);
+    }
+    let _ = grpc;
+    let status = StatusCode::from_u16(status).unwrap_or(StatusCode::SERVICE_UNAVAILABLE);
+    let mut answer = failure(shared, info, status, "injected failure");
+    if let Some(v) = retry_after.and_then(|v| HeaderValue::from_str(&v).ok()) {
+        answer.headers_mut().insert(RETRY_AFTER, v);
+    }
+    answer
 }
 
 /// A 4xx or 5xx answer in the protocol spoken: `{"error": reason}`, or
@@ -118,6 +151,9 @@ async fn route(
 ) -> Result<Answer, Refusal> {
     #[cfg(feature = "otlp")]
     if let Some(rules) = &shared.config.otlp {
+        if crate::otlp_grpc::wanted(req.uri().path(), req.headers()) {
+            return Ok(crate::otlp_grpc::route(shared, rules, req, info).await);
+        }
         return crate::otlp::route(shared, rules, req, info).await;
     }
     let path = req.uri().path();
@@ -314,6 +350,7 @@ fn request_info(req: &Request<Incoming>) -> RequestInfo {
         authorized: false,
         status: None,
         reason: None,
+        grpc_status: None,
         headers: req
             .headers()
             .iter()

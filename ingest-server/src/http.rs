@@ -12,11 +12,14 @@ use hyper::header::{HeaderMap, CONTENT_ENCODING};
 use hyper::StatusCode;
 
 /// An answer's body: whole, or (`Misbehave::stall_body`) a start that
-/// never ends, or (the view's live feed) chunks as they come.
+/// never ends, or (the view's live feed) chunks as they come, or (a gRPC
+/// answer) one data frame then a trailers frame.
 pub(crate) enum AnswerBody {
     Full(Full<Bytes>),
     Stalled(Option<Bytes>),
     Stream(tokio::sync::mpsc::Receiver<Bytes>),
+    #[cfg_attr(not(feature = "otlp"), allow(dead_code))]
+    Trailed(Option<Bytes>, Option<HeaderMap>),
 }
 
 impl hyper::body::Body for AnswerBody {
@@ -37,6 +40,13 @@ impl hyper::body::Body for AnswerBody {
             AnswerBody::Stream(rx) => rx
                 .poll_recv(cx)
                 .map(|chunk| chunk.map(|b| Ok(hyper::body::Frame::data(b)))),
+            AnswerBody::Trailed(data, trailers) => std::task::Poll::Ready(
+                match data.take() {
+                    Some(bytes) => Some(hyper::body::Frame::data(bytes)),
+                    None => trailers.take().map(hyper::body::Frame::trailers),
+                }
+                .map(Ok),
+            ),
         }
     }
 
@@ -44,6 +54,7 @@ impl hyper::body::Body for AnswerBody {
         match self {
             AnswerBody::Full(full) => full.is_end_stream(),
             AnswerBody::Stalled(_) | AnswerBody::Stream(_) => false,
+            AnswerBody::Trailed(data, trailers) => data.is_none() && trailers.is_none(),
         }
     }
 
@@ -51,6 +62,13 @@ impl hyper::body::Body for AnswerBody {
         match self {
             AnswerBody::Full(full) => full.size_hint(),
             AnswerBody::Stalled(_) | AnswerBody::Stream(_) => hyper::body::SizeHint::default(),
+            // Not exact: an exact length would make HTTP/1.1 answer with a
+            // Content-Length, which leaves no room for trailers.
+            AnswerBody::Trailed(data, _) => {
+                let mut hint = hyper::body::SizeHint::default();
+                hint.set_lower(data.as_ref().map_or(0, |d| d.len() as u64));
+                hint
+            }
         }
     }
 }
@@ -71,18 +89,29 @@ pub(crate) async fn read_body(
     body: Incoming,
     max: usize,
 ) -> Result<(Bytes, usize), Refusal> {
-    let too_large = || {
-        Refusal::new(
-            StatusCode::PAYLOAD_TOO_LARGE,
-            format!("the body exceeds {max} bytes"),
-        )
-    };
-    let wire = Limited::new(body, max)
+    let wire = read_wire(body, max).await?;
+    let wire_bytes = wire.len();
+    if !is_gzip(headers) {
+        return Ok((wire, wire_bytes));
+    }
+    Ok((gunzip(&wire, max)?, wire_bytes))
+}
+
+fn too_large(max: usize) -> Refusal {
+    Refusal::new(
+        StatusCode::PAYLOAD_TOO_LARGE,
+        format!("the body exceeds {max} bytes"),
+    )
+}
+
+/// The body as it came over the wire, within `max` bytes (413 past it).
+pub(crate) async fn read_wire(body: Incoming, max: usize) -> Result<Bytes, Refusal> {
+    Ok(Limited::new(body, max)
         .collect()
         .await
         .map_err(|e| {
             if e.is::<http_body_util::LengthLimitError>() {
-                too_large()
+                too_large(max)
             } else {
                 Refusal::new(
                     StatusCode::BAD_REQUEST,
@@ -90,20 +119,21 @@ pub(crate) async fn read_body(
                 )
             }
         })?
-        .to_bytes();
-    let wire_bytes = wire.len();
-    if !is_gzip(headers) {
-        return Ok((wire, wire_bytes));
-    }
+        .to_bytes())
+}
+
+/// gzip-decoded bytes, within `max` bytes once decoded (413 past it, 400
+/// when they are not gzip).
+pub(crate) fn gunzip(gzipped: &[u8], max: usize) -> Result<Bytes, Refusal> {
     let mut decoded = Vec::new();
-    flate2::read::GzDecoder::new(&wire[..])
+    flate2::read::GzDecoder::new(gzipped)
         .take(max as u64 + 1)
         .read_to_end(&mut decoded)
         .map_err(|e| Refusal::new(StatusCode::BAD_REQUEST, format!("invalid gzip body: {e}")))?;
     if decoded.len() > max {
-        return Err(too_large());
+        return Err(too_large(max));
     }
-    Ok((decoded.into(), wire_bytes))
+    Ok(decoded.into())
 }
 
 /// Whether the request body says it is gzip-encoded.

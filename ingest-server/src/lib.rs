@@ -11,9 +11,11 @@
 //! - `POST /v1/logs?format=..`: stores raw bodies in any of the six formats,
 //!   checking the `Content-Type` and the query options.
 //!
-//! With the `otlp` feature it speaks OTLP/HTTP logs instead
-//! ([`ServerConfig::otlp`]): protobuf or OTLP/JSON `ExportLogsServiceRequest`s,
-//! decoded with the official types, partial successes and `400`s on demand.
+//! With the `otlp` feature it speaks OTLP logs instead
+//! ([`ServerConfig::otlp`]): OTLP/HTTP (protobuf or OTLP/JSON
+//! `ExportLogsServiceRequest`s) and, on the same port, OTLP/gRPC (the unary
+//! `LogsService/Export` over HTTP/2, h2c or TLS), decoded with the official
+//! types, partial successes and refusals on demand.
 //!
 //! It keeps what it received in memory (the most recent
 //! [`ServerConfig::keep_records`], the oldest evicted and counted) and,
@@ -52,9 +54,13 @@ mod misbehave;
 #[cfg(feature = "otlp")]
 mod otlp;
 #[cfg(feature = "otlp")]
+mod otlp_grpc;
+#[cfg(feature = "otlp")]
 mod otlp_records;
 mod received;
 mod render;
+#[cfg(feature = "otlp")]
+mod rpc;
 mod server;
 mod shared;
 mod sse;

@@ -86,6 +86,10 @@ fn serve(options: Options) -> Result<(), Box<dyn std::error::Error>> {
     println!("live view: {url}/");
     if let Some(otlp) = &otlp {
         println!("OTLP/HTTP logs receiver: {}/v1/logs", otlp.url());
+        println!(
+            "OTLP/gRPC logs receiver: {} (LogsService/Export, HTTP/2)",
+            otlp.url()
+        );
     }
     println!("\nTo log here, set these in the environment of the program that logs:");
     println!("TIMBERLOGS_ENDPOINT={url}");
@@ -102,6 +106,15 @@ fn serve(options: Options) -> Result<(), Box<dyn std::error::Error>> {
         println!("TIMBERLOGS_CA_CERT={}", path.display());
     }
     println!("TIMBERLOGS_SOURCE=my-app   (any name of your program)");
+    if let Some(otlp) = &otlp {
+        println!("\nTo export OpenTelemetry logs here (no key needed), set these:");
+        println!("OTEL_EXPORTER_OTLP_ENDPOINT={}", otlp.url());
+        println!("OTEL_EXPORTER_OTLP_PROTOCOL=grpc");
+        println!("  (or http/protobuf, or http/json: the same port takes all three)");
+        if let Some(path) = &ca_file {
+            println!("OTEL_EXPORTER_OTLP_CERTIFICATE={}", path.display());
+        }
+    }
     println!("\nCtrl-C stops the server.");
 
     stop.wait()?;

@@ -40,6 +40,10 @@ pub(crate) enum Action {
 
 impl Misbehave {
     /// Answer with this status (and a short JSON error) instead of handling.
+    /// On an OTLP/gRPC call, the gRPC status the gRPC spec maps it to
+    /// (400 INVALID_ARGUMENT, 401 UNAUTHENTICATED, 403 PERMISSION_DENIED,
+    /// 404 UNIMPLEMENTED, 413 and 429 RESOURCE_EXHAUSTED, 502 to 504
+    /// UNAVAILABLE, other 5xx INTERNAL, anything else UNKNOWN).
     pub fn status(status: u16) -> Self {
         Self::new(Action::Status {
             status,
@@ -87,6 +91,9 @@ impl Misbehave {
     }
 
     /// With a status fault, sends this `Retry-After` value (seconds or an HTTP date).
+    /// On an OTLP/gRPC call, a value in whole seconds becomes a
+    /// `google.rpc.RetryInfo` in the status details (`grpc-status-details-bin`);
+    /// an HTTP date is left out.
     pub fn retry_after(mut self, value: impl Into<String>) -> Self {
         if let Action::Status { retry_after, .. } = &mut self.action {
             *retry_after = Some(value.into());

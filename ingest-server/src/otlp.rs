@@ -1,6 +1,7 @@
 //! OTLP/HTTP logs (feature `otlp`): `POST /v1/logs` with an
 //! `ExportLogsServiceRequest`, binary protobuf or OTLP/JSON, decoded with
-//! the official generated types of `opentelemetry-proto`.
+//! the official generated types of `opentelemetry-proto`; also the key
+//! and marker rules that OTLP/gRPC (otlp_grpc.rs) applies the same way.
 
 use bytes::Bytes;
 use http_body_util::Full;
@@ -18,22 +19,11 @@ use crate::config::OtlpRules;
 use crate::http::{read_body, AnswerBody, Refusal};
 use crate::otlp_records::records;
 use crate::received::RequestInfo;
+use crate::rpc::RpcStatus;
 use crate::shared::Shared;
 
 pub(crate) const PROTOBUF: &str = "application/x-protobuf";
 pub(crate) const JSON: &str = "application/json";
-
-/// `google.rpc.Status`, the body of every OTLP/HTTP 4xx and 5xx answer
-/// (its `details` left out): the message's field numbers, encoded by prost.
-#[derive(Clone, PartialEq, Message)]
-pub(crate) struct RpcStatus {
-    /// The gRPC code (OTLP/HTTP does not use it).
-    #[prost(int32, tag = "1")]
-    pub(crate) code: i32,
-    /// A developer-facing message.
-    #[prost(string, tag = "2")]
-    pub(crate) message: String,
-}
 
 /// Whether the request speaks OTLP/JSON (else binary protobuf).
 fn is_json(content_type: Option<&str>) -> bool {
@@ -48,10 +38,7 @@ pub(crate) fn failure(
     status: StatusCode,
     reason: &str,
 ) -> Response<AnswerBody> {
-    let rpc = RpcStatus {
-        code: 0,
-        message: reason.to_owned(),
-    };
+    let rpc = RpcStatus::new(0, reason);
     if is_json(content_type) {
         let body = serde_json::json!({"message": rpc.message}).to_string();
         answer(status, JSON, body.into_bytes())
@@ -67,6 +54,56 @@ fn answer(status: StatusCode, content_type: &'static str, body: Vec<u8>) -> Resp
         .headers_mut()
         .insert(CONTENT_TYPE, HeaderValue::from_static(content_type));
     answer
+}
+
+/// Whether a request with these headers may go on: a collector needs no
+/// key, but one that comes must be one of the server's (`info.authorized`
+/// says whether it was).
+pub(crate) fn key_allowed(shared: &Shared, headers: &HeaderMap, info: &mut RequestInfo) -> bool {
+    let Some(key) = headers.get("x-api-key") else {
+        return true;
+    };
+    info.authorized = shared
+        .config
+        .api_keys
+        .iter()
+        .any(|a| a.expose().as_bytes() == key.as_bytes());
+    info.authorized
+}
+
+/// Applies the server's marker rules to a decoded request: `Err` with the
+/// reason when a record holds the refuse marker (nothing is to be stored),
+/// else the records holding the reject marker removed and, if there were
+/// any, the partial success that counts them.
+pub(crate) fn apply_rules(
+    rules: &OtlpRules,
+    request: &mut ExportLogsServiceRequest,
+) -> Result<Option<ExportLogsPartialSuccess>, String> {
+    if let Some(marker) = &rules.refuse {
+        if records(request).any(|r| body_text(r).is_some_and(|b| b.contains(marker.as_str()))) {
+            return Err(format!("a record's body holds {marker:?}"));
+        }
+    }
+    let mut rejected = 0u64;
+    if let Some(marker) = &rules.reject {
+        for scope in request
+            .resource_logs
+            .iter_mut()
+            .flat_map(|r| &mut r.scope_logs)
+        {
+            let before = scope.log_records.len();
+            scope
+                .log_records
+                .retain(|r| !body_text(r).is_some_and(|b| b.contains(marker.as_str())));
+            rejected += (before - scope.log_records.len()) as u64;
+        }
+    }
+    Ok((rejected > 0).then(|| ExportLogsPartialSuccess {
+        rejected_log_records: rejected as i64,
+        error_message: format!(
+            "{rejected} log records rejected: their body holds the reject marker"
+        ),
+    }))
 }
 
 /// The string body of a record, if it has one.
@@ -93,16 +130,8 @@ pub(crate) async fn route(
             "only POST is allowed",
         ));
     }
-    // A collector needs no key; one that comes must be right.
-    if let Some(key) = req.headers().get("x-api-key") {
-        info.authorized = shared
-            .config
-            .api_keys
-            .iter()
-            .any(|a| a.expose().as_bytes() == key.as_bytes());
-        if !info.authorized {
-            return Err(Refusal::new(StatusCode::UNAUTHORIZED, "invalid API key"));
-        }
+    if !key_allowed(shared, req.headers(), info) {
+        return Err(Refusal::new(StatusCode::UNAUTHORIZED, "invalid API key"));
     }
     let (parts, body) = req.into_parts();
     let json = match media_type(&parts.headers) {
@@ -124,37 +153,13 @@ pub(crate) async fn route(
         ExportLogsServiceRequest::decode(body)
             .map_err(|e| bad(format!("invalid protobuf body: {e}")))?
     };
-    if let Some(marker) = &rules.refuse {
-        if records(&request).any(|r| body_text(r).is_some_and(|b| b.contains(marker.as_str()))) {
-            return Err(bad(format!("a record's body holds {marker:?}")));
-        }
-    }
-    let mut rejected = 0u64;
-    if let Some(marker) = &rules.reject {
-        for scope in request
-            .resource_logs
-            .iter_mut()
-            .flat_map(|r| &mut r.scope_logs)
-        {
-            let before = scope.log_records.len();
-            scope
-                .log_records
-                .retain(|r| !body_text(r).is_some_and(|b| b.contains(marker.as_str())));
-            rejected += (before - scope.log_records.len()) as u64;
-        }
-    }
+    let partial = apply_rules(rules, &mut request).map_err(bad)?;
     let key = parts
         .headers
         .get("idempotency-key")
         .and_then(|v| v.to_str().ok());
     // A duplicate is answered as the first time, and not stored again.
     shared.store.add_otlp(request, key, wire_bytes);
-    let partial = (rejected > 0).then(|| ExportLogsPartialSuccess {
-        rejected_log_records: rejected as i64,
-        error_message: format!(
-            "{rejected} log records rejected: their body holds the reject marker"
-        ),
-    });
     Ok(if json {
         // int64 as a decimal string, as the OTLP/JSON mapping wants.
         let body = match &partial {

@@ -30,9 +30,11 @@ pub struct Summary {
     pub raw_by_format: BTreeMap<String, u64>,
     /// Flows created through `POST /v1/flows`.
     pub flows_created: u64,
-    /// Requests refused as malformed (4xx other than 401).
+    /// Requests refused as malformed (4xx other than 401; for an OTLP/gRPC
+    /// call, a `grpc-status` other than 0 and 16).
     pub rejected: u64,
-    /// Requests refused for a missing or wrong API key.
+    /// Requests refused for a missing or wrong API key (401, or gRPC's
+    /// UNAUTHENTICATED, 16).
     pub unauthorized: u64,
     /// Requests that met an injected fault.
     pub faults: u64,
@@ -99,6 +101,9 @@ pub struct RequestInfo {
     pub status: Option<u16>,
     /// The error reason sent back, for refused requests.
     pub reason: Option<String>,
+    /// For an OTLP/gRPC call, the `grpc-status` answered (0 for success;
+    /// the HTTP status is then 200 whatever the outcome).
+    pub grpc_status: Option<i32>,
     /// Every other header, in order, names lowercase (values that are not
     /// text are left out). Credentials (`X-API-Key`, `Authorization`,
     /// `Proxy-Authorization`) are never kept.

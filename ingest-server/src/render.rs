@@ -77,6 +77,7 @@ pub(crate) fn request(received_at: Option<u64>, info: &RequestInfo) -> Value {
         "path": info.path,
         "query": info.query,
         "status": info.status,
+        "grpcStatus": info.grpc_status,
         "reason": info.reason,
         "authorized": info.authorized,
         "idempotencyKey": info.idempotency_key,

@@ -297,9 +297,11 @@ impl Store {
         st.summary.requests += 1;
         st.summary.gzip_bodies += u64::from(gzip);
         st.summary.faults += u64::from(fault);
-        match info.status {
-            Some(401) => st.summary.unauthorized += 1,
-            Some(400..=499) if !fault => st.summary.rejected += 1,
+        // A gRPC call's outcome is its grpc-status (its HTTP status is 200).
+        match (info.status, info.grpc_status) {
+            (Some(401), None) | (_, Some(16)) => st.summary.unauthorized += 1,
+            (Some(400..=499), None) if !fault => st.summary.rejected += 1,
+            (_, Some(code)) if code != 0 && !fault => st.summary.rejected += 1,
             _ => {}
         }
         if self.events.watched() {

@@ -30,7 +30,9 @@ OPTIONS:
     --jsonl FILE        also append everything accepted to FILE, one JSON object a line
     --keep N            records kept in memory, the oldest evicted first and counted
                         [default: 100000]
-    --otlp              also run the OTLP/HTTP logs receiver, on its own port
+    --otlp              also run the OTLP logs receiver, on its own port: OTLP/HTTP
+                        (POST /v1/logs, protobuf or JSON) and OTLP/gRPC (LogsService/Export,
+                        HTTP/2, h2c or with --https TLS) on the same port
     --otlp-listen ADDR  where the OTLP receiver listens [default: 127.0.0.1:4318]
     -h, --help          print this help
     -V, --version       print the version
