@@ -155,10 +155,12 @@ impl Settings {
             })?;
             http = http.add_root_certificate_pem(pem);
         }
-        let mut otlp = OtlpTransport::builder()
-            .http(http)
-            .encoding(self.encoding?)
-            .path(path);
+        let encoding = self.encoding?;
+        let mut otlp = OtlpTransport::builder().http(http).encoding(encoding);
+        // gRPC takes the endpoint as it is: the call names its own path.
+        if encoding != Encoding::Grpc {
+            otlp = otlp.path(path);
+        }
         for (key, value) in self.resource? {
             otlp = otlp.resource_attribute(key, value);
         }
@@ -253,7 +255,7 @@ fn protocol(var: &impl Fn(&str) -> Option<String>) -> Result<Encoding, ConfigErr
     match value.as_str() {
         "http/protobuf" => Ok(Encoding::Protobuf),
         "http/json" => Ok(Encoding::Json),
-        "grpc" => Err(bad(name, "grpc is not supported by this timber-sdk: use http/protobuf (the collector's port 4318)")),
+        "grpc" => Ok(Encoding::Grpc),
         _ => Err(bad(name, "expected http/protobuf, http/json or grpc")),
     }
 }

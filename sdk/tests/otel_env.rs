@@ -114,7 +114,7 @@ fn child_prints_the_build_error() {
 
 #[test]
 fn each_protocol_ships_to_the_collector_with_the_variables_alone() {
-    for protocol in ["http/protobuf", "http/json"] {
+    for protocol in ["http/protobuf", "http/json", "grpc"] {
         let server = collector();
         let (ok, text) = child(
             "child_logs_with_the_environment_alone",
@@ -151,15 +151,12 @@ fn each_protocol_ships_to_the_collector_with_the_variables_alone() {
         let request = &server.requests()[0];
         assert_eq!(request.header("x-tenant"), Some("acme"), "{protocol}");
         assert_eq!(request.header("x-token"), Some(SECRET), "{protocol}");
-        let json = protocol == "http/json";
-        assert_eq!(
-            request.content_type.as_deref(),
-            Some(if json {
-                "application/json"
-            } else {
-                "application/x-protobuf"
-            })
-        );
+        let content_type = match protocol {
+            "http/json" => "application/json",
+            "grpc" => "application/grpc",
+            _ => "application/x-protobuf",
+        };
+        assert_eq!(request.content_type.as_deref(), Some(content_type));
     }
 }
 
@@ -217,7 +214,6 @@ fn invalid_values_are_an_error_naming_the_variable() {
     };
     let cases = [
         ("OTEL_EXPORTER_OTLP_ENDPOINT", "collector:4318"),
-        ("OTEL_EXPORTER_OTLP_PROTOCOL", "grpc"),
         ("OTEL_EXPORTER_OTLP_PROTOCOL", "thrift"),
         ("OTEL_EXPORTER_OTLP_LOGS_TIMEOUT", "soon"),
         ("OTEL_EXPORTER_OTLP_COMPRESSION", "zstd"),
