@@ -2,7 +2,7 @@
 //! (`opentelemetry_sdk`) under `tracing-opentelemetry`, events and the
 //! client's own calls inside a span arrive with exactly that span's trace
 //! id, span id and flags, over the Timberlogs protocol (HTTPS) and over OTLP
-//! (protobuf and JSON), each at a real local server; outside any span they
+//! (protobuf, JSON and gRPC), each at a real local server; outside any span they
 //! carry none; a flow started in a span, or from an incoming `traceparent`,
 //! carries that trace.
 
@@ -151,8 +151,8 @@ fn over_the_timberlogs_protocol_records_carry_their_span_s_ids_in_data() {
 }
 
 #[test]
-fn over_otlp_records_carry_their_span_s_ids_in_the_log_record() {
-    for encoding in [Encoding::Protobuf, Encoding::Json] {
+fn over_otlp_http_and_grpc_records_carry_their_span_s_ids_in_the_log_record() {
+    for encoding in [Encoding::Protobuf, Encoding::Json, Encoding::Grpc] {
         let server = IngestServer::start(ServerConfig::new("unused").otlp()).unwrap();
         let transport = OtlpTransport::builder()
             .encoding(encoding)

@@ -3,7 +3,8 @@
 //! `LogsService`), its failures given as tonic's statuses (RetryInfo by
 //! tonic-types): the records and their fields, gzip inside gRPC's framing,
 //! the failure classification the OTLP specification gives gRPC codes,
-//! partial success, and the key kept out of every error.
+//! partial success, the key kept out of every error; and TLS (ALPN h2)
+//! against the ingest server's gRPC receiver.
 
 mod common;
 
@@ -399,4 +400,32 @@ fn an_unreachable_collector_is_retryable() {
     let transport = grpc().build().unwrap();
     let e = block_on(transport.send_batch(&endpoint, &batch(1))).unwrap_err();
     assert_eq!(e.kind(), FailureKind::Retry, "{e}");
+}
+
+#[test]
+fn over_tls_grpc_goes_by_alpn_h2_to_a_verified_server() {
+    let server = common::https_receiver();
+    let transport = common::builder_for(&server)
+        .encoding(Encoding::Grpc)
+        .build()
+        .unwrap();
+    let endpoint = common::endpoint(&server);
+    block_on(transport.send_batch(&endpoint, &batch(20))).unwrap();
+    assert_eq!(common::otlp_records(&server).len(), 20);
+    let request = &server.requests()[0];
+    assert_eq!(request.content_type.as_deref(), Some("application/grpc"));
+
+    // The ingest server's answer to a fault: UNAVAILABLE with a RetryInfo.
+    server.misbehave(timber_ingest_server::Misbehave::status(503).retry_after("3"));
+    let e = block_on(transport.send_batch(&endpoint, &batch(1))).unwrap_err();
+    assert_eq!(e.kind(), FailureKind::Retry, "{e}");
+    assert_eq!(e.retry_after(), Some(Duration::from_secs(3)));
+
+    let untrusted = OtlpTransport::builder()
+        .http(HttpClient::builder().webpki_roots(true))
+        .encoding(Encoding::Grpc)
+        .build()
+        .unwrap();
+    let e = block_on(untrusted.send_batch(&endpoint, &batch(1))).unwrap_err();
+    assert_eq!(e.kind(), FailureKind::Permanent, "{e}");
 }
