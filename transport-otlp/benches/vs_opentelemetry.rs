@@ -3,7 +3,9 @@
 //! decoding every request with the official types), in one criterion run.
 //!
 //! - ours: `Client::info` (data and tags) through the client's queue and
-//!   worker to `OtlpTransport` (protobuf, hyper);
+//!   worker to `OtlpTransport` (protobuf, hyper), over OTLP/HTTP
+//!   (`timber_otlp`) and over OTLP/gRPC (`timber_otlp_grpc`, the same
+//!   receiver's gRPC endpoint);
 //! - `baseline_opentelemetry_sdk`: the logs API (`Logger::emit` with the
 //!   same body, severity, attributes and resource) through
 //!   `opentelemetry_sdk`'s `BatchLogProcessor` to `opentelemetry-otlp`'s
@@ -38,7 +40,7 @@ use serde::Serialize;
 use timber_core::{Client, Environment, LogOptions};
 use timber_ingest_server::{IngestServer, ServerConfig};
 use timber_transport_hyper::HttpClient;
-use timber_transport_otlp::OtlpTransport;
+use timber_transport_otlp::{Encoding, OtlpTransport};
 
 const KEY: &str = "tb_test_bench";
 const BURST: usize = 50_000;
@@ -64,9 +66,10 @@ fn receiver() -> IngestServer {
     .expect("receiver")
 }
 
-fn ours(server: &IngestServer) -> Client {
+fn ours(server: &IngestServer, encoding: Encoding) -> Client {
     let transport = OtlpTransport::builder()
         .http(HttpClient::builder().allow_http(true))
+        .encoding(encoding)
         .build()
         .expect("transport");
     Client::builder()
@@ -260,10 +263,12 @@ fn received(server: &IngestServer, total: u64) {
 
 fn bench(c: &mut Criterion) {
     let server = receiver();
-    let client = ours(&server);
+    let client = ours(&server, Encoding::Protobuf);
+    let grpc = ours(&server, Encoding::Grpc);
     let otel = theirs(&server);
-    let senders: [(&str, &dyn Sender); 2] = [
+    let senders: [(&str, &dyn Sender); 3] = [
         ("timber_otlp", &client),
+        ("timber_otlp_grpc", &grpc),
         ("baseline_opentelemetry_sdk", &otel),
     ];
     let mut expected = 0u64;
@@ -355,9 +360,12 @@ fn bench(c: &mut Criterion) {
     }
     group.finish();
 
+    for client in [&client, &grpc] {
+        let stats = client.stats();
+        assert_eq!(stats.sent, stats.accepted, "{stats:?}");
+        assert_eq!(stats.dropped + stats.lost, 0, "{stats:?}");
+    }
     let stats = client.stats();
-    assert_eq!(stats.sent, stats.accepted, "{stats:?}");
-    assert_eq!(stats.dropped + stats.lost, 0, "{stats:?}");
     let summary = server.summary();
     assert_eq!(summary.records, expected, "every record of both received");
     eprintln!(

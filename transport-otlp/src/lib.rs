@@ -1,13 +1,14 @@
 //! # timber-transport-otlp
 //!
 //! The OpenTelemetry transport of the Timberlogs SDK: it implements the
-//! [`timber_core::transport::Transport`] port as an OTLP/HTTP logs exporter, so that
+//! [`timber_core::transport::Transport`] port as an OTLP logs exporter
+//! (OTLP/HTTP, or OTLP/gRPC with [`Encoding::Grpc`]), so that
 //! the same client ships to any OpenTelemetry Collector, and from there to
 //! Loki, Elasticsearch, ClickHouse or any vendor.
 //!
 //! ```text
-//!   Client ── worker ──► dyn Transport ──► OtlpTransport ══ OTLP/HTTP ══► collector ──► any backend
-//!                                              │ (protobuf or JSON)
+//!   Client ── worker ──► dyn Transport ──► OtlpTransport ══ OTLP/HTTP or gRPC ══► collector ──► any backend
+//!                                              │ (protobuf, JSON; gRPC over HTTP/2)
 //!                                              └─ HttpClient: TLS, proxies, headers, timeouts (timber-transport-hyper)
 //! ```
 //!
@@ -63,6 +64,15 @@
 //! records at fault and gives those up (a request is never sent again as
 //! it was); any other status is permanent for now (the batch is kept for the
 //! next flush); no answer at all (unreachable, reset, timeout) retryable.
+//! Over gRPC ([`Encoding::Grpc`]: the unary
+//! `opentelemetry.proto.collector.logs.v1.LogsService/Export` call, HTTP/2
+//! with prior knowledge over `http://` and ALPN `h2` over TLS, gzip inside
+//! gRPC's framing), the specification's table for gRPC codes: CANCELLED,
+//! DEADLINE_EXCEEDED, ABORTED, OUT_OF_RANGE, UNAVAILABLE and DATA_LOSS
+//! retryable, after the `RetryInfo` of `grpc-status-details-bin` when the
+//! server gives one; RESOURCE_EXHAUSTED retryable only with a `RetryInfo`;
+//! INVALID_ARGUMENT refused (halved, as a 400); every other code permanent
+//! for now; an answer cut before its status retryable.
 //! A partial success (`partial_success.rejected_log_records`) is reported,
 //! not retried: OTLP has no idempotency, so a resend would duplicate what
 //! was accepted. It counts in [`OtlpTransport::rejected_records`] and goes
