@@ -3,11 +3,14 @@
 //! Starts the local ingest server on 127.0.0.1 over HTTPS with a certificate
 //! generated now, sends the seed's scenarios through a client on the hyper
 //! transport that trusts that certificate, prints what the server received
-//! and the address of its live web view, and exits 0 only if everything
-//! arrived. With `--serve` it then keeps the server (and the view) running
+//! and the address of its live web view, then ships a flow to the server's
+//! OTLP receiver over OTLP/HTTP and OTLP/gRPC ([`otlp`]), and exits 0 only
+//! if everything arrived. With `--serve` it then keeps the server (and the view) running
 //! until Ctrl-C.
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
+
+mod otlp;
 
 use std::collections::BTreeMap;
 use std::error::Error as StdError;
@@ -185,6 +188,7 @@ fn run(serve: bool) -> Result<(), Box<dyn StdError>> {
         order.id(),
         &errors,
     )?;
+    otlp::run()?;
     println!("\nOK: everything arrived.");
     println!("live view of what arrived: {}/", server.url());
     if !serve {
