@@ -158,7 +158,7 @@ impl HttpClient {
 
     /// [`post`](Self::post) with `body` sent exactly as given, never
     /// gzipped by the client: for a protocol that compresses inside its
-    /// own framing (gRPC, with [`compress`](Self::compress)).
+    /// own framing (gRPC, with [`gzip`](Self::gzip)).
     pub async fn post_as_is(
         &self,
         url: &str,
