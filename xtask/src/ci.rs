@@ -24,7 +24,9 @@ pub struct Step {
 /// skips without it unless `TIMBER_REQUIRE_PYTHON_SDK=1`), and builds the
 /// docs as docs.rs does when a nightly toolchain is there. For machines with
 /// little disk it builds without incremental state and with line tables only,
-/// and deletes the test executables once each test step has run.
+/// and deletes the test executables once each test step has run (the
+/// packaged crates' too, one crate at a time: `TIMBER_CI_DROP_TEST_EXECUTABLES`),
+/// and the examples once they have run.
 pub const CHECKS: &[Step] = &[
     Step {
         name: "fmt",

@@ -131,6 +131,9 @@ pub fn dry_run(root: &Path, options: &Options) -> Result<DryRun, String> {
             .args(patch_args(&needed))
             .env("CARGO_TARGET_DIR", &packaged_target);
         cmd::run(&mut test).map_err(|e| format!("the packaged {name}: {e}"))?;
+        if std::env::var_os(DROP_TEST_EXECUTABLES).is_some() {
+            drop_test_executables(&packaged_target.join("debug").join("deps"));
+        }
     }
 
     let needed: Vec<(String, PathBuf)> = unpacked
@@ -151,6 +154,32 @@ pub fn dry_run(root: &Path, options: &Options) -> Result<DryRun, String> {
         version,
     })
 }
+
+/// Set (by `.ci/run`, on machines with little disk): each packaged crate's
+/// test executables are deleted once built (they are built, not run).
+pub const DROP_TEST_EXECUTABLES: &str = "TIMBER_CI_DROP_TEST_EXECUTABLES";
+
+/// Deletes the executables in `deps` (test binaries; not the proc-macro
+/// libraries, `.so`), as `.ci/run`'s function of the same name does.
+#[cfg(unix)]
+fn drop_test_executables(deps: &Path) {
+    use std::os::unix::fs::PermissionsExt;
+    let Ok(entries) = std::fs::read_dir(deps) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        let path = entry.path();
+        let executable = entry
+            .metadata()
+            .is_ok_and(|m| m.is_file() && m.permissions().mode() & 0o100 != 0);
+        if executable && path.extension().is_none_or(|e| e != "so") {
+            let _ = std::fs::remove_file(path);
+        }
+    }
+}
+
+#[cfg(not(unix))]
+fn drop_test_executables(_: &Path) {}
 
 /// Cargo; `publish --dry-run` asks the registry, so the dry run is online.
 fn cargo(_: &Options) -> Command {
