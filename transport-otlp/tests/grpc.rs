@@ -13,7 +13,7 @@ use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use common::{body, fast_retry, HANG, KEY};
+use common::{body, client_at, fast_retry, HANG, KEY};
 use futures::executor::block_on;
 use opentelemetry_proto::tonic::collector::logs::v1::logs_service_server::{
     LogsService, LogsServiceServer,
@@ -22,7 +22,7 @@ use opentelemetry_proto::tonic::collector::logs::v1::{
     ExportLogsPartialSuccess, ExportLogsServiceRequest, ExportLogsServiceResponse,
 };
 use timber_core::transport::{ApiKey, Endpoint, FailureKind, Transport};
-use timber_core::{Client, Error, Level, LogRecord, RetryPolicy};
+use timber_core::{Level, LogRecord};
 use timber_transport_hyper::HttpClient;
 use timber_transport_otlp::{Encoding, OtlpTransport, OtlpTransportBuilder, PartialSuccess};
 use tonic::codec::CompressionEncoding;
@@ -146,26 +146,6 @@ fn grpc() -> OtlpTransportBuilder {
         .encoding(Encoding::Grpc)
 }
 
-fn client(
-    collector: &GrpcCollector,
-    transport: OtlpTransport,
-    retry: RetryPolicy,
-) -> (Client, Arc<Mutex<Vec<Error>>>) {
-    let errors = Arc::new(Mutex::new(Vec::new()));
-    let sink = errors.clone();
-    let client = Client::builder()
-        .source("grpc-tests")
-        .api_key(KEY)
-        .base_url(collector.url())
-        .retry(retry)
-        .batch_size(100)
-        .on_error(move |e| sink.lock().unwrap().push(e.clone()))
-        .transport(transport)
-        .build()
-        .unwrap();
-    (client, errors)
-}
-
 fn batch(n: usize) -> timber_core::transport::Batch {
     let records: Vec<LogRecord> = (0..n)
         .map(|i| LogRecord::new(Level::ALL[i % 4], format!("record {i}")))
@@ -177,7 +157,7 @@ fn batch(n: usize) -> timber_core::transport::Batch {
 fn records_arrive_over_grpc_with_their_fields_in_order() {
     let collector = GrpcCollector::answering([]);
     let transport = grpc().api_key_header("x-api-key").build().unwrap();
-    let (client, errors) = client(&collector, transport, fast_retry(2));
+    let (client, errors) = client_at(collector.url(), transport, fast_retry(2));
     for i in 0..250 {
         client.info(format!("record {i}"), serde_json::json!({"i": i}), None);
     }
@@ -283,7 +263,7 @@ fn a_client_retries_an_unavailable_collector_and_delivers_once() {
             ErrorDetails::with_retry_info(Some(Duration::from_millis(20))),
         )),
     ]);
-    let (client, errors) = client(&collector, grpc().build().unwrap(), fast_retry(3));
+    let (client, errors) = client_at(collector.url(), grpc().build().unwrap(), fast_retry(3));
     for i in 0..40 {
         client.info(format!("record {i}"), (), None);
     }
@@ -302,7 +282,7 @@ fn invalid_argument_isolates_the_bad_records_and_gives_up_only_them() {
         refuse_containing: Some("poison"),
         ..State::default()
     });
-    let (client, errors) = client(&collector, grpc().build().unwrap(), fast_retry(2));
+    let (client, errors) = client_at(collector.url(), grpc().build().unwrap(), fast_retry(2));
     for i in 0..16 {
         let message = if i == 11 {
             "poison pill".to_owned()

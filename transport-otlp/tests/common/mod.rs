@@ -80,12 +80,22 @@ pub fn client_for(
     transport: OtlpTransport,
     retry: RetryPolicy,
 ) -> (Client, Arc<Mutex<Vec<Error>>>) {
+    client_at(server.url(), transport, retry)
+}
+
+/// A client for the collector at `base_url`, with the errors it reports
+/// collected.
+pub fn client_at(
+    base_url: String,
+    transport: OtlpTransport,
+    retry: RetryPolicy,
+) -> (Client, Arc<Mutex<Vec<Error>>>) {
     let errors = Arc::new(Mutex::new(Vec::new()));
     let sink = errors.clone();
     let client = Client::builder()
         .source("otlp-tests")
         .api_key(KEY)
-        .base_url(server.url())
+        .base_url(base_url)
         .retry(retry)
         .batch_size(100)
         .on_error(move |e| sink.lock().unwrap().push(e.clone()))
