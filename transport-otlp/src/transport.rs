@@ -41,7 +41,9 @@ pub enum Encoding {
     /// knowledge over `http://`, ALPN `h2` over TLS), the same protobuf
     /// message, gzipped inside gRPC's framing per the client's
     /// `gzip_min_bytes`. The base URL is the collector's gRPC endpoint,
-    /// `http://collector:4317`.
+    /// `http://collector:4317`. Through a proxy only over TLS (a `CONNECT`
+    /// tunnel): an HTTP proxy cannot forward plain `http://` HTTP/2, so
+    /// leave such a collector out of the proxy (`NO_PROXY`, or `no_proxy()`).
     Grpc,
 }
 
