@@ -136,7 +136,7 @@ impl Journal {
                 spare.set_watermark(self.watermark);
                 spare
             }
-            None => self.next_spare().make(None)?,
+            None => self.create_next()?,
         };
         self.next_index += 1;
         self.spare_failed = false;
@@ -146,6 +146,23 @@ impl Journal {
             Ok(())
         } else {
             Err(io::Error::other("a frame larger than a segment"))
+        }
+    }
+
+    /// Creates the next segment on the caller's side (no spare was ready).
+    /// A file of that name is the worker's spare, made but not yet handed
+    /// over: that index is left to it (its spare is deleted when it comes,
+    /// not being the next one any more) and this takes the next.
+    fn create_next(&mut self) -> io::Result<Segment> {
+        let mut tries = 0;
+        loop {
+            match self.next_spare().make(None) {
+                Err(e) if e.kind() == io::ErrorKind::AlreadyExists && tries < 2 => {
+                    tries += 1;
+                    self.next_index += 1;
+                }
+                made => return made,
+            }
         }
     }
 
@@ -343,6 +360,48 @@ mod tests {
         assert!(
             journal.next_spare().make(Some(gone)).is_err(),
             "its path exists now"
+        );
+    }
+
+    #[test]
+    fn a_caller_and_the_worker_never_take_the_same_segment_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut journal = Journal::start(dir.path(), &resource(), 64 << 20, 0).unwrap();
+        let big = Record::new(Level::Info, "x".repeat(100_000));
+        let mut seq = 0;
+        let mut fill = |journal: &mut Journal, until: &dyn Fn(&Journal) -> bool| {
+            while !until(journal) {
+                journal.record(seq, &big).unwrap();
+                seq += 1;
+            }
+        };
+        // The worker has made its spare, not handed it over yet, when a
+        // caller fills the segment: the caller takes the next index.
+        let spare = journal.spare_needed().unwrap().make(None).unwrap();
+        let spare_path = spare.path.clone();
+        fill(&mut journal, &|j| !j.older.is_empty());
+        assert_ne!(journal.current.path, spare_path);
+        journal.install(Ok(spare));
+        assert!(!spare_path.exists(), "the late spare is deleted");
+        assert!(journal.spare.is_none());
+
+        // A caller made the next segment first: the worker's recycled one,
+        // made for the same name, fails and leaves the caller's in place.
+        let taken = journal.spare_needed().unwrap();
+        fill(&mut journal, &|j| j.older.len() == 2);
+        let current = journal.current.path.clone();
+        assert_eq!(taken.path, current);
+        let done = journal.set_watermark(seq);
+        let old = done.into_iter().next().unwrap();
+        assert!(taken.make(Some(old)).is_err());
+        journal
+            .record(seq, &Record::new(Level::Info, "kept"))
+            .unwrap();
+        let kept = segment::read(&current).unwrap().frames;
+        assert!(
+            kept.iter()
+                .any(|f| matches!(f, codec::Frame::Record(_, r) if r.message() == "kept")),
+            "the current segment's file is still the one written"
         );
     }
 

@@ -87,7 +87,10 @@ impl Segment {
         map[HEADER..].fill(0);
         // Its watermark is set when it becomes the current segment.
         let segment = Segment::with_header(path, map, run, resource, 0);
-        fs::rename(old, &segment.path)?;
+        // Linked then unlinked, not renamed: a rename would replace a file
+        // of that name (one a caller made meanwhile, being written).
+        fs::hard_link(old, &segment.path)?;
+        let _ = fs::remove_file(old);
         Ok(segment)
     }
 
