@@ -283,25 +283,8 @@ fn invalid_argument_isolates_the_bad_records_and_gives_up_only_them() {
         ..State::default()
     });
     let (client, errors) = client_at(collector.url(), grpc().build().unwrap(), fast_retry(2));
-    for i in 0..16 {
-        let message = if i == 11 {
-            "poison pill".to_owned()
-        } else {
-            format!("good {i}")
-        };
-        client.info(message, (), None);
-    }
-    client.disconnect().unwrap();
-    let mut stored = bodies(&collector.requests());
-    stored.sort();
-    let mut expected: Vec<String> = (0..16)
-        .filter(|i| *i != 11)
-        .map(|i| format!("good {i}"))
-        .collect();
-    expected.sort();
-    assert_eq!(stored, expected);
-    let stats = client.stats();
-    assert_eq!((stats.sent, stats.lost), (15, 1), "{stats:?}");
+    common::log_with_one_poison_pill(&client);
+    common::assert_only_the_pill_given_up(bodies(&collector.requests()), &client);
     let errors = errors.lock().unwrap();
     assert!(
         errors

@@ -112,6 +112,19 @@ pub fn request(
     headers: &[(&str, &str)],
     body: &[u8],
 ) -> (u16, String) {
+    parse_answer(&String::from_utf8_lossy(&exchange(
+        addr, method, target, headers, body,
+    )))
+}
+
+/// [`request`]'s exchange: the whole answer, as bytes.
+pub fn exchange(
+    addr: SocketAddr,
+    method: &str,
+    target: &str,
+    headers: &[(&str, &str)],
+    body: &[u8],
+) -> Vec<u8> {
     let mut stream = TcpStream::connect(addr).unwrap();
     stream
         .set_read_timeout(Some(Duration::from_secs(30)))
@@ -136,7 +149,7 @@ pub fn request(
             Ok(n) => answer.extend_from_slice(&chunk[..n]),
         }
     }
-    parse_answer(&String::from_utf8_lossy(&answer))
+    answer
 }
 
 /// Whether an answer with a Content-Length has all of its body.

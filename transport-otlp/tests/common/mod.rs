@@ -125,6 +125,36 @@ pub fn body(record: &OtlpRecord) -> &str {
     }
 }
 
+/// Logs 16 records, the twelfth a "poison pill" a receiver refuses, and
+/// closes the client.
+pub fn log_with_one_poison_pill(client: &Client) {
+    for i in 0..16 {
+        let message = if i == 11 {
+            "poison pill".to_owned()
+        } else {
+            format!("good {i}")
+        };
+        client.info(message, (), None);
+    }
+    client.disconnect().unwrap();
+}
+
+/// That every good record of [`log_with_one_poison_pill`] was stored, once,
+/// and only the pill given up. The halves of the refused batch may be
+/// overtaken by later batches (within the in-flight window), so compare as
+/// a set.
+pub fn assert_only_the_pill_given_up(mut stored: Vec<String>, client: &Client) {
+    stored.sort();
+    let mut expected: Vec<String> = (0..16)
+        .filter(|i| *i != 11)
+        .map(|i| format!("good {i}"))
+        .collect();
+    expected.sort();
+    assert_eq!(stored, expected);
+    let stats = client.stats();
+    assert_eq!((stats.sent, stats.lost), (15, 1), "{stats:?}");
+}
+
 /// Generous bound used only to detect a hang, never to judge speed.
 pub const HANG: Duration = Duration::from_secs(30);
 
