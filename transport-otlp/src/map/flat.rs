@@ -1,9 +1,9 @@
 //! The common shape of a record's data, read without building values: a
 //! JSON object whose members are strings without escapes, integers of up
 //! to 18 digits, booleans or `null` (what a struct of plain fields renders
-//! as). The encoder walks its text twice (once for the lengths, once to
-//! write); any other text goes through [`Json`](crate::map::json::Json),
-//! which reads it to the same values.
+//! as). The encoder writes its members as it reads them; any other text
+//! goes through [`Json`](crate::map::json::Json), which reads it to the
+//! same values.
 
 /// A member's value.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -14,42 +14,23 @@ pub(crate) enum Flat<'a> {
     Str(&'a str),
 }
 
-/// The text of a JSON object known to be flat.
-#[derive(Clone, Copy)]
-pub(crate) struct FlatObject<'a>(&'a str);
-
-impl<'a> FlatObject<'a> {
-    /// An object without members.
-    pub(crate) const EMPTY: FlatObject<'static> = FlatObject("{}");
-
-    /// The object, if `text` is one flat JSON object and nothing more, and
-    /// `keep` takes each of its members.
-    pub(crate) fn new(text: &'a str, mut keep: impl FnMut(&str, Flat<'_>) -> bool) -> Option<Self> {
-        let mut members = Members::of(text)?;
-        while let Some(member) = members.member().ok()? {
-            if !keep(member.0, member.1) {
-                return None;
-            }
+/// Hands each member of `text` to `keep`, in order, while it takes them:
+/// `true` if `text` is one flat JSON object and nothing more and `keep`
+/// took every member (a caller that wrote members as they came undoes
+/// that on `false`).
+pub(crate) fn each_member<'a>(
+    text: &'a str,
+    mut keep: impl FnMut(&'a str, Flat<'a>) -> bool,
+) -> bool {
+    let Some(mut members) = Members::of(text) else {
+        return false;
+    };
+    loop {
+        match members.member() {
+            Ok(Some((key, value))) if keep(key, value) => {}
+            Ok(Some(_)) | Err(NotFlat) => return false,
+            Ok(None) => return members.rest.is_empty(),
         }
-        members.rest.is_empty().then_some(FlatObject(text))
-    }
-
-    /// Its members, in order.
-    pub(crate) fn members(self) -> FlatMembers<'a> {
-        FlatMembers(Members::of(self.0))
-    }
-}
-
-/// The members of a [`FlatObject`].
-pub(crate) struct FlatMembers<'a>(Option<Members<'a>>);
-
-impl<'a> Iterator for FlatMembers<'a> {
-    type Item = (&'a str, Flat<'a>);
-
-    #[inline]
-    fn next(&mut self) -> Option<Self::Item> {
-        // Checked by `new`: every member reads.
-        self.0.as_mut()?.member().ok().flatten()
     }
 }
 
@@ -152,7 +133,12 @@ mod tests {
     use super::*;
 
     fn members(text: &str) -> Option<Vec<(&str, Flat<'_>)>> {
-        FlatObject::new(text, |_, _| true).map(|o| o.members().collect())
+        let mut members = Vec::new();
+        each_member(text, |key, value| {
+            members.push((key, value));
+            true
+        })
+        .then_some(members)
     }
 
     #[test]
@@ -172,10 +158,9 @@ mod tests {
             ])
         );
         assert_eq!(members("{}"), Some(vec![]));
-        assert_eq!(FlatObject::EMPTY.members().count(), 0);
         let no_ints = |_: &str, v: Flat<'_>| !matches!(v, Flat::Int(_));
         assert!(
-            FlatObject::new(r#"{"a":"x","b":1}"#, no_ints).is_none(),
+            !each_member(r#"{"a":"x","b":1}"#, no_ints),
             "refused by keep"
         );
         assert_eq!(
@@ -212,7 +197,7 @@ mod tests {
             r#"{"a":tru}"#,
             r#"{"a":1}}"#,
         ] {
-            assert!(FlatObject::new(text, |_, _| true).is_none(), "{text}");
+            assert!(!each_member(text, |_, _| true), "{text}");
         }
     }
 }

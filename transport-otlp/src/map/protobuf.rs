@@ -1,23 +1,26 @@
-//! The protobuf body of a batch, encoded by `prost` straight from the
-//! records: each OTLP message is a [`prost::Message`] over borrowed parts
-//! of a [`Record`] (its strings are not copied, its data is read from its
-//! JSON text: in place when flat, else once into borrowed values), so that
-//! no intermediate request is built and dropped.
+//! The protobuf body of a batch, written in one pass straight from the
+//! records with `prost`'s field encodings: each record's fields are
+//! written, then its length put in front of them (so that nothing is
+//! measured before it is written); its data is read from its JSON text,
+//! in place when flat, else once into borrowed values. No intermediate
+//! request is built and dropped.
 //! The bytes are those of [`export_request`](crate::export_request)'s
 //! request encoded with the official types (a proptest checks every byte).
 
 use std::borrow::Cow;
 
 use prost::bytes::BufMut;
-use prost::encoding::{self, key_len};
+use prost::encoding::{self, encoded_len_varint, key_len, WireType};
 use prost::Message;
 use timber_core::transport::Batch;
 use timber_core::Record;
 
 use crate::map::attributes as attr;
-use crate::map::flat::{Flat, FlatObject};
+use crate::map::flat::{each_member, Flat};
 use crate::map::json::Json;
-use crate::map::proto_values::{bytes_len, encode_only, nested_len, put_bytes, put_str, str_len};
+use crate::map::proto_values::{
+    encode_only, nested_len, put_bytes, put_int, put_key, put_message, put_str, put_varint, str_len,
+};
 use crate::map::proto_values::{AnyValue, KeyValue, Value};
 use crate::map::to_otlp::{kept_as_is, nanos, renamed};
 use crate::map::{severity, trace_fields, SCOPE_NAME};
@@ -65,85 +68,161 @@ fn encode(
     extra: &[(String, String)],
     grpc_message: bool,
 ) -> Vec<u8> {
-    // Every record's view first, so that the request's length is known
-    // and its bytes are written once, into a buffer of exactly that size.
-    let records: Vec<LogRecordView<'_>> = batch
-        .records()
-        .iter()
-        .map(|record| LogRecordView::new(record, now_nanos))
-        .collect();
-    let resource_logs = ResourceLogs {
-        resource: Resource { batch, extra },
-        scope_logs: ScopeLogs { records: &records },
-    };
-    let request = Request(resource_logs);
-    let len = request.encoded_len();
-    let mut bytes = Vec::with_capacity(if grpc_message { 5 } else { 0 } + len);
+    // One pass: the records are written first, after room for the
+    // headers (whose lengths depend on theirs), then the headers are
+    // written just before them and the unused room is cut off.
+    let resource = Resource { batch, extra };
+    let scope_field = nested_len(1, &Scope);
+    let headroom = 5 + 2 * (1 + MAX_VARINT) + nested_len(1, &resource) + 1 + scope_field;
+    let mut out = Vec::with_capacity(headroom + estimated_len(batch));
+    out.resize(headroom, 0);
+    for record in batch.records() {
+        put_record(record, now_nanos, &mut out);
+    }
+    let scope_logs_len = scope_field + (out.len() - headroom);
+    let resource_logs_len = nested_len(1, &resource) + nested_field_len(2, scope_logs_len);
+    let request_len = nested_field_len(1, resource_logs_len);
+
+    let mut head = Vec::with_capacity(headroom);
     if grpc_message {
-        bytes.extend_from_slice(&crate::grpc::prefix(len));
+        head.extend_from_slice(&crate::grpc::prefix(request_len));
     }
-    request.encode_raw(&mut bytes);
-    bytes
+    put_key(1, WireType::LengthDelimited, &mut head);
+    put_varint(resource_logs_len as u64, &mut head);
+    put_message(1, &resource, &mut head);
+    put_key(2, WireType::LengthDelimited, &mut head);
+    put_varint(scope_logs_len as u64, &mut head);
+    put_message(1, &Scope, &mut head);
+    let unused = headroom - head.len();
+    out[unused..headroom].copy_from_slice(&head);
+    out.drain(..unused);
+    out
 }
 
-/// `ExportLogsServiceRequest`: one resource's logs.
-struct Request<'a>(ResourceLogs<'a>);
-
-impl Message for Request<'_> {
-    #[inline]
-    fn encode_raw(&self, buf: &mut impl BufMut) {
-        encoding::message::encode(1, &self.0, buf);
-    }
-
-    #[inline]
-    fn encoded_len(&self) -> usize {
-        nested_len(1, &self.0)
-    }
-
-    encode_only!();
+/// About the bytes the records take (their text, and room for the fields
+/// every record has), so that the buffer is seldom grown.
+fn estimated_len(batch: &Batch) -> usize {
+    let record = |r: &Record| 96 + r.message().len() + r.data().map_or(0, |d| d.len());
+    batch.records().iter().map(record).sum()
 }
 
-/// `ResourceLogs`: the batch's resource and its one scope.
-struct ResourceLogs<'a> {
-    resource: Resource<'a>,
-    scope_logs: ScopeLogs<'a>,
+/// The longest varint of a length (a `u32`'s).
+const MAX_VARINT: usize = 5;
+
+/// The length of a length-delimited field whose value is `len` bytes long.
+fn nested_field_len(tag: u32, len: usize) -> usize {
+    key_len(tag) + encoded_len_varint(len as u64) + len
 }
 
-impl Message for ResourceLogs<'_> {
-    #[inline]
-    fn encode_raw(&self, buf: &mut impl BufMut) {
-        encoding::message::encode(1, &self.resource, buf);
-        encoding::message::encode(2, &self.scope_logs, buf);
-    }
-
-    #[inline]
-    fn encoded_len(&self) -> usize {
-        nested_len(1, &self.resource) + nested_len(2, &self.scope_logs)
-    }
-
-    encode_only!();
-}
-
-/// `ScopeLogs`: the scope `timber-rs` and the records.
-struct ScopeLogs<'a> {
-    records: &'a [LogRecordView<'a>],
-}
-
-impl Message for ScopeLogs<'_> {
-    #[inline]
-    fn encode_raw(&self, buf: &mut impl BufMut) {
-        encoding::message::encode(1, &Scope, buf);
-        for record in self.records {
-            encoding::message::encode(2, record, buf);
+/// Writes `record` as field 2 of `ScopeLogs`: its length is put in front
+/// once its fields are written (most records need two bytes for it: the
+/// rest are moved by the difference).
+fn put_record(record: &Record, now_nanos: u64, out: &mut Vec<u8>) {
+    const ROOM: usize = 2;
+    put_key(2, WireType::LengthDelimited, out);
+    let at = out.len();
+    out.extend_from_slice(&[0; ROOM]);
+    put_record_fields(record, now_nanos, out);
+    let len = out.len() - at - ROOM;
+    let used = encoded_len_varint(len as u64);
+    let mut prefix = [0u8; 10];
+    put_varint(len as u64, &mut &mut prefix[..]);
+    match used {
+        ROOM => {}
+        1 => {
+            out.copy_within(at + ROOM.., at + 1);
+            out.truncate(out.len() - (ROOM - 1));
+        }
+        _ => {
+            let end = out.len();
+            out.resize(end + used - ROOM, 0);
+            out.copy_within(at + ROOM..end, at + used);
         }
     }
+    out[at..at + used].copy_from_slice(&prefix[..used]);
+}
 
-    #[inline]
-    fn encoded_len(&self) -> usize {
-        nested_len(1, &Scope) + self.records.iter().map(|r| nested_len(2, r)).sum::<usize>()
+/// `LogRecord`'s fields, in field order.
+fn put_record_fields(record: &Record, now_nanos: u64, out: &mut Vec<u8>) {
+    let (number, text) = severity(record.level());
+    let time = nanos(record.timestamp());
+    if let Some(time) = time.filter(|t| *t != 0) {
+        encoding::fixed64::encode(1, &time, out);
     }
+    put_int(2, i64::from(number as i32), out);
+    put_str(3, text, out);
+    put_message(5, &AnyValue(Value::Str(record.message())), out);
+    put_data(record, out);
+    for kv in field_attributes(record, time) {
+        kv.encode_as(6, out);
+    }
+    let (trace_id, span_id, flags) = trace_fields(record);
+    if flags != 0 {
+        encoding::fixed32::encode(8, &flags, out);
+    }
+    if let Some(id) = &trace_id {
+        put_bytes(9, id, out);
+    }
+    if let Some(id) = &span_id {
+        put_bytes(10, id, out);
+    }
+    let observed = time.unwrap_or(now_nanos);
+    if observed != 0 {
+        encoding::fixed64::encode(11, &observed, out);
+    }
+}
 
-    encode_only!();
+/// The data's members as attributes: read from the text where they are
+/// written when it is flat and no key is renamed, else read once into
+/// values (what was written of it is cut off first).
+fn put_data(record: &Record, out: &mut Vec<u8>) {
+    let Some(text) = record.data().map(|d| d.as_str()) else {
+        return;
+    };
+    let error = record.error_name().is_some() || record.error_stack().is_some();
+    let start = out.len();
+    let flat = each_member(text, |key, value| {
+        let kept = kept_as_is(key, error && matches!(value, Flat::Str(_)));
+        if kept {
+            KeyValue::new(key, Value::flat(value)).encode_as(6, out);
+        }
+        kept
+    });
+    if flat {
+        return;
+    }
+    out.truncate(start);
+    for (key, value) in Json::object(text) {
+        let key: Cow<'_, str> = renamed(key, error && matches!(value, Json::Str(_)));
+        KeyValue::new(&key, Value::Json(&value)).encode_as(6, out);
+    }
+}
+
+/// The record's strings, the flow step, the tags, the timestamp when
+/// OTLP cannot carry it (`time` is `None`).
+fn field_attributes(record: &Record, time: Option<u64>) -> impl Iterator<Item = KeyValue<'_>> {
+    let r = record;
+    let strings = [
+        (attr::USER_ID, r.user_id()),
+        (attr::SESSION_ID, r.session_id()),
+        (attr::REQUEST_ID, r.request_id()),
+        (attr::DATASET, r.dataset()),
+        (attr::FLOW_ID, r.flow_id()),
+        (attr::EXCEPTION_TYPE, r.error_name()),
+        (attr::EXCEPTION_STACKTRACE, r.error_stack()),
+        (attr::CLIENT_ADDRESS, r.ip_address()),
+        (attr::COUNTRY, r.country()),
+    ]
+    .into_iter()
+    .filter_map(|(key, value)| Some(KeyValue::new(key, Value::Str(value?))));
+    let step = r
+        .step_index()
+        .map(|s| KeyValue::new(attr::FLOW_STEP, Value::Int(s.into())));
+    let tags = (!r.tags().is_empty()).then(|| KeyValue::new(attr::TAGS, Value::Tags(r.tags())));
+    let timestamp = time
+        .is_none()
+        .then(|| KeyValue::new(attr::TIMESTAMP_MS, Value::Int(r.timestamp())));
+    strings.chain(step).chain(tags).chain(timestamp)
 }
 
 /// `Resource`: `service.name`, `deployment.environment.name`,
@@ -173,7 +252,7 @@ impl Message for Resource<'_> {
     #[inline]
     fn encode_raw(&self, buf: &mut impl BufMut) {
         for kv in self.attributes() {
-            encoding::message::encode(1, &kv, buf);
+            put_message(1, &kv, buf);
         }
     }
 
@@ -205,165 +284,6 @@ impl Message for Scope {
     encode_only!();
 }
 
-/// `LogRecord`, over a record and its data.
-struct LogRecordView<'a> {
-    record: &'a Record,
-    /// The data, when its text is flat and no key is renamed: its members
-    /// are read from the text where they are written (else empty).
-    flat: FlatObject<'a>,
-    /// Otherwise the data's members, read once.
-    parsed: Vec<(Cow<'a, str>, Json<'a>)>,
-    time: Option<u64>,
-    observed: u64,
-    trace_id: Option<[u8; 16]>,
-    span_id: Option<[u8; 8]>,
-    flags: u32,
-    /// The encoded length, computed once (a parent asks for it).
-    len: usize,
-}
-
-impl<'a> LogRecordView<'a> {
-    fn new(record: &'a Record, now_nanos: u64) -> Self {
-        let error = record.error_name().is_some() || record.error_stack().is_some();
-        let text = record.data().map(|d| d.as_str());
-        // The data's length is added up as its text is checked: a flat
-        // object is walked once more, to be written.
-        let mut data_len = 0;
-        let flat = text.and_then(|text| {
-            FlatObject::new(text, |key, value| {
-                data_len += nested_len(6, &KeyValue::new(key, Value::flat(value)));
-                kept_as_is(key, error && matches!(value, Flat::Str(_)))
-            })
-        });
-        let parsed = match (text, flat) {
-            (Some(text), None) => Json::object(text)
-                .into_iter()
-                .map(|(key, value)| {
-                    let text = matches!(value, Json::Str(_));
-                    (renamed(key, error && text), value)
-                })
-                .collect(),
-            _ => Vec::new(),
-        };
-        if flat.is_none() {
-            data_len = parsed
-                .iter()
-                .map(|(key, value)| nested_len(6, &KeyValue::new(key, Value::Json(value))))
-                .sum();
-        }
-        let time = nanos(record.timestamp());
-        let (trace_id, span_id, flags) = trace_fields(record);
-        let mut view = LogRecordView {
-            record,
-            flat: flat.unwrap_or(FlatObject::EMPTY),
-            parsed,
-            time,
-            observed: time.unwrap_or(now_nanos),
-            trace_id,
-            span_id,
-            flags,
-            len: 0,
-        };
-        view.len = view.fields_len(data_len);
-        view
-    }
-
-    /// The attributes in the mapping's order: data, then the
-    /// [fields](Self::field_attributes).
-    fn attributes(&self) -> impl Iterator<Item = KeyValue<'_>> {
-        let parsed = self
-            .parsed
-            .iter()
-            .map(|(key, value)| KeyValue::new(key, Value::Json(value)));
-        let flat = self
-            .flat
-            .members()
-            .map(|(key, value)| KeyValue::new(key, Value::flat(value)));
-        parsed.chain(flat).chain(self.field_attributes())
-    }
-
-    /// The record's strings, the flow step, the tags, the timestamp when
-    /// OTLP cannot carry it.
-    fn field_attributes(&self) -> impl Iterator<Item = KeyValue<'_>> {
-        let r = self.record;
-        let strings = [
-            (attr::USER_ID, r.user_id()),
-            (attr::SESSION_ID, r.session_id()),
-            (attr::REQUEST_ID, r.request_id()),
-            (attr::DATASET, r.dataset()),
-            (attr::FLOW_ID, r.flow_id()),
-            (attr::EXCEPTION_TYPE, r.error_name()),
-            (attr::EXCEPTION_STACKTRACE, r.error_stack()),
-            (attr::CLIENT_ADDRESS, r.ip_address()),
-            (attr::COUNTRY, r.country()),
-        ]
-        .into_iter()
-        .filter_map(|(key, value)| Some(KeyValue::new(key, Value::Str(value?))));
-        let step = r
-            .step_index()
-            .map(|s| KeyValue::new(attr::FLOW_STEP, Value::Int(s.into())));
-        let tags = (!r.tags().is_empty()).then(|| KeyValue::new(attr::TAGS, Value::Tags(r.tags())));
-        let timestamp = self
-            .time
-            .is_none()
-            .then(|| KeyValue::new(attr::TIMESTAMP_MS, Value::Int(r.timestamp())));
-        strings.chain(step).chain(tags).chain(timestamp)
-    }
-
-    fn fields_len(&self, data_len: usize) -> usize {
-        let (number, text) = severity(self.record.level());
-        let fixed = |tag, v: u64| if v == 0 { 0 } else { key_len(tag) + 8 };
-        fixed(1, self.time.unwrap_or(0))
-            + encoding::int32::encoded_len(2, &(number as i32))
-            + str_len(3, text)
-            + nested_len(5, &AnyValue(Value::Str(self.record.message())))
-            + data_len
-            + self
-                .field_attributes()
-                .map(|kv| nested_len(6, &kv))
-                .sum::<usize>()
-            + encoding::fixed32::encoded_len(8, &self.flags) * usize::from(self.flags != 0)
-            + self.trace_id.map_or(0, |id| bytes_len(9, id.len()))
-            + self.span_id.map_or(0, |id| bytes_len(10, id.len()))
-            + fixed(11, self.observed)
-    }
-}
-
-impl Message for LogRecordView<'_> {
-    #[inline]
-    fn encode_raw(&self, buf: &mut impl BufMut) {
-        let (number, text) = severity(self.record.level());
-        if let Some(time) = self.time.filter(|t| *t != 0) {
-            encoding::fixed64::encode(1, &time, buf);
-        }
-        encoding::int32::encode(2, &(number as i32), buf);
-        put_str(3, text, buf);
-        encoding::message::encode(5, &AnyValue(Value::Str(self.record.message())), buf);
-        for kv in self.attributes() {
-            kv.encode_as(6, buf);
-        }
-        if self.flags != 0 {
-            encoding::fixed32::encode(8, &self.flags, buf);
-        }
-        if let Some(id) = &self.trace_id {
-            put_bytes(9, id, buf);
-        }
-        if let Some(id) = &self.span_id {
-            put_bytes(10, id, buf);
-        }
-        if self.observed != 0 {
-            encoding::fixed64::encode(11, &self.observed, buf);
-        }
-    }
-
-    #[inline]
-    fn encoded_len(&self) -> usize {
-        self.len
-    }
-
-    encode_only!();
-}
-
 #[cfg(test)]
 mod tests {
     use prost::Message;
@@ -371,6 +291,24 @@ mod tests {
     use timber_core::{Environment, Level, Record};
 
     use crate::map::to_otlp::export_request_with;
+
+    #[test]
+    fn records_of_every_length_prefix_size_encode_as_the_official_types() {
+        // Encoded lengths of one, two, three and four varint bytes.
+        for message_len in [0, 100, 200, 16_400, 2_100_000] {
+            let resource = Resource::new("api", Environment::Staging, None);
+            let records = vec![
+                Record::new(Level::Info, "x".repeat(message_len)),
+                Record::new(Level::Warn, "after"),
+            ];
+            let batch = Batch::new(resource, records);
+            let official = export_request_with(&batch, 9, &[]).encode_to_vec();
+            assert_eq!(super::export_protobuf(&batch, 9), official, "{message_len}");
+            let grpc = super::export_grpc_message(&batch, 9, &[]);
+            assert_eq!(grpc[..5], crate::grpc::prefix(official.len()));
+            assert_eq!(grpc[5..], official);
+        }
+    }
 
     #[test]
     fn extra_resource_attributes_encode_as_the_official_types() {
