@@ -48,6 +48,10 @@ pub(crate) struct Journal {
     spare_failed: bool,
     /// Full segments, oldest first, with the last record each holds.
     older: VecDeque<(PathBuf, u64)>,
+    /// A delivered segment kept to become the next spare (recycled, not
+    /// deleted and created again: its blocks and pages are ready). Its
+    /// records are below the run's watermark, so recovery skips them.
+    reusable: Option<PathBuf>,
     next_index: u32,
     watermark: u64,
 }
@@ -98,6 +102,7 @@ impl Journal {
             spare: None,
             spare_failed: false,
             older: VecDeque::new(),
+            reusable: None,
             next_index: 1,
             watermark: 0,
         })
@@ -149,14 +154,14 @@ impl Journal {
         }
     }
 
-    /// Creates the next segment on the caller's side (no spare was ready).
-    /// A file of that name is the worker's spare, made but not yet handed
+    /// Makes the next segment on the caller's side (no spare was ready),
+    /// from the reusable one if it is kept. A file of that name is the worker's spare, made but not yet handed
     /// over: that index is left to it (its spare is deleted when it comes,
     /// not being the next one any more) and this takes the next.
     fn create_next(&mut self) -> io::Result<Segment> {
         let mut tries = 0;
         loop {
-            match self.next_spare().make(None) {
+            match self.next_made_of_reusable().make() {
                 Err(e) if e.kind() == io::ErrorKind::AlreadyExists && tries < 2 => {
                     tries += 1;
                     self.next_index += 1;
@@ -167,10 +172,22 @@ impl Journal {
     }
 
     /// What the next segment will be, when none is ready: for the worker to
-    /// create outside the pipeline's lock and hand back ([`Self::install`]).
-    pub(crate) fn spare_needed(&self) -> Option<SpareSegment> {
+    /// make outside the pipeline's lock (from the reusable segment, if one
+    /// is kept) and hand back ([`Self::install`]).
+    pub(crate) fn spare_needed(&mut self) -> Option<SpareSegment> {
         let room = self.older.len() + 1 < self.max_segments;
-        (self.spare.is_none() && room && !self.spare_failed).then(|| self.next_spare())
+        if self.spare.is_some() || !room || self.spare_failed {
+            return None;
+        }
+        Some(self.next_made_of_reusable())
+    }
+
+    /// The next segment, to be made from the reusable one if it is kept.
+    fn next_made_of_reusable(&mut self) -> SpareSegment {
+        SpareSegment {
+            reuse: self.reusable.take(),
+            ..self.next_spare()
+        }
     }
 
     fn next_spare(&self) -> SpareSegment {
@@ -179,6 +196,7 @@ impl Journal {
             size: self.segment_bytes,
             run: self.run,
             resource: self.resource.clone(),
+            reuse: None,
         }
     }
 
@@ -215,6 +233,11 @@ impl Journal {
         {
             done.extend(self.older.pop_front().map(|(path, _)| path));
         }
+        // One is kept for the next spare, within the bound of files.
+        let files = self.older.len() + 1 + usize::from(self.spare.is_some());
+        if self.reusable.is_none() && files < self.max_segments {
+            self.reusable = done.pop();
+        }
         done
     }
 
@@ -223,6 +246,7 @@ impl Journal {
         let mut paths: Vec<PathBuf> = self.older.into_iter().map(|(p, _)| p).collect();
         paths.push(self.current.path.clone());
         paths.extend(self.spare.map(|s| s.path));
+        paths.extend(self.reusable);
         paths
     }
 
@@ -236,24 +260,26 @@ impl Journal {
     }
 }
 
-/// A segment to create: its file, size and header.
+/// A segment to make: its file, size and header, and the delivered
+/// segment to make it from, if any.
 pub(crate) struct SpareSegment {
     path: PathBuf,
     size: usize,
     run: u64,
     resource: Vec<u8>,
+    reuse: Option<PathBuf>,
 }
 
 impl SpareSegment {
-    /// The segment, made from `resolved` (a segment file whose records are
-    /// all resolved) when there is one, else created.
-    pub(crate) fn make(self, resolved: Option<PathBuf>) -> io::Result<Segment> {
-        if let Some(old) = resolved {
+    /// The segment, recycled from a segment file whose records are all
+    /// resolved when there is one, else created.
+    pub(crate) fn make(self) -> io::Result<Segment> {
+        if let Some(old) = &self.reuse {
             let recycled =
-                Segment::recycle(&old, self.path.clone(), self.size, self.run, &self.resource);
+                Segment::recycle(old, self.path.clone(), self.size, self.run, &self.resource);
             match recycled {
                 Ok(segment) => return Ok(segment),
-                Err(_) => drop(std::fs::remove_file(&old)),
+                Err(_) => drop(std::fs::remove_file(old)),
             }
         }
         Segment::create(self.path, self.size, self.run, &self.resource, 0)
@@ -290,10 +316,8 @@ mod tests {
         assert_eq!(failed.kind(), io::ErrorKind::StorageFull);
         assert_eq!(segment::list(dir.path()).unwrap().len(), 2);
         let done = journal.set_watermark(seq);
-        assert_eq!(done.len(), 1, "the full one; the current one stays");
-        for path in done {
-            std::fs::remove_file(path).unwrap();
-        }
+        assert!(done.is_empty(), "the full one is kept for the next spare");
+        assert!(journal.reusable.is_some());
         journal.record(seq, &big).unwrap();
         assert_eq!(journal.into_paths().len(), 2);
     }
@@ -309,10 +333,11 @@ mod tests {
             seq += 1;
         }
         let first = journal.older[0].0.clone();
-        let done = journal.set_watermark(seq);
-        assert_eq!(done, std::slice::from_ref(&first));
+        assert!(journal.set_watermark(seq).is_empty(), "kept, not deleted");
+        assert!(first.exists());
         let spare = journal.spare_needed().expect("room for a spare");
-        let made = spare.make(done.into_iter().next()).unwrap();
+        assert_eq!(spare.reuse.as_ref(), Some(&first));
+        let made = spare.make().unwrap();
         assert!(!first.exists(), "renamed, not copied");
         let next = made.path.clone();
         assert_eq!(
@@ -353,14 +378,15 @@ mod tests {
         let journal = Journal::start(dir.path(), &resource(), 8 << 20, 0).unwrap();
         let odd = dir.path().join("odd.journal");
         std::fs::write(&odd, b"too short").unwrap();
-        let made = journal.next_spare().make(Some(odd.clone())).unwrap();
+        let reusing = |old: PathBuf| SpareSegment {
+            reuse: Some(old),
+            ..journal.next_spare()
+        };
+        let made = reusing(odd.clone()).make().unwrap();
         assert!(!odd.exists());
         assert!(segment::read(&made.path).unwrap().frames.is_empty());
         let gone = dir.path().join("gone.journal");
-        assert!(
-            journal.next_spare().make(Some(gone)).is_err(),
-            "its path exists now"
-        );
+        assert!(reusing(gone).make().is_err(), "its path exists now");
     }
 
     #[test]
@@ -377,7 +403,7 @@ mod tests {
         };
         // The worker has made its spare, not handed it over yet, when a
         // caller fills the segment: the caller takes the next index.
-        let spare = journal.spare_needed().unwrap().make(None).unwrap();
+        let spare = journal.spare_needed().unwrap().make().unwrap();
         let spare_path = spare.path.clone();
         fill(&mut journal, &|j| !j.older.is_empty());
         assert_ne!(journal.current.path, spare_path);
@@ -387,13 +413,14 @@ mod tests {
 
         // A caller made the next segment first: the worker's recycled one,
         // made for the same name, fails and leaves the caller's in place.
-        let taken = journal.spare_needed().unwrap();
+        let mut taken = journal.spare_needed().unwrap();
         fill(&mut journal, &|j| j.older.len() == 2);
         let current = journal.current.path.clone();
         assert_eq!(taken.path, current);
-        let done = journal.set_watermark(seq);
-        let old = done.into_iter().next().unwrap();
-        assert!(taken.make(Some(old)).is_err());
+        journal.set_watermark(seq);
+        taken.reuse = journal.reusable.take();
+        assert!(taken.reuse.is_some());
+        assert!(taken.make().is_err());
         journal
             .record(seq, &Record::new(Level::Info, "kept"))
             .unwrap();

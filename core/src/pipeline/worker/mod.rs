@@ -28,6 +28,7 @@ use crate::error::Error;
 use crate::pipeline::accounting::answer;
 use crate::pipeline::delivery::{Sender, Window};
 use crate::pipeline::job::Job;
+use crate::pipeline::journal::SpareSegment;
 use crate::pipeline::shared::Pipeline;
 use crate::pipeline::state::{Health, Phase, State};
 use crate::rt::block_on::Unpark;
@@ -200,7 +201,6 @@ impl<'a> Worker<'a> {
         }
         let watermark = st.watermark();
         let resolved = st.journal.as_mut().map(|j| j.set_watermark(watermark));
-        let spare = st.journal.as_ref().and_then(|j| j.spare_needed());
         // A flush waits for the spool's older records too, while they go.
         st.spool_backlog = !failing
             && (!self.spool_files.is_empty()
@@ -216,17 +216,19 @@ impl<'a> Worker<'a> {
             && st.queue.is_empty()
             && self.restoring.is_empty()
             && self.window.is_idle();
-        if finished {
+        let spare = if finished {
             self.finish(st);
+            None
         } else {
+            let spare = st.journal.as_mut().and_then(|j| j.spare_needed());
             drop(st);
-        }
-        // Segments holding only resolved records: the next one made of the
-        // first (or created), outside the lock and before a caller needs
-        // it; the others deleted.
-        let mut resolved = resolved.unwrap_or_default().into_iter();
-        let spare = spare.filter(|_| !finished).map(|s| s.make(resolved.next()));
-        for path in resolved {
+            spare
+        };
+        // The next segment made (from a delivered one the journal kept, or
+        // created), outside the lock and before a caller needs it; the
+        // other delivered segments deleted.
+        let spare = spare.map(SpareSegment::make);
+        for path in resolved.unwrap_or_default() {
             let _ = std::fs::remove_file(path);
         }
         if let Some(made) = spare {
