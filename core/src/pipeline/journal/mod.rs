@@ -373,6 +373,39 @@ mod tests {
     }
 
     #[test]
+    fn a_crash_with_a_delivered_segment_kept_recovers_only_what_was_not_delivered() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut journal = Journal::start(dir.path(), &resource(), 64 << 20, 0).unwrap();
+        let big = Record::new(Level::Info, "x".repeat(100_000));
+        let mut seq = 0;
+        while journal.older.is_empty() {
+            journal.record(seq, &big).unwrap();
+            seq += 1;
+        }
+        // Everything up to here delivered: the full segment is kept.
+        assert!(journal.set_watermark(seq).is_empty());
+        let kept = journal.reusable.clone().unwrap();
+        for message in ["after-1", "after-2"] {
+            journal
+                .record(seq, &Record::new(Level::Info, message))
+                .unwrap();
+            seq += 1;
+        }
+        // The process dies here: nothing is cleaned up.
+        drop(journal);
+        assert!(kept.exists());
+        let current = std::sync::Arc::new(resource());
+        let recovered = recovery::recover(dir.path(), 100, &current).unwrap();
+        let messages: Vec<&str> = recovered
+            .batches
+            .iter()
+            .flat_map(|b| b.records())
+            .map(|r| r.message())
+            .collect();
+        assert_eq!(messages, ["after-1", "after-2"]);
+    }
+
+    #[test]
     fn a_segment_that_cannot_be_recycled_is_deleted_and_a_new_one_made() {
         let dir = tempfile::tempdir().unwrap();
         let journal = Journal::start(dir.path(), &resource(), 8 << 20, 0).unwrap();
