@@ -220,7 +220,11 @@ impl Client {
 
     /// Queues a checked record (assigning the flow's next step).
     #[inline]
-    pub(crate) fn enqueue(&self, record: Record, steps: Option<&AtomicU32>) -> Result<(), Error> {
+    pub(crate) fn enqueue(
+        &self,
+        record: &mut Record,
+        steps: Option<&AtomicU32>,
+    ) -> Result<(), Error> {
         self.inner.pipeline.push(record, steps)
     }
 

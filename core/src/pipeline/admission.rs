@@ -26,7 +26,9 @@ impl Pipeline {
     /// Queues a validated record (the caller counts a refusal). With
     /// `step`, assigns the flow's next step index under the queue lock, so
     /// queue order is step order and a refused record consumes no step.
-    pub(crate) fn push(&self, mut record: Record, step: Option<&AtomicU32>) -> Result<(), Error> {
+    /// The record is taken from `record` once it is queued (it stays there
+    /// when refused).
+    pub(crate) fn push(&self, record: &mut Record, step: Option<&AtomicU32>) -> Result<(), Error> {
         let size = record.size();
         check_size(size, self.config.max_batch_bytes)?;
         let mut st = self.lock();
@@ -71,8 +73,8 @@ impl Pipeline {
             record.set_step(index);
             counter.store(index + 1, Ordering::Relaxed);
         }
-        let unjournaled = journal(&mut st, &record);
-        st.queue.push(record, size);
+        let unjournaled = journal(&mut st, record);
+        st.queue.push(record.take(), size);
         buffers::restock(&mut st.spare);
         let wake = st.worker_idle && st.queue.len() >= self.config.batch_size;
         if wake {

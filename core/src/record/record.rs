@@ -311,6 +311,28 @@ impl Record {
         self.flow_id = Some(flow_id);
     }
 
+    /// Moves the record out, leaving an empty one that owns nothing (the
+    /// queue takes a draft's record this way: one copy, not one a call).
+    #[inline]
+    pub(crate) fn take(&mut self) -> Record {
+        std::mem::replace(
+            self,
+            Record {
+                level: Level::Info,
+                step_index: None,
+                timestamp: 0,
+                message: CompactString::const_new(""),
+                flow_id: None,
+                user_id: None,
+                session_id: None,
+                dataset: None,
+                data: None,
+                tags: Vec::new(),
+                details: None,
+            },
+        )
+    }
+
     pub(crate) fn set_step(&mut self, index: u32) {
         self.step_index = Some(index);
     }
