@@ -389,8 +389,9 @@ fn a_stalled_browser_never_holds_up_ingestion() {
     let body = format!(r#"{{"logs":[{}]}}"#, vec![record; 100].join(","));
     // Far more frames (a batch and a request outcome each) than the ring
     // holds, and more bytes than the socket buffers take.
-    for _ in 0..1000 {
-        assert_eq!(post_logs(server.addr, "k", &body).0, 200);
+    for i in 0..1000 {
+        let (status, answer) = post_logs(server.addr, "k", &body);
+        assert_eq!(status, 200, "request {i}: {answer:?}");
     }
     let stats = get_json(server.addr, "/api/stats");
     assert_eq!(stats["summary"]["records"], 100_000);
