@@ -73,20 +73,28 @@ impl PartialEq for PendingBacktrace {
 const FRAME_BYTES: usize = 96;
 
 impl Record {
+    /// A record without a message, time or anything else: it owns nothing.
+    const EMPTY: Record = Record {
+        level: Level::Info,
+        step_index: None,
+        timestamp: 0,
+        message: CompactString::const_new(""),
+        flow_id: None,
+        user_id: None,
+        session_id: None,
+        dataset: None,
+        data: None,
+        tags: Vec::new(),
+        details: None,
+    };
+
     /// A record with a level, a message and the current time.
     pub fn new(level: Level, message: impl AsRef<str>) -> Self {
         Record {
             level,
-            step_index: None,
             timestamp: crate::rt::wall_clock::now_millis(),
             message: CompactString::from(message.as_ref()),
-            flow_id: None,
-            user_id: None,
-            session_id: None,
-            dataset: None,
-            data: None,
-            tags: Vec::new(),
-            details: None,
+            ..Record::EMPTY
         }
     }
 
@@ -315,22 +323,7 @@ impl Record {
     /// queue takes a draft's record this way: one copy, not one a call).
     #[inline]
     pub(crate) fn take(&mut self) -> Record {
-        std::mem::replace(
-            self,
-            Record {
-                level: Level::Info,
-                step_index: None,
-                timestamp: 0,
-                message: CompactString::const_new(""),
-                flow_id: None,
-                user_id: None,
-                session_id: None,
-                dataset: None,
-                data: None,
-                tags: Vec::new(),
-                details: None,
-            },
-        )
+        std::mem::replace(self, Record::EMPTY)
     }
 
     pub(crate) fn set_step(&mut self, index: u32) {

@@ -87,6 +87,22 @@ pub const SCOPE_NAME: &str = "timber-rs";
 /// ```
 pub use timber_core::record::flow_trace_id;
 
+/// A record's string fields as attributes, in the mapping's order (those
+/// it has: each is `None` or its value).
+pub(crate) fn string_attributes(r: &Record) -> [(&'static str, Option<&str>); 9] {
+    [
+        (attributes::USER_ID, r.user_id()),
+        (attributes::SESSION_ID, r.session_id()),
+        (attributes::REQUEST_ID, r.request_id()),
+        (attributes::DATASET, r.dataset()),
+        (attributes::FLOW_ID, r.flow_id()),
+        (attributes::EXCEPTION_TYPE, r.error_name()),
+        (attributes::EXCEPTION_STACKTRACE, r.error_stack()),
+        (attributes::CLIENT_ADDRESS, r.ip_address()),
+        (attributes::COUNTRY, r.country()),
+    ]
+}
+
 /// A record's `trace_id`, `span_id` and `flags` in OTLP: its trace
 /// context's; for a flow's record of no other trace, the trace its flow id
 /// hashes to (no span); else none.

@@ -23,7 +23,7 @@ use crate::map::proto_values::{
 };
 use crate::map::proto_values::{AnyValue, KeyValue, Value};
 use crate::map::to_otlp::{kept_as_is, nanos, renamed};
-use crate::map::{severity, trace_fields, SCOPE_NAME};
+use crate::map::{severity, string_attributes, trace_fields, SCOPE_NAME};
 
 /// The protobuf bytes of a batch's export request, as the transport sends
 /// them: byte for byte `export_request(batch, now_nanos).encode_to_vec()`,
@@ -202,19 +202,9 @@ fn put_data(record: &Record, out: &mut Vec<u8>) {
 /// OTLP cannot carry it (`time` is `None`).
 fn field_attributes(record: &Record, time: Option<u64>) -> impl Iterator<Item = KeyValue<'_>> {
     let r = record;
-    let strings = [
-        (attr::USER_ID, r.user_id()),
-        (attr::SESSION_ID, r.session_id()),
-        (attr::REQUEST_ID, r.request_id()),
-        (attr::DATASET, r.dataset()),
-        (attr::FLOW_ID, r.flow_id()),
-        (attr::EXCEPTION_TYPE, r.error_name()),
-        (attr::EXCEPTION_STACKTRACE, r.error_stack()),
-        (attr::CLIENT_ADDRESS, r.ip_address()),
-        (attr::COUNTRY, r.country()),
-    ]
-    .into_iter()
-    .filter_map(|(key, value)| Some(KeyValue::new(key, Value::Str(value?))));
+    let strings = string_attributes(r)
+        .into_iter()
+        .filter_map(|(key, value)| Some(KeyValue::new(key, Value::Str(value?))));
     let step = r
         .step_index()
         .map(|s| KeyValue::new(attr::FLOW_STEP, Value::Int(s.into())));

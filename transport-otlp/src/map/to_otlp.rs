@@ -17,7 +17,7 @@ use timber_core::Record;
 use crate::map::attributes as attr;
 use crate::map::json::Json;
 use crate::map::values::{key_value, string};
-use crate::map::{severity, trace_fields, SCOPE_NAME};
+use crate::map::{severity, string_attributes, trace_fields, SCOPE_NAME};
 
 /// The export request of a batch: one `ResourceLogs` with the batch's
 /// resource and one scope (`timber-rs`), the records in their order.
@@ -150,18 +150,7 @@ fn log_record(record: &Record, now_nanos: u64) -> otlp::LogRecord {
         let text = matches!(value, Json::Str(_));
         attributes.push(key_value(renamed(key, error && text), json_any(&value)));
     }
-    let strings = [
-        (attr::USER_ID, record.user_id()),
-        (attr::SESSION_ID, record.session_id()),
-        (attr::REQUEST_ID, record.request_id()),
-        (attr::DATASET, record.dataset()),
-        (attr::FLOW_ID, record.flow_id()),
-        (attr::EXCEPTION_TYPE, record.error_name()),
-        (attr::EXCEPTION_STACKTRACE, record.error_stack()),
-        (attr::CLIENT_ADDRESS, record.ip_address()),
-        (attr::COUNTRY, record.country()),
-    ];
-    for (key, value) in strings {
+    for (key, value) in string_attributes(record) {
         if let Some(value) = value {
             attributes.push(string(key, value));
         }

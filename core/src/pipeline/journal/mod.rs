@@ -300,6 +300,19 @@ mod tests {
         Resource::new("journal-test", staging, None)
     }
 
+    /// A journal whose first segment is full of big records, and the next
+    /// record's sequence number.
+    fn with_one_full_segment(dir: &Path, max_bytes: u64) -> (Journal, u64) {
+        let mut journal = Journal::start(dir, &resource(), max_bytes, 0).unwrap();
+        let big = Record::new(Level::Info, "x".repeat(100_000));
+        let mut seq = 0;
+        while journal.older.is_empty() {
+            journal.record(seq, &big).unwrap();
+            seq += 1;
+        }
+        (journal, seq)
+    }
+
     #[test]
     fn full_segments_go_once_the_watermark_passes_them_and_the_bound_holds() {
         let dir = tempfile::tempdir().unwrap();
@@ -325,13 +338,7 @@ mod tests {
     #[test]
     fn a_delivered_segment_becomes_the_next_one_holding_no_old_frame() {
         let dir = tempfile::tempdir().unwrap();
-        let mut journal = Journal::start(dir.path(), &resource(), 8 << 20, 0).unwrap();
-        let big = Record::new(Level::Info, "x".repeat(100_000));
-        let mut seq = 0;
-        while journal.older.is_empty() {
-            journal.record(seq, &big).unwrap();
-            seq += 1;
-        }
+        let (mut journal, mut seq) = with_one_full_segment(dir.path(), 8 << 20);
         let first = journal.older[0].0.clone();
         assert!(journal.set_watermark(seq).is_empty(), "kept, not deleted");
         assert!(first.exists());
@@ -375,13 +382,7 @@ mod tests {
     #[test]
     fn a_crash_with_a_delivered_segment_kept_recovers_only_what_was_not_delivered() {
         let dir = tempfile::tempdir().unwrap();
-        let mut journal = Journal::start(dir.path(), &resource(), 64 << 20, 0).unwrap();
-        let big = Record::new(Level::Info, "x".repeat(100_000));
-        let mut seq = 0;
-        while journal.older.is_empty() {
-            journal.record(seq, &big).unwrap();
-            seq += 1;
-        }
+        let (mut journal, mut seq) = with_one_full_segment(dir.path(), 64 << 20);
         // Everything up to here delivered: the full segment is kept.
         assert!(journal.set_watermark(seq).is_empty());
         let kept = journal.reusable.clone().unwrap();
