@@ -8,6 +8,7 @@
 
 use std::backtrace::{Backtrace, BacktraceStatus};
 use std::fmt::Write as _;
+use std::path::Path;
 
 use crate::record::limits::{self, truncate_chars};
 
@@ -140,9 +141,13 @@ fn frames(text: &str) -> Vec<(&str, Vec<&str>)> {
     {
         frames.drain(..=end);
     }
+    let cwd = std::env::current_dir().unwrap_or_default();
     let own = frames
         .iter()
-        .take_while(|(s, _)| CAPTURE_FRAMES.iter().any(|p| s.starts_with(p)))
+        .take_while(|(s, at)| {
+            CAPTURE_FRAMES.iter().any(|p| s.starts_with(p))
+                || at.first().is_some_and(|at| in_sdk_source(at, &cwd))
+        })
         .count();
     frames.drain(..own);
     if let Some(start) = frames
@@ -152,6 +157,23 @@ fn frames(text: &str) -> Vec<(&str, Vec<&str>)> {
         frames.truncate(start);
     }
     frames
+}
+
+/// Whether a frame's `at file:line:column` is in this crate's source. Where
+/// only line tables are built, a function with inlined calls in it is named
+/// without its path (`error<..>`), so its name does not tell it is the SDK's;
+/// its file does (std prints the files below the current directory as `./..`).
+fn in_sdk_source(at: &str, cwd: &Path) -> bool {
+    let Some(location) = at.strip_prefix("at ") else {
+        return false;
+    };
+    let mut parts = location.rsplitn(3, ':');
+    let file = match (parts.next(), parts.next(), parts.next()) {
+        (Some(_column), Some(_line), Some(file)) => file,
+        _ => return false,
+    };
+    cwd.join(file)
+        .starts_with(Path::new(env!("CARGO_MANIFEST_DIR")).join("src"))
 }
 
 #[cfg(test)]
@@ -174,7 +196,7 @@ pub(crate) mod tests {
              at /rustc/x/library/std/src/backtrace.rs:312:9
    1: timber_core::client::Client::error
    2: my_app::handler
-             at ./src/main.rs:10:5
+             at /home/u/app/src/main.rs:10:5
    3: my_app::main
    4: std::sys::backtrace::__rust_begin_short_backtrace
    5: main
@@ -182,7 +204,39 @@ pub(crate) mod tests {
         let frames = frames(text);
         let symbols: Vec<&str> = frames.iter().map(|f| f.0).collect();
         assert_eq!(symbols, ["my_app::handler", "my_app::main"]);
-        assert_eq!(frames[0].1, ["at ./src/main.rs:10:5"]);
+        assert_eq!(frames[0].1, ["at /home/u/app/src/main.rs:10:5"]);
+    }
+
+    #[test]
+    fn sdk_frames_named_without_their_path_are_known_by_their_file() {
+        // Line tables only: a function with inlined calls is named short.
+        let sdk_file = Path::new(env!("CARGO_MANIFEST_DIR")).join("src/client/calls.rs");
+        let text = format!(
+            "   0: std::backtrace::Backtrace::force_capture
+   1: error<timber_core::client::error_arg::kinds::Concrete, &str>
+             at {}:60:27
+   2: handle_request
+             at /home/u/app/src/calls.rs:60:27
+   3: error<my_app::Kind>
+             at {}:61:1
+",
+            sdk_file.display(),
+            sdk_file.display()
+        );
+        let symbols: Vec<String> = frames(&text).iter().map(|f| f.0.to_owned()).collect();
+        assert_eq!(
+            symbols,
+            ["handle_request", "error<my_app::Kind>"],
+            "only the SDK's frames at the top go"
+        );
+        let cwd = Path::new(env!("CARGO_MANIFEST_DIR"));
+        assert!(in_sdk_source("at ./src/client/calls.rs:60:27", cwd));
+        assert!(!in_sdk_source("at ./tests/errors.rs:195:12", cwd));
+        assert!(!in_sdk_source(
+            "at /rustc/x/library/std/src/backtrace.rs:312:9",
+            cwd
+        ));
+        assert!(!in_sdk_source("at nowhere", cwd));
     }
 
     #[test]
