@@ -142,11 +142,14 @@ fn frames(text: &str) -> Vec<(&str, Vec<&str>)> {
         frames.drain(..=end);
     }
     let cwd = std::env::current_dir().unwrap_or_default();
+    let sdk_src = Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
     let own = frames
         .iter()
         .take_while(|(s, at)| {
             CAPTURE_FRAMES.iter().any(|p| s.starts_with(p))
-                || at.first().is_some_and(|at| in_sdk_source(at, &cwd))
+                || at
+                    .first()
+                    .is_some_and(|at| in_sdk_source(at, &cwd, &sdk_src))
         })
         .count();
     frames.drain(..own);
@@ -159,11 +162,12 @@ fn frames(text: &str) -> Vec<(&str, Vec<&str>)> {
     frames
 }
 
-/// Whether a frame's `at file:line:column` is in this crate's source. Where
+/// Whether a frame's `at file:line:column` is in `sdk_src` (this crate's
+/// `src/`, where it was built). Where
 /// only line tables are built, a function with inlined calls in it is named
 /// without its path (`error<..>`), so its name does not tell it is the SDK's;
 /// its file does (std prints the files below the current directory as `./..`).
-fn in_sdk_source(at: &str, cwd: &Path) -> bool {
+fn in_sdk_source(at: &str, cwd: &Path, sdk_src: &Path) -> bool {
     let Some(location) = at.strip_prefix("at ") else {
         return false;
     };
@@ -172,8 +176,7 @@ fn in_sdk_source(at: &str, cwd: &Path) -> bool {
         (Some(_column), Some(_line), Some(file)) => file,
         _ => return false,
     };
-    cwd.join(file)
-        .starts_with(Path::new(env!("CARGO_MANIFEST_DIR")).join("src"))
+    cwd.join(file).starts_with(sdk_src)
 }
 
 #[cfg(test)]
@@ -230,13 +233,11 @@ pub(crate) mod tests {
             "only the SDK's frames at the top go"
         );
         let cwd = Path::new(env!("CARGO_MANIFEST_DIR"));
-        assert!(in_sdk_source("at ./src/client/calls.rs:60:27", cwd));
-        assert!(!in_sdk_source("at ./tests/errors.rs:195:12", cwd));
-        assert!(!in_sdk_source(
-            "at /rustc/x/library/std/src/backtrace.rs:312:9",
-            cwd
-        ));
-        assert!(!in_sdk_source("at nowhere", cwd));
+        let ours = |at| in_sdk_source(at, cwd, &cwd.join("src"));
+        assert!(ours("at ./src/client/calls.rs:60:27"));
+        assert!(!ours("at ./tests/errors.rs:195:12"));
+        assert!(!ours("at /rustc/x/library/std/src/backtrace.rs:312:9"));
+        assert!(!ours("at nowhere"));
     }
 
     #[test]

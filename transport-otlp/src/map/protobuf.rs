@@ -106,8 +106,8 @@ fn estimated_len(batch: &Batch) -> usize {
     batch.records().iter().map(record).sum()
 }
 
-/// The longest varint of a length (a `u32`'s).
-const MAX_VARINT: usize = 5;
+/// The longest varint (a `u64`'s): room enough for any length.
+const MAX_VARINT: usize = 10;
 
 /// The length of a length-delimited field whose value is `len` bytes long.
 fn nested_field_len(tag: u32, len: usize) -> usize {
@@ -125,7 +125,7 @@ fn put_record(record: &Record, now_nanos: u64, out: &mut Vec<u8>) {
     put_record_fields(record, now_nanos, out);
     let len = out.len() - at - ROOM;
     let used = encoded_len_varint(len as u64);
-    let mut prefix = [0u8; 10];
+    let mut prefix = [0u8; MAX_VARINT];
     put_varint(len as u64, &mut &mut prefix[..]);
     match used {
         ROOM => {}

@@ -300,16 +300,21 @@ mod tests {
         Resource::new("journal-test", staging, None)
     }
 
+    /// Appends big records (from `*seq` on) until `until` holds.
+    fn fill(journal: &mut Journal, seq: &mut u64, until: impl Fn(&Journal) -> bool) {
+        let big = Record::new(Level::Info, "x".repeat(100_000));
+        while !until(journal) {
+            journal.record(*seq, &big).unwrap();
+            *seq += 1;
+        }
+    }
+
     /// A journal whose first segment is full of big records, and the next
     /// record's sequence number.
     fn with_one_full_segment(dir: &Path, max_bytes: u64) -> (Journal, u64) {
         let mut journal = Journal::start(dir, &resource(), max_bytes, 0).unwrap();
-        let big = Record::new(Level::Info, "x".repeat(100_000));
         let mut seq = 0;
-        while journal.older.is_empty() {
-            journal.record(seq, &big).unwrap();
-            seq += 1;
-        }
+        fill(&mut journal, &mut seq, |j| !j.older.is_empty());
         (journal, seq)
     }
 
@@ -427,19 +432,12 @@ mod tests {
     fn a_caller_and_the_worker_never_take_the_same_segment_file() {
         let dir = tempfile::tempdir().unwrap();
         let mut journal = Journal::start(dir.path(), &resource(), 64 << 20, 0).unwrap();
-        let big = Record::new(Level::Info, "x".repeat(100_000));
         let mut seq = 0;
-        let mut fill = |journal: &mut Journal, until: &dyn Fn(&Journal) -> bool| {
-            while !until(journal) {
-                journal.record(seq, &big).unwrap();
-                seq += 1;
-            }
-        };
         // The worker has made its spare, not handed it over yet, when a
         // caller fills the segment: the caller takes the next index.
         let spare = journal.spare_needed().unwrap().make().unwrap();
         let spare_path = spare.path.clone();
-        fill(&mut journal, &|j| !j.older.is_empty());
+        fill(&mut journal, &mut seq, |j| !j.older.is_empty());
         assert_ne!(journal.current.path, spare_path);
         journal.install(Ok(spare));
         assert!(!spare_path.exists(), "the late spare is deleted");
@@ -448,7 +446,7 @@ mod tests {
         // A caller made the next segment first: the worker's recycled one,
         // made for the same name, fails and leaves the caller's in place.
         let mut taken = journal.spare_needed().unwrap();
-        fill(&mut journal, &|j| j.older.len() == 2);
+        fill(&mut journal, &mut seq, |j| j.older.len() == 2);
         let current = journal.current.path.clone();
         assert_eq!(taken.path, current);
         journal.set_watermark(seq);
