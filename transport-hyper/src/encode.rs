@@ -127,9 +127,19 @@ fn member_str(out: &mut Vec<u8>, name: &str, value: &str) {
     write_str(out, value);
 }
 
-/// A JSON string; cannot fail (a string, into memory).
+/// A JSON string, as serde_json writes it: most need no escape and are
+/// copied whole; the others go through serde_json (which cannot fail here:
+/// a string, into memory).
 fn write_str(out: &mut Vec<u8>, s: &str) {
-    let _ = serde_json::to_writer(out, s);
+    // serde_json escapes exactly these: the quote, the backslash and controls.
+    if s.bytes().all(|b| b >= 0x20 && b != b'"' && b != b'\\') {
+        out.reserve(s.len() + 2);
+        out.push(b'"');
+        out.extend_from_slice(s.as_bytes());
+        out.push(b'"');
+    } else {
+        let _ = serde_json::to_writer(out, s);
+    }
 }
 
 #[cfg(test)]
@@ -142,7 +152,7 @@ mod tests {
 
     /// Records with every field the client can fill, some in a trace.
     fn records() -> impl Strategy<Value = Vec<timber_core::Record>> {
-        let text = "[a-z\"\\\\\n\u{1}é✓ ]{0,12}";
+        let text = "[a-z\"\\\\\n\u{1}\u{1f}\u{7f}é✓ ]{0,12}";
         let record = (
             (0..4usize, "[a-z\"é ]{1,20}", proptest::option::of(text)),
             (proptest::option::of(text), proptest::option::of(text)),
