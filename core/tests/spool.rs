@@ -387,14 +387,7 @@ fn records_spilled_by_the_spool_policy_go_before_newer_ones() {
     assert!(client.stats().spooled > 0);
     mock.clear_faults();
     // The service is back: spooled and queued records go, oldest first.
-    client.flush().unwrap_or_else(|_| client.flush().unwrap());
-    for _ in 0..200 {
-        if mock.count() >= accepted.len() {
-            break;
-        }
-        std::thread::sleep(Duration::from_millis(10));
-        let _ = client.flush();
-    }
+    deliver_all(&client, &mock, accepted.len());
     let got: Vec<u32> = mock
         .records()
         .iter()
@@ -403,7 +396,12 @@ fn records_spilled_by_the_spool_policy_go_before_newer_ones() {
     let mut sorted = got.clone();
     sorted.sort();
     assert_eq!(got, sorted, "oldest first");
-    assert_eq!(got.len(), accepted.len());
+    assert_eq!(
+        got.len(),
+        accepted.len(),
+        "{:?}\ngot {got:?}\naccepted {accepted:?}",
+        client.stats()
+    );
 }
 
 /// Makes `dir` refuse to delete its files (immutable as root, read-only
@@ -540,4 +538,179 @@ fn under_block_with_a_spool_the_overflow_goes_to_disk_while_the_service_is_down(
     let messages: Vec<String> = mock.records().into_iter().map(|r| r.message).collect();
     let expected: Vec<String> = (0..1_000).map(|i| format!("record {i}")).collect();
     assert_eq!(messages, expected);
+}
+
+/// Logs `n` records (`record {i}`) with `try_log`, pausing now and then so
+/// that the worker comes round; returns the numbers of those accepted.
+fn log_accepted(client: &timber_core::Client, n: usize) -> Vec<usize> {
+    let mut accepted = Vec::new();
+    for i in 0..n {
+        let entry = timber_core::LogEntry::new(timber_core::Level::Info, format!("record {i}"));
+        if client.try_log(entry).is_ok() {
+            accepted.push(i);
+        }
+        if i % 20 == 0 {
+            std::thread::sleep(Duration::from_millis(2));
+        }
+    }
+    accepted
+}
+
+/// Flushes until the mock holds `n` records (or 30 s pass).
+fn deliver_all(client: &timber_core::Client, mock: &MockTransport, n: usize) {
+    let deadline = std::time::Instant::now() + Duration::from_secs(30);
+    while mock.count() < n && std::time::Instant::now() < deadline {
+        let _ = client.flush();
+        std::thread::sleep(Duration::from_millis(5));
+    }
+}
+
+fn numbers(mock: &MockTransport) -> Vec<usize> {
+    mock.records()
+        .iter()
+        .map(|r| r.message["record ".len()..].parse().unwrap())
+        .collect()
+}
+
+#[test]
+fn the_spool_policy_parks_the_queue_in_the_journal_and_reads_it_back_in_order() {
+    let dir = tempfile::tempdir().unwrap();
+    let mock = MockTransport::new();
+    mock.fail_next(1_000_000, Fault::Unavailable);
+    let errors = Errors::default();
+    let client = builder(&mock, &errors)
+        .batch_size(5)
+        .queue_capacity(20)
+        .overflow(OverflowPolicy::Spool)
+        .spool(dir.path())
+        .build()
+        .unwrap();
+    let accepted = log_accepted(&client, 500);
+    let stats = client.stats();
+    assert!(stats.spooled > 0, "{stats:?}");
+    // One store: the records are in the journal already, and stay there
+    // only; no spool file is written.
+    assert!(spool_files(dir.path(), ".batch.json").is_empty());
+    assert!(!spool_files(dir.path(), ".journal").is_empty());
+    mock.clear_faults();
+    deliver_all(&client, &mock, accepted.len());
+    assert_eq!(numbers(&mock), accepted, "each once, oldest first");
+    let stats = client.stats();
+    assert_eq!(stats.restored, stats.spooled, "{stats:?}");
+    assert_eq!(
+        stats.accepted + stats.restored,
+        stats.sent + stats.pending + stats.dropped + stats.lost + stats.spooled
+    );
+    assert_eq!(stats.dropped as usize + accepted.len(), 500, "{stats:?}");
+    client.disconnect().unwrap();
+    drop(client);
+    assert!(spool_files(dir.path(), ".journal").is_empty());
+}
+
+#[test]
+fn a_full_journal_holding_parked_records_refuses_new_ones_and_keeps_the_parked() {
+    let dir = tempfile::tempdir().unwrap();
+    let mock = MockTransport::new();
+    mock.fail_next(1_000_000, Fault::Unavailable);
+    let errors = Errors::default();
+    // Two segments of 10 KiB: a few hundred records.
+    let client = builder(&mock, &errors)
+        .batch_size(5)
+        .queue_capacity(20)
+        .overflow(OverflowPolicy::Spool)
+        .spool(dir.path())
+        .spool_max_bytes(20 << 10)
+        .build()
+        .unwrap();
+    let accepted = log_accepted(&client, 3_000);
+    assert!(
+        accepted.len() < 1_000,
+        "the journal filled: {}",
+        accepted.len()
+    );
+    let messages = errors.messages();
+    assert!(
+        messages
+            .iter()
+            .any(|m| m.contains("the spool holds what the service has not taken yet, and is full")),
+        "{messages:?}"
+    );
+    assert!(
+        !messages.iter().any(|m| m.contains("journal given up")),
+        "the parked records' only copy stays: {messages:?}"
+    );
+    // The service is back: every accepted record arrives, once, in order,
+    // and the journal takes records again.
+    mock.clear_faults();
+    deliver_all(&client, &mock, accepted.len());
+    assert_eq!(numbers(&mock), accepted);
+    client.info("record 3000", (), None);
+    client.flush().unwrap();
+    let stats = client.stats();
+    assert_eq!(
+        (stats.lost, stats.sent),
+        (0, accepted.len() as u64 + 1),
+        "{stats:?}"
+    );
+    assert_eq!(
+        stats.accepted + stats.restored,
+        stats.sent + stats.pending + stats.dropped + stats.lost + stats.spooled
+    );
+}
+
+#[test]
+fn parked_records_damaged_on_disk_are_counted_lost_and_the_rest_still_go_in_order() {
+    use std::io::{Seek, SeekFrom, Write};
+    let dir = tempfile::tempdir().unwrap();
+    let mock = MockTransport::new();
+    mock.fail_next(1_000_000, Fault::Unavailable);
+    let errors = Errors::default();
+    let client = builder(&mock, &errors)
+        .batch_size(5)
+        .queue_capacity(20)
+        .overflow(OverflowPolicy::Spool)
+        .spool(dir.path())
+        .build()
+        .unwrap();
+    let accepted = log_accepted(&client, 300);
+    assert!(client.stats().spooled > 0);
+    // Damage the frames after the first few, in place (the file stays
+    // mapped: it is not truncated).
+    for name in spool_files(dir.path(), ".journal") {
+        let mut file = fs::OpenOptions::new()
+            .write(true)
+            .open(dir.path().join(name))
+            .unwrap();
+        file.seek(SeekFrom::Start(4096 + 400)).unwrap();
+        file.write_all(&[0xAA; 64]).unwrap();
+    }
+    mock.clear_faults();
+    let deadline = std::time::Instant::now() + Duration::from_secs(30);
+    while client.flush().is_err() && std::time::Instant::now() < deadline {}
+    let stats = client.stats();
+    assert!(stats.lost > 0, "{stats:?}");
+    assert_eq!(
+        stats.accepted + stats.restored,
+        stats.sent + stats.pending + stats.dropped + stats.lost + stats.spooled
+    );
+    assert!(
+        errors
+            .messages()
+            .iter()
+            .any(|m| m.contains("parked record(s) lost, unreadable in the journal")),
+        "{:?}",
+        errors.messages()
+    );
+    // What arrives was accepted, once, in order; only the damaged are missing.
+    let got = numbers(&mock);
+    let mut sorted = got.clone();
+    sorted.sort();
+    sorted.dedup();
+    assert_eq!(got, sorted);
+    assert!(got.iter().all(|i| accepted.contains(i)));
+    assert_eq!(
+        got.len() as u64 + stats.lost,
+        accepted.len() as u64,
+        "{stats:?}"
+    );
 }

@@ -356,6 +356,82 @@ fn child_starts_on_a_spool() {
 }
 
 #[test]
+fn records_the_spool_policy_parked_survive_kill_9_and_go_once_at_the_next_start() {
+    let server = https_server();
+    let spool = tempfile::tempdir().unwrap();
+    let (mut child, ca) = with_spool(
+        command(
+            &server,
+            "child_parks_while_the_service_is_down",
+            "sigkill",
+            2_000,
+        ),
+        spool.path(),
+    );
+    // Nothing listens there: every delivery fails, the queue fills.
+    child.env("TIMBERLOGS_ENDPOINT", "https://127.0.0.1:9");
+    let (ended, text) = signal_when_ready((child, ca), "-KILL");
+    assert_eq!(ended.signal(), Some(9), "{text}");
+    let accepted: Vec<String> = text
+        .lines()
+        .find_map(|line| line.split_once("ACCEPTED ").map(|(_, list)| list))
+        .unwrap_or_else(|| panic!("the child lists what it logged:\n{text}"))
+        .split(',')
+        .map(|i| format!("record {i}"))
+        .collect();
+    // One store: the parked records are in the journal, not in spool files.
+    let names: Vec<String> = std::fs::read_dir(spool.path())
+        .unwrap()
+        .flatten()
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .collect();
+    assert!(
+        !names.iter().any(|n| n.ends_with(".batch.json")),
+        "{names:?}"
+    );
+
+    let restart = with_spool(
+        command(&server, "child_starts_on_a_spool", "restart", 0),
+        spool.path(),
+    );
+    let (ended, text) = finish(restart);
+    assert!(ended.success(), "{text}");
+    let mut messages: Vec<String> = server.records().into_iter().map(|r| r.message).collect();
+    messages.sort();
+    let mut expected = accepted;
+    expected.push("restarted".into());
+    expected.sort();
+    assert_eq!(messages, expected, "each accepted record once:\n{text}");
+}
+
+#[test]
+#[ignore = "run by records_the_spool_policy_parked_survive_kill_9_and_go_once_at_the_next_start"]
+fn child_parks_while_the_service_is_down() {
+    let (_, count) = logged_by_child();
+    let builder = timber_sdk::builder()
+        .overflow(timber_sdk::OverflowPolicy::Spool)
+        .queue_capacity(100);
+    let guard = timber_sdk::init(builder).unwrap();
+    let client = guard.client();
+    let mut accepted = Vec::new();
+    for i in 0..count {
+        let entry = timber_sdk::LogEntry::new(timber_sdk::Level::Info, format!("record {i}"));
+        if client.try_log(entry).is_ok() {
+            accepted.push(i.to_string());
+        }
+        if i % 50 == 0 {
+            std::thread::sleep(Duration::from_millis(2));
+        }
+    }
+    let stats = client.stats();
+    assert!(stats.spooled > 0, "the queue was parked: {stats:?}");
+    println!("ACCEPTED {}", accepted.join(","));
+    say_ready();
+    std::thread::sleep(Duration::from_secs(60));
+    panic!("the signal should have ended the process");
+}
+
+#[test]
 fn soak_twenty_kill_9s_at_random_moments_lose_and_repeat_nothing() {
     if !std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("../core")

@@ -256,12 +256,16 @@ impl ClientBuilder {
     /// is killed (`kill -9`, the OOM killer, SIGTERM with its default
     /// disposition), aborts or crashes loses nothing; the next client on
     /// `dir` sends those records first, under the batches' own idempotency
-    /// keys, and counts them in `Stats::recovered`. Batches undeliverable at
-    /// shutdown, and the queue under [`OverflowPolicy::Spool`](crate::OverflowPolicy::Spool),
-    /// are written there as files and sent first at the next start. One
-    /// client at a time uses a directory. A directory that cannot be
-    /// written is an error at build; a journal that cannot be (a full disk)
-    /// is reported once, and the client goes on in memory.
+    /// keys, and counts them in `Stats::recovered`. The same journal keeps
+    /// what shutdown cannot deliver (sent first at the next start) and the
+    /// queue that [`OverflowPolicy::Spool`](crate::OverflowPolicy::Spool) or
+    /// `Block` move out of memory while the service is down (read back from
+    /// it, in order, once deliveries succeed; while it holds them, a record
+    /// it has no room for is dropped and counted). One client at a time
+    /// uses a directory. A directory that cannot be written is an error at
+    /// build; a journal that cannot be (a full disk) is reported once, and
+    /// the client goes on in memory (with spool files for what shutdown
+    /// leaves).
     pub fn spool(mut self, dir: impl Into<std::path::PathBuf>) -> Self {
         self.explicit.mark("spool");
         let max_bytes = self.spool_max_bytes.unwrap_or(64 << 20);

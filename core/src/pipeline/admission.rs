@@ -69,11 +69,24 @@ impl Pipeline {
                 st.accounts.resolved += 1;
             }
         }
-        if let (Some(counter), Some(index)) = (step, next_step) {
+        if let Some(index) = next_step {
             record.set_step(index);
+        }
+        let unjournaled = match journal(&mut st, record) {
+            Ok(given_up) => given_up,
+            Err(full) => {
+                st.accounts.dropped += 1;
+                let first = !std::mem::replace(&mut st.spool_full, true);
+                drop(st);
+                if first {
+                    self.report(full.clone());
+                }
+                return Err(full);
+            }
+        };
+        if let (Some(counter), Some(index)) = (step, next_step) {
             counter.store(index + 1, Ordering::Relaxed);
         }
-        let unjournaled = journal(&mut st, record);
         st.queue.push(record.take(), size);
         buffers::restock(&mut st.spare);
         let wake = st.worker_idle && st.queue.len() >= self.config.batch_size;
@@ -177,14 +190,24 @@ impl Pipeline {
 
 /// Writes the record ahead into the spool's journal, if there is one. A
 /// journal that cannot take it (its bound, a full disk) is given up: the
-/// client goes on in memory, and the error says so once.
-fn journal(st: &mut State, record: &Record) -> Option<Error> {
+/// client goes on in memory, and the error (`Ok(Some)`) says so once. But
+/// while it holds parked records (the only copy), it stays, and the record
+/// is refused (`Err`): the spool is full.
+fn journal(st: &mut State, record: &Record) -> Result<Option<Error>, Error> {
     let seq = st.queue.entered();
-    let failed = st.journal.as_mut()?.record(seq, record).err()?;
+    let Some(Err(failed)) = st.journal.as_mut().map(|j| j.record(seq, record)) else {
+        st.spool_full = false;
+        return Ok(None);
+    };
+    if st.parked_from.is_some() {
+        return Err(Error::Spool {
+            reason: format!("record dropped: the spool holds what the service has not taken yet, and is full: {failed}"),
+        });
+    }
     if let Some(journal) = st.journal.take() {
         journal.give_up();
     }
-    Some(Error::Spool {
+    Ok(Some(Error::Spool {
         reason: format!("journal given up, records are kept in memory only from now on: {failed}"),
-    })
+    }))
 }

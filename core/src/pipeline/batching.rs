@@ -45,6 +45,11 @@ pub(crate) fn mark_batch(p: &Pipeline, first: u64, batch: &Batch) {
     let Err(e) = journal.batch(first, batch.len(), batch.idempotency_key()) else {
         return;
     };
+    // Parked records are in the journal only: it stays (full, most likely;
+    // after a crash, this batch would go again under a key of its own).
+    if st.parked_from.is_some() {
+        return;
+    }
     if let Some(journal) = st.journal.take() {
         journal.give_up();
     }

@@ -91,8 +91,16 @@ impl Pipeline {
         let queued = st.queue.take_all();
         st.accounts.resolved = st.queue.entered();
         let replies = st.accounts.take_all();
+        // With a journal, every pending record is in it (it stays, for the
+        // next start); without one, what the worker has not taken is
+        // written out.
+        let in_journal = st.journal.is_some();
         drop(st);
-        let spooled = spill(self, Vec::new(), queued);
+        let spooled = if in_journal {
+            pending
+        } else {
+            spill(self, Vec::new(), queued)
+        };
         let lost = pending - spooled;
         let mut st = self.lock();
         st.accounts.spooled += spooled;

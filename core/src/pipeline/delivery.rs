@@ -107,14 +107,9 @@ impl Window {
         self.slots.iter().any(|s| s.troubled.get())
     }
 
-    /// Whether a batch read back from the spool is on its way.
-    pub(crate) fn carries_spooled(&self) -> bool {
-        self.slots.iter().any(|s| s.job.first().is_none())
-    }
-
-    /// The lowest sequence number in flight.
-    pub(crate) fn lowest(&self) -> Option<u64> {
-        self.slots.iter().filter_map(|s| s.job.first()).min()
+    /// The batches on their way.
+    pub(crate) fn jobs(&self) -> impl Iterator<Item = &Job> {
+        self.slots.iter().map(|s| &s.job)
     }
 
     /// Sends a batch. A `probe` counts as failing from the start: nothing
@@ -300,7 +295,7 @@ mod tests {
             3,
             "all three were sent before any answered"
         );
-        assert_eq!(w.lowest(), Some(0));
+        assert_eq!(w.jobs().filter_map(Job::first).min(), Some(0));
         let done = run(&mut w);
         assert!(done.iter().all(|(_, r)| r.is_ok()));
         assert_eq!(mock.count(), 6);

@@ -18,6 +18,10 @@ pub(crate) struct Job {
 pub(crate) enum Origin {
     /// Records of this process; the first one's sequence number.
     Live { first: u64 },
+    /// Records of this process that the overflow policy `Spool` parked in
+    /// the journal (counted spooled then), read back from it; the first
+    /// one's sequence number.
+    Parked { first: u64 },
     /// Records read back from a spool file (shared by the file's parts).
     Spooled(Rc<SpooledFile>),
 }
@@ -43,12 +47,27 @@ impl Job {
         self.batch.len()
     }
 
-    /// The sequence number of the first record, for records of this process.
+    /// The sequence number of the first record, for records this process
+    /// still counts as pending (not parked, not from a spool file).
     pub(crate) fn first(&self) -> Option<u64> {
         match self.origin {
             Origin::Live { first } => Some(first),
+            Origin::Parked { .. } | Origin::Spooled(_) => None,
+        }
+    }
+
+    /// The sequence number of the first record, for records of this
+    /// process's journal (live or parked): the journal keeps them until
+    /// they are resolved.
+    pub(crate) fn seq(&self) -> Option<u64> {
+        match self.origin {
+            Origin::Live { first } | Origin::Parked { first } => Some(first),
             Origin::Spooled(_) => None,
         }
+    }
+
+    pub(crate) fn is_parked(&self) -> bool {
+        matches!(self.origin, Origin::Parked { .. })
     }
 
     /// Cuts the job in two halves, in order.
@@ -57,6 +76,9 @@ impl Job {
         let (a, b) = batch.split();
         let b_origin = match &self.origin {
             Origin::Live { first } => Origin::Live {
+                first: first + a.len() as u64,
+            },
+            Origin::Parked { first } => Origin::Parked {
                 first: first + a.len() as u64,
             },
             Origin::Spooled(file) => {

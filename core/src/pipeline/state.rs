@@ -69,6 +69,15 @@ pub(crate) struct State {
     pub(crate) spool_backlog: bool,
     /// The overflow policy asked the worker to move the queue to the spool.
     pub(crate) spill_requested: bool,
+    /// The records from this sequence number up to the queue's front were
+    /// moved out of memory by the overflow policy `Spool`: they are in the
+    /// journal only (counted spooled), for the worker to read back. While
+    /// they are, nothing newer is taken from the queue, and the journal is
+    /// never given up.
+    pub(crate) parked_from: Option<u64>,
+    /// The journal, holding parked records, refused a record: reported
+    /// once, until it takes one again.
+    pub(crate) spool_full: bool,
     /// Calls made for callers (raw bodies, server flows), for the worker to send.
     pub(crate) requests: Vec<Request>,
     /// Whoever waits for the end of a close.
@@ -102,6 +111,8 @@ impl State {
             journal: None,
             spool_backlog: false,
             spill_requested: false,
+            parked_from: None,
+            spool_full: false,
             requests: Vec::new(),
             closers: Vec::new(),
             leftovers_in_journal: false,

@@ -241,6 +241,20 @@ impl Journal {
         done
     }
 
+    /// The segment holding the record `seq` (if it is still kept): its file,
+    /// and the sequence number after its last record (`u64::MAX` for the
+    /// one being written).
+    pub(crate) fn segment_holding(&self, seq: u64) -> Option<(PathBuf, u64)> {
+        if seq < self.watermark {
+            return None;
+        }
+        let older = self.older.iter().find(|(_, last)| *last >= seq);
+        Some(match older {
+            Some((path, last)) => (path.clone(), last + 1),
+            None => (self.current.path.clone(), u64::MAX),
+        })
+    }
+
     /// Every segment of this run, for deleting once all is resolved.
     pub(crate) fn into_paths(self) -> Vec<PathBuf> {
         let mut paths: Vec<PathBuf> = self.older.into_iter().map(|(p, _)| p).collect();

@@ -184,15 +184,14 @@ impl<'a> Worker<'a> {
     /// Publishes the worker's state to callers and answers the flushes that
     /// are done; at the end of a shutdown, stops (true).
     fn publish(&mut self, mut st: MutexGuard<'a, State>) -> bool {
-        let low = [
-            self.window.lowest(),
-            lowest(&self.held),
-            lowest(&self.ready),
-        ]
-        .into_iter()
-        .flatten()
-        .min();
+        let low = self.lowest(Job::first);
         st.worker_low = low.unwrap_or(u64::MAX);
+        // The journal keeps parked records too, until they are delivered.
+        let in_journal = [self.lowest(Job::seq), st.parked_from]
+            .into_iter()
+            .flatten()
+            .min();
+        let parked = st.parked_from.is_some() || self.jobs().any(Job::is_parked);
         let failing =
             self.window.is_troubled() || !self.held.is_empty() || self.spool_paused.is_some();
         if failing != (st.health == Health::Failing) {
@@ -200,19 +199,21 @@ impl<'a> Worker<'a> {
             self.p.room.notify_all();
         }
         let watermark = st.watermark();
-        let resolved = st.journal.as_mut().map(|j| j.set_watermark(watermark));
+        let journal_mark = in_journal.map_or(watermark, |low| low.min(watermark));
+        let resolved = st.journal.as_mut().map(|j| j.set_watermark(journal_mark));
         // A flush waits for the spool's older records too, while they go.
         st.spool_backlog = !failing
-            && (!self.spool_files.is_empty()
+            && (parked
+                || !self.spool_files.is_empty()
                 || !self.restoring.is_empty()
-                || self.window.carries_spooled());
+                || self.window.jobs().any(|job| job.first().is_none()));
         let done = if st.spool_backlog {
             Vec::new()
         } else {
             st.accounts.finished(watermark)
         };
         let finished = st.deadline().is_some()
-            && low.is_none()
+            && in_journal.is_none()
             && st.queue.is_empty()
             && self.restoring.is_empty()
             && self.window.is_idle();
@@ -298,6 +299,16 @@ fn stamp_bytes(p: &Pipeline) -> usize {
         + p.config.dataset.as_deref().map_or(0, text)
 }
 
-fn lowest(jobs: &VecDeque<Job>) -> Option<u64> {
-    jobs.iter().filter_map(Job::first).min()
+impl Worker<'_> {
+    /// Every batch the worker holds of this process's records (on their
+    /// way, formed, held after a failure).
+    fn jobs(&self) -> impl Iterator<Item = &Job> {
+        self.window.jobs().chain(&self.held).chain(&self.ready)
+    }
+
+    /// The lowest sequence number among them, by `seq` (live records, or
+    /// those in the journal).
+    fn lowest(&self, seq: fn(&Job) -> Option<u64>) -> Option<u64> {
+        self.jobs().filter_map(seq).min()
+    }
 }

@@ -31,14 +31,14 @@ impl<'a> Worker<'a> {
             Verdict::Split(a, b) => {
                 // Their keys go into the journal before they are sent.
                 for half in [&a, &b] {
-                    if let Some(first) = half.first() {
+                    if let Some(first) = half.seq() {
                         mark_batch(self.p, first, &half.batch);
                     }
                 }
                 // The halves go back where the batch came from, first in line.
                 let lane = match (&a.origin, self.held.front()) {
                     (Origin::Spooled(_), _) => &mut self.restoring,
-                    (Origin::Live { first }, Some(h)) if h.first() > Some(*first) => &mut self.held,
+                    (_, Some(h)) if h.seq() > a.seq() => &mut self.held,
                     _ => &mut self.ready,
                 };
                 lane.push_front(b);
@@ -74,7 +74,7 @@ impl<'a> Worker<'a> {
         let n = job.len() as u64;
         match &job.origin {
             Origin::Live { .. } => st.accounts.resolved += n,
-            Origin::Spooled(_) => st.accounts.restored += n,
+            Origin::Parked { .. } | Origin::Spooled(_) => st.accounts.restored += n,
         }
         drop(st);
         if let Origin::Spooled(file) = &job.origin {
@@ -103,7 +103,9 @@ impl<'a> Worker<'a> {
                 cause,
             });
         }
-        let at = self.held.partition_point(|h| h.first() < job.first());
+        // Parked records are counted spooled, not pending.
+        let parked = if job.is_parked() { job.len() } else { 0 };
+        let at = self.held.partition_point(|h| h.seq() < job.seq());
         self.held.insert(at, job);
         let mut st = self.p.lock();
         if !st.is_running() {
@@ -114,7 +116,7 @@ impl<'a> Worker<'a> {
         st.drain_to = 0;
         st.health = Health::Failing;
         let error = Error::Undelivered {
-            records: (st.queue.entered() - st.accounts.resolved) as usize,
+            records: (st.queue.entered() - st.accounts.resolved) as usize + parked,
             cause,
         };
         let replies = st.accounts.take_all();
@@ -133,7 +135,9 @@ impl<'a> Worker<'a> {
         let mut jobs: Vec<Job> = self.window.cancel();
         jobs.extend(self.held.drain(..));
         jobs.extend(self.ready.drain(..));
-        // Spooled batches are still in their files.
+        // Parked records are in the journal (counted spooled already), spooled
+        // batches still in their files.
+        let parked = st.parked_from.is_some() || jobs.iter().any(Job::is_parked);
         jobs.retain(|job| job.first().is_some());
         jobs.sort_by_key(Job::first);
         self.restoring.clear();
@@ -143,7 +147,7 @@ impl<'a> Worker<'a> {
         // with the keys of the batches they went out in: the next start
         // recovers them from it. Without one, they are written out now.
         let in_journal = st.journal.is_some() && st.phase != Phase::Abandoned;
-        st.leftovers_in_journal = in_journal && records > 0;
+        st.leftovers_in_journal = in_journal && (records > 0 || parked);
         drop(st);
         let spooled = if in_journal {
             records

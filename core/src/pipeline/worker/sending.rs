@@ -1,5 +1,6 @@
 //! What the worker sends, and when: spooled batches first, then a held
-//! batch (alone), then batches formed earlier, then new ones from the queue.
+//! batch (alone), then batches formed earlier, then records parked in the
+//! journal, then new ones from the queue.
 
 use std::sync::MutexGuard;
 use std::time::Instant;
@@ -48,8 +49,8 @@ impl<'a> Worker<'a> {
     }
 
     /// Sends what may go, in order: spooled batches, then a held batch
-    /// (alone), then formed ones, then new ones from the queue. Returns
-    /// whether anything went, and whether a full batch did.
+    /// (alone), then formed ones, then parked ones, then new ones from the
+    /// queue. Returns whether anything went, and whether a full batch did.
     pub(super) fn send_due(
         &mut self,
         mut st: MutexGuard<'a, State>,
@@ -87,6 +88,14 @@ impl<'a> Worker<'a> {
                 break;
             } else if let Some(job) = self.ready.pop_front() {
                 self.window.send(job, false);
+            } else if let Some(from) = st.parked_from {
+                // Parked records go before anything newer in the queue.
+                let to = st.queue.front_seq();
+                let segment = st.journal.as_ref().and_then(|j| j.segment_holding(from));
+                drop(st);
+                self.unpark(from, to, segment);
+                st = self.p.lock();
+                continue;
             } else if let Some(taken) = self.take(&mut st, draining) {
                 sent_full |= taken.records.len() >= self.p.config.batch_size;
                 drop(st);
@@ -116,11 +125,12 @@ impl<'a> Worker<'a> {
     }
 
     /// Takes records for the next batch: when `batch_size` wait, or any
-    /// when draining; nothing while a held batch waits (it goes first).
+    /// when draining; nothing while a held batch or parked records wait
+    /// (they go first).
     fn take(&self, st: &mut State, draining: bool) -> Option<Taken> {
         let config = &self.p.config;
         let due = st.queue.len() >= config.batch_size || (draining && !st.queue.is_empty());
-        if !due || !self.held.is_empty() {
+        if !due || !self.held.is_empty() || st.parked_from.is_some() {
             return None;
         }
         let first = st.queue.front_seq();
