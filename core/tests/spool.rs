@@ -714,3 +714,68 @@ fn parked_records_damaged_on_disk_are_counted_lost_and_the_rest_still_go_in_orde
         "{stats:?}"
     );
 }
+
+/// Blocks the worker's thread in its first send (a transport that does
+/// blocking I/O), then fails it; later sends go to the mock.
+#[derive(Clone)]
+struct StuckOnce {
+    mock: MockTransport,
+    stuck: std::sync::Arc<std::sync::atomic::AtomicBool>,
+}
+
+#[timber_core::transport::async_trait]
+impl timber_core::transport::Transport for StuckOnce {
+    async fn send_batch(
+        &self,
+        endpoint: &timber_core::transport::Endpoint,
+        batch: &timber_core::transport::Batch,
+    ) -> Result<(), timber_core::transport::TransportError> {
+        if !self.stuck.swap(true, std::sync::atomic::Ordering::SeqCst) {
+            std::thread::sleep(Duration::from_millis(1_500));
+            return Err(timber_core::transport::TransportError::retryable("stuck"));
+        }
+        self.mock.send_batch(endpoint, batch).await
+    }
+}
+
+#[test]
+fn a_worker_abandoned_at_the_deadline_leaves_its_records_in_the_journal_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let mock = MockTransport::new();
+    let errors = Errors::default();
+    let stuck = StuckOnce {
+        mock: mock.clone(),
+        stuck: Default::default(),
+    };
+    let client = builder(&mock, &errors)
+        .transport(stuck)
+        .batch_size(1)
+        .spool(dir.path())
+        .build()
+        .unwrap();
+    client.info("sent when stuck", (), None);
+    std::thread::sleep(Duration::from_millis(200));
+    // Queued while the worker's thread is blocked in the transport.
+    client.info("queued 1", (), None);
+    client.info("queued 2", (), None);
+    // Nothing is lost: every pending record is in the journal.
+    client
+        .disconnect_timeout(Duration::from_millis(200))
+        .unwrap();
+    let stats = client.stats();
+    assert_eq!((stats.lost, stats.spooled), (0, 3), "{stats:?}");
+    drop(client);
+    // The next start, once the stuck worker has let the directory go.
+    let deadline = std::time::Instant::now() + Duration::from_secs(20);
+    let next = loop {
+        match builder(&mock, &errors).spool(dir.path()).build() {
+            Ok(client) => break client,
+            Err(e) if std::time::Instant::now() > deadline => panic!("{e}"),
+            Err(_) => std::thread::sleep(Duration::from_millis(50)),
+        }
+    };
+    next.flush_timeout(Duration::from_secs(10)).unwrap();
+    let mut messages: Vec<String> = mock.records().into_iter().map(|r| r.message).collect();
+    messages.sort();
+    assert_eq!(messages, ["queued 1", "queued 2", "sent when stuck"]);
+}

@@ -130,6 +130,12 @@ impl<'a> Worker<'a> {
         }
         let now = Instant::now();
         let mut st = self.p.lock();
+        if st.phase == Phase::Abandoned {
+            // The closer counted everything when it gave up on this worker
+            // (a transport that blocked its thread): it only lets go now.
+            self.finish(st);
+            return Next::Stop;
+        }
         for request in st.requests.drain(..) {
             busy = true;
             self.window.call(request);
