@@ -5,6 +5,7 @@
 //! The fields come in the order of `LogRecord`'s serde form, so the bytes
 //! are those serde writes for the same wire records.
 
+use timber_core::record::write_json_str as write_str;
 use timber_core::transport::Batch;
 use timber_core::{Data, Record, TraceContext};
 
@@ -125,21 +126,6 @@ fn member_str(out: &mut Vec<u8>, name: &str, value: &str) {
     out.extend_from_slice(name.as_bytes());
     out.extend_from_slice(b"\":");
     write_str(out, value);
-}
-
-/// A JSON string, as serde_json writes it: most need no escape and are
-/// copied whole; the others go through serde_json (which cannot fail here:
-/// a string, into memory).
-fn write_str(out: &mut Vec<u8>, s: &str) {
-    // serde_json escapes exactly these: the quote, the backslash and controls.
-    if s.bytes().all(|b| b >= 0x20 && b != b'"' && b != b'\\') {
-        out.reserve(s.len() + 2);
-        out.push(b'"');
-        out.extend_from_slice(s.as_bytes());
-        out.push(b'"');
-    } else {
-        let _ = serde_json::to_writer(out, s);
-    }
 }
 
 #[cfg(test)]

@@ -78,10 +78,31 @@ impl JsonValue {
     }
 }
 
-/// A JSON string; cannot fail (a string, into memory).
-pub(crate) fn write_str(out: &mut Vec<u8>, s: &str) {
-    let _ = serde_json::to_writer(out, s);
+/// Writes `s` as a JSON string, byte for byte as serde_json writes it: a
+/// string with nothing to escape (most keys and messages) is copied whole,
+/// the others go through serde_json. For transports that write a JSON body
+/// straight from records.
+///
+/// ```
+/// let mut out = Vec::new();
+/// timber_core::record::write_json_str(&mut out, "plain");
+/// timber_core::record::write_json_str(&mut out, "a \"quote\"\n");
+/// assert_eq!(out, br#""plain""a \"quote\"\n""#);
+/// ```
+pub fn write_json_str(out: &mut Vec<u8>, s: &str) {
+    // serde_json escapes exactly these: the quote, the backslash and controls.
+    if s.bytes().all(|b| b >= 0x20 && b != b'"' && b != b'\\') {
+        out.reserve(s.len() + 2);
+        out.push(b'"');
+        out.extend_from_slice(s.as_bytes());
+        out.push(b'"');
+    } else {
+        // Cannot fail: a string, into memory.
+        let _ = serde_json::to_writer(out, s);
+    }
 }
+
+pub(crate) use write_json_str as write_str;
 
 /// A `Display` value as a JSON string, escaped as it is formatted.
 pub(crate) fn write_display(out: &mut Vec<u8>, value: &dyn fmt::Display) {
@@ -149,6 +170,16 @@ mod tests {
             assert_eq!(JsonValue::display(&s).as_str(), expected);
         }
         assert_eq!(JsonValue::debug(&"a\"b").as_str(), r#""\"a\\\"b\"""#);
+    }
+
+    proptest::proptest! {
+        /// Byte for byte what serde_json writes, for any string.
+        #[test]
+        fn a_json_string_is_serde_json_s(s in "(?s).{0,40}|[a-z\"\\\\\u{0}-\u{1f}\u{7f} ]{0,20}") {
+            let mut out = Vec::new();
+            write_json_str(&mut out, &s);
+            proptest::prop_assert_eq!(out, serde_json::to_vec(&s).unwrap());
+        }
     }
 
     #[test]

@@ -10,6 +10,7 @@
 pub(crate) mod backtrace;
 pub(crate) mod buffers;
 pub(crate) mod data;
+pub(crate) mod details;
 pub(crate) mod entry;
 pub(crate) mod environment;
 pub(crate) mod error_payload;
@@ -30,7 +31,7 @@ pub use entry::{LogEntry, LogOptions};
 pub use environment::Environment;
 pub use error_payload::ErrorPayload;
 pub use flow_id::flow_trace_id;
-pub use json::JsonValue;
+pub use json::{write_json_str, JsonValue};
 pub use level::{Level, UnknownName};
 pub use log_record::LogRecord;
 pub use raw::{IngestRawOptions, RawFormat};
