@@ -68,6 +68,9 @@ pub(crate) fn recycle(p: &Pipeline, mut records: Vec<Record>) {
             spares.keep_data(buf);
         }
         spares.keep_tags(std::mem::take(record.tags_mut()));
+        if let Some(details) = record.take_details() {
+            spares.keep_details(details);
+        }
     }
     let mut st = p.lock();
     st.spare.absorb(&mut spares);

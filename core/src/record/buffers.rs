@@ -1,5 +1,5 @@
-//! Recycled buffers for what callers write into a record: its data's text
-//! and its tags.
+//! Recycled buffers for what callers write into a record: its data's text,
+//! its tags and its details' box.
 //!
 //! The worker hands the buffers of the records it has written back through
 //! the queue's lock, and each calling thread keeps one of each for its next
@@ -10,11 +10,17 @@
 
 use std::cell::Cell;
 
+use crate::record::details::{self, Details};
+
 /// Buffers with more capacity than this are freed rather than recycled.
 pub(crate) const KEEP_CAPACITY: usize = 512;
 
-/// Most buffers of each kind waiting in the pool.
-pub(crate) const POOL_MOST: usize = 1024;
+/// Most buffers of each kind waiting in the pool: more than the records a
+/// busy pipeline holds at once (a few batches of a thousand in flight, the
+/// next formed), so that callers take every buffer back as deliveries
+/// return them, rather than the worker freeing some (another thread's) and
+/// callers allocating again. At most a few MiB, rarely reached.
+pub(crate) const POOL_MOST: usize = 4096;
 
 /// Tag lists with more tags than this are freed rather than recycled.
 const KEEP_TAGS: usize = 16;
@@ -32,6 +38,9 @@ thread_local! {
 pub(crate) struct Pool {
     data: Vec<Vec<u8>>,
     tags: Vec<Vec<String>>,
+    // The boxes themselves are what is recycled.
+    #[allow(clippy::vec_box)]
+    details: Vec<Box<Details>>,
 }
 
 impl Pool {
@@ -49,6 +58,13 @@ impl Pool {
         }
     }
 
+    /// Keeps a delivered record's details box, emptied (what it held is
+    /// freed here).
+    pub(crate) fn keep_details(&mut self, mut details: Box<Details>) {
+        *details = Details::default();
+        self.details.push(details);
+    }
+
     /// Moves `other`'s buffers here, as many as there is room for; the
     /// rest stay in `other`, to be freed by its owner after the lock.
     pub(crate) fn absorb(&mut self, other: &mut Pool) {
@@ -58,11 +74,14 @@ impl Pool {
         let room = POOL_MOST.saturating_sub(self.tags.len());
         self.tags
             .extend(other.tags.drain(..room.min(other.tags.len())));
+        let room = POOL_MOST.saturating_sub(self.details.len());
+        self.details
+            .extend(other.details.drain(..room.min(other.details.len())));
     }
 
     #[cfg(test)]
     fn is_empty(&self) -> bool {
-        self.data.is_empty() && self.tags.is_empty()
+        self.data.is_empty() && self.tags.is_empty() && self.details.is_empty()
     }
 }
 
@@ -119,6 +138,7 @@ pub(crate) fn restock(pool: &mut Pool) {
         let mine = spare.take();
         spare.set(mine.or_else(|| pool.tags.pop()));
     });
+    details::restock(&mut pool.details);
 }
 
 #[cfg(test)]
@@ -149,6 +169,27 @@ mod tests {
         assert!(
             take().capacity() <= KEEP_CAPACITY,
             "a grown buffer is not kept"
+        );
+    }
+
+    #[test]
+    fn a_delivered_record_s_details_box_comes_back_empty() {
+        let mut pool = Pool::default();
+        let used = Box::new(Details {
+            request_id: Some("req-1".into()),
+            ..Details::default()
+        });
+        let address: *const Details = &*used;
+        pool.keep_details(used);
+        restock(&mut pool);
+        assert!(pool.is_empty());
+        let reused = details::take();
+        assert_eq!(&*reused as *const Details, address, "the same box");
+        assert!(*reused == Details::default(), "emptied");
+        let fresh = details::take();
+        assert_ne!(
+            &*fresh as *const Details, address,
+            "one spare: then a new one"
         );
     }
 

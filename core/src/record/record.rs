@@ -8,6 +8,7 @@ use compact_str::CompactString;
 
 use crate::record::backtrace;
 use crate::record::data::Data;
+use crate::record::details::{self, Details, PendingBacktrace};
 use crate::record::level::Level;
 use crate::record::log_record::LogRecord;
 use crate::record::trace_context::{self, TraceContext};
@@ -44,28 +45,6 @@ pub struct Record {
     tags: Vec<String>,
     /// The fields most records lack, boxed so that a plain record stays small.
     details: Option<Box<Details>>,
-}
-
-#[derive(Clone, Default, PartialEq)]
-struct Details {
-    request_id: Option<String>,
-    error_name: Option<String>,
-    error_stack: Option<String>,
-    ip_address: Option<String>,
-    country: Option<String>,
-    backtrace: Option<PendingBacktrace>,
-    trace: Option<TraceContext>,
-}
-
-/// A backtrace captured by the caller, resolved by the worker (symbols are
-/// slow to look up).
-#[derive(Clone)]
-struct PendingBacktrace(Arc<Backtrace>);
-
-impl PartialEq for PendingBacktrace {
-    fn eq(&self, other: &Self) -> bool {
-        Arc::ptr_eq(&self.0, &other.0)
-    }
 }
 
 /// Room for a record's punctuation, level, field names, timestamp and step
@@ -188,7 +167,12 @@ impl Record {
     }
 
     fn details_mut(&mut self) -> &mut Details {
-        self.details.get_or_insert_with(Default::default)
+        self.details.get_or_insert_with(details::take)
+    }
+
+    /// Its details' box, for the worker to hand back to callers.
+    pub(crate) fn take_details(&mut self) -> Option<Box<Details>> {
+        self.details.take()
     }
 
     /// Sets the level.
