@@ -7,9 +7,8 @@ use std::io;
 
 use memmap2::{MmapMut, MmapOptions};
 
-/// Maps `file` (already sized and allocated) for reading and writing, its
-/// pages faulted in at once (on Linux), so that later writes into it cost
-/// a copy, not a page fault each.
+/// Maps `file` (already sized and allocated) for reading and writing (the
+/// journal faults its pages in before callers write them).
 ///
 /// The map is only sound while nobody else truncates or writes the file:
 /// the journal's files live in a spool directory that one client at a time
@@ -24,7 +23,7 @@ pub(crate) fn map_file(file: &File) -> io::Result<MmapMut> {
     // have its full length) with its final length allocated on disk (no
     // hole a write could fail to back), and writes it only through one map
     // at a time; the map is dropped before the file is deleted.
-    unsafe { MmapOptions::new().populate().map_mut(file) }
+    unsafe { MmapOptions::new().map_mut(file) }
 }
 
 /// Registers `hook` to run when the process exits (`std::process::exit`

@@ -39,7 +39,9 @@ const TRACED_RECORD: u8 = 3;
 const TRACE_BYTES: usize = 16 + 8 + 1;
 
 /// The texts of a record, in frame order.
-fn texts(r: &Record) -> [Option<&str>; 11] {
+pub(crate) type Texts<'a> = [Option<&'a str>; 11];
+
+fn texts(r: &Record) -> Texts<'_> {
     [
         Some(r.message()),
         r.flow_id(),
@@ -60,8 +62,8 @@ fn text_len(t: Option<&str>) -> usize {
 }
 
 /// The whole frame's size for a record.
-fn record_size(r: &Record) -> usize {
-    let texts: usize = texts(r).into_iter().map(text_len).sum();
+fn record_size(r: &Record, texts: &Texts<'_>) -> usize {
+    let texts: usize = texts.iter().copied().map(text_len).sum();
     let tags: usize = 4 + r.tags().iter().map(|t| 4 + t.len()).sum::<usize>();
     let trace = r.trace_context().map_or(0, |_| TRACE_BYTES);
     PREFIX + 1 + 8 + 1 + 4 + 8 + texts + tags + trace
@@ -93,18 +95,24 @@ impl Out<'_> {
     }
 }
 
-/// A frame to write, borrowing what it holds.
+/// A frame to write, borrowing what it holds (a record's texts looked up
+/// once, for its size and its writing).
 #[derive(Clone, Copy)]
 pub(crate) enum Write<'a> {
-    Record(u64, &'a Record),
+    Record(u64, &'a Record, Texts<'a>),
     Batch { seq: u64, count: u32, key: &'a str },
 }
 
-impl Write<'_> {
+impl<'a> Write<'a> {
+    /// The frame of record `r`, the `seq`th of the queue.
+    pub(crate) fn record(seq: u64, r: &'a Record) -> Write<'a> {
+        Write::Record(seq, r, texts(r))
+    }
+
     /// The whole frame's size.
     pub(crate) fn size(&self) -> usize {
         match self {
-            Write::Record(_, r) => record_size(r),
+            Write::Record(_, r, texts) => record_size(r, texts),
             Write::Batch { key, .. } => batch_size(key),
         }
     }
@@ -114,7 +122,7 @@ impl Write<'_> {
 pub(crate) fn write(buf: &mut [u8], frame: Write<'_>) {
     let mut out = Out { buf, at: PREFIX };
     match frame {
-        Write::Record(seq, r) => {
+        Write::Record(seq, r, texts) => {
             let trace = r.trace_context();
             out.put(&[if trace.is_some() {
                 TRACED_RECORD
@@ -125,7 +133,7 @@ pub(crate) fn write(buf: &mut [u8], frame: Write<'_>) {
             out.put(&[level_code(r.level())]);
             out.put(&r.step_index().unwrap_or(NONE).to_le_bytes());
             out.put(&r.timestamp().to_le_bytes());
-            for t in texts(r) {
+            for t in texts {
                 out.text(t);
             }
             out.put(&(r.tags().len() as u32).to_le_bytes());
@@ -310,7 +318,7 @@ mod tests {
 
     fn frame_bytes(frame: &Frame) -> Vec<u8> {
         let frame = match frame {
-            Frame::Record(seq, r) => Write::Record(*seq, r),
+            Frame::Record(seq, r) => Write::record(*seq, r),
             Frame::Batch { seq, count, key } => Write::Batch {
                 seq: *seq,
                 count: *count,

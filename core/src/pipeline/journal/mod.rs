@@ -110,7 +110,7 @@ impl Journal {
 
     /// Appends a record (`seq` its place in the queue).
     pub(crate) fn record(&mut self, seq: u64, record: &Record) -> io::Result<()> {
-        self.append(Write::Record(seq, record))
+        self.append(Write::record(seq, record))
     }
 
     /// Appends a batch marker: records `seq..seq + count` go out with `key`.

@@ -58,12 +58,7 @@ impl Segment {
                 return Err(e);
             }
         };
-        // Each page written once now (by the worker, for a spare): a page
-        // of a file's map faults on its first write, and that fault would
-        // otherwise fall on a logging call.
-        for page in (HEADER..size).step_by(4096) {
-            map[page] = 0;
-        }
+        prefault(&mut map);
         Ok(Segment::with_header(path, map, run, resource, watermark))
     }
 
@@ -84,6 +79,7 @@ impl Segment {
             return Err(io::Error::other("a segment of another size"));
         }
         let mut map = os::map_file(&file)?;
+        prefault(&mut map);
         map[HEADER..].fill(0);
         // Its watermark is set when it becomes the current segment.
         let segment = Segment::with_header(path, map, run, resource, 0);
@@ -123,7 +119,7 @@ impl Segment {
         };
         codec::write(&mut room[..size], frame);
         self.at += size;
-        if let Write::Record(seq, _) = frame {
+        if let Write::Record(seq, ..) = frame {
             self.last_seq = seq;
         }
         true
@@ -143,6 +139,21 @@ pub(crate) struct Written {
     pub(crate) frames: Vec<Frame>,
     /// Whether the frames end in a torn or damaged one.
     pub(crate) torn: bool,
+}
+
+/// Faults every page of `map` in, writable, now (on the worker, making a
+/// spare): a page of a file's map faults on its first write, and that
+/// fault (a thousand for a segment) would otherwise fall on logging calls.
+/// One call where the kernel offers it (`MADV_POPULATE_WRITE`, Linux 5.14),
+/// else a write to each page.
+fn prefault(map: &mut MmapMut) {
+    #[cfg(target_os = "linux")]
+    if map.advise(memmap2::Advice::PopulateWrite).is_ok() {
+        return;
+    }
+    for page in (HEADER..map.len()).step_by(4096) {
+        map[page] = 0;
+    }
 }
 
 /// Reads a segment file; `Err` when it is not one (or cannot be read).
