@@ -5,10 +5,14 @@
 //! ```text
 //! frame:   len u32 | crc32 u32 | kind u8 | seq u64 | payload     (little endian)
 //!          len counts kind, seq and payload; the CRC covers them
-//! record:  level u8 | step u32 (MAX: none) | timestamp i64 | 11 texts | tags
+//! record:  level u8 | step u32 (MAX: none) | timestamp i64
+//!          | present u16 (bit i: the record has text i) | those texts
+//!          | tag count u32 | tags (texts)
 //!          [trace id 16 | span id 8 | flags u8: the kind of a traced record]
 //! marker:  count u32 | key text             (a batch of seq..seq+count)
-//! text:    len u32 (MAX: none) | UTF-8 bytes
+//! text:    len u32 | UTF-8 bytes
+//!
+//! A plain record (a message, nothing else) takes 40 bytes and its message.
 //! ```
 
 use crate::record::data::Data;
@@ -36,128 +40,111 @@ const RECORD: u8 = 1;
 const BATCH: u8 = 2;
 /// A record with its trace context after its tags.
 const TRACED_RECORD: u8 = 3;
-const TRACE_BYTES: usize = 16 + 8 + 1;
 
-/// The texts of a record, in frame order.
-pub(crate) type Texts<'a> = [Option<&'a str>; 11];
+/// The texts a record's frame can hold, in frame order, each with its bit
+/// of `present`: the message (bit 0, always there), then the flow id, user
+/// id, session id, dataset, data, request id, error name, error stack, IP
+/// address and country (bits 1 to 10).
+const TEXTS: usize = 11;
 
-fn texts(r: &Record) -> Texts<'_> {
-    [
-        Some(r.message()),
-        r.flow_id(),
-        r.user_id(),
-        r.session_id(),
-        r.dataset(),
-        r.data().map(Data::as_str),
-        r.request_id(),
-        r.error_name(),
-        r.error_stack(),
-        r.ip_address(),
-        r.country(),
-    ]
-}
-
-fn text_len(t: Option<&str>) -> usize {
-    4 + t.map_or(0, str::len)
-}
-
-/// The whole frame's size for a record.
-fn record_size(r: &Record, texts: &Texts<'_>) -> usize {
-    let texts: usize = texts.iter().copied().map(text_len).sum();
-    let tags: usize = 4 + r.tags().iter().map(|t| 4 + t.len()).sum::<usize>();
-    let trace = r.trace_context().map_or(0, |_| TRACE_BYTES);
-    PREFIX + 1 + 8 + 1 + 4 + 8 + texts + tags + trace
-}
-
-/// The whole frame's size for a batch marker.
-fn batch_size(key: &str) -> usize {
-    PREFIX + 1 + 8 + 4 + 4 + key.len()
-}
-
+/// Where a frame is being written: bounded by the room there is.
 struct Out<'a> {
     buf: &'a mut [u8],
     at: usize,
 }
 
 impl Out<'_> {
-    fn put(&mut self, bytes: &[u8]) {
-        self.buf[self.at..self.at + bytes.len()].copy_from_slice(bytes);
-        self.at += bytes.len();
+    fn put(&mut self, bytes: &[u8]) -> Option<()> {
+        let end = self.at.checked_add(bytes.len())?;
+        self.buf.get_mut(self.at..end)?.copy_from_slice(bytes);
+        self.at = end;
+        Some(())
     }
-    fn text(&mut self, t: Option<&str>) {
-        match t {
-            Some(t) => {
-                self.put(&(t.len() as u32).to_le_bytes());
-                self.put(t.as_bytes());
-            }
-            None => self.put(&NONE.to_le_bytes()),
+    fn text(&mut self, t: &str) -> Option<()> {
+        self.put(&u32::try_from(t.len()).ok()?.to_le_bytes())?;
+        self.put(t.as_bytes())
+    }
+    /// Text `bit` of a record, if it has it (noted in `present`).
+    fn optional(&mut self, present: &mut u16, bit: u16, t: Option<&str>) -> Option<()> {
+        if let Some(t) = t {
+            *present |= 1 << bit;
+            self.text(t)?;
         }
+        Some(())
     }
 }
 
-/// A frame to write, borrowing what it holds (a record's texts looked up
-/// once, for its size and its writing).
+/// A frame to write, borrowing what it holds.
 #[derive(Clone, Copy)]
 pub(crate) enum Write<'a> {
-    Record(u64, &'a Record, Texts<'a>),
+    Record(u64, &'a Record),
     Batch { seq: u64, count: u32, key: &'a str },
 }
 
-impl<'a> Write<'a> {
-    /// The frame of record `r`, the `seq`th of the queue.
-    pub(crate) fn record(seq: u64, r: &'a Record) -> Write<'a> {
-        Write::Record(seq, r, texts(r))
-    }
-
-    /// The whole frame's size.
-    pub(crate) fn size(&self) -> usize {
-        match self {
-            Write::Record(_, r, texts) => record_size(r, texts),
-            Write::Batch { key, .. } => batch_size(key),
-        }
-    }
-}
-
-/// Writes `frame` into `buf`, which is exactly its size.
-pub(crate) fn write(buf: &mut [u8], frame: Write<'_>) {
-    let mut out = Out { buf, at: PREFIX };
+/// Writes `frame` at the start of `buf`, in one pass, if it fits there
+/// with room left after it for the zero word that ends the frames; returns
+/// its size. Where it does not fit, the frame's length word (written last)
+/// is left zero: what was written after it is never read.
+pub(crate) fn write(buf: &mut [u8], frame: Write<'_>) -> Option<usize> {
+    let room = buf.len().checked_sub(PREFIX)?;
+    let mut out = Out {
+        buf: &mut buf[..room],
+        at: PREFIX,
+    };
     match frame {
-        Write::Record(seq, r, texts) => {
+        Write::Record(seq, r) => {
             let trace = r.trace_context();
-            out.put(&[if trace.is_some() {
+            let kind = if trace.is_some() {
                 TRACED_RECORD
             } else {
                 RECORD
-            }]);
-            out.put(&seq.to_le_bytes());
-            out.put(&[level_code(r.level())]);
-            out.put(&r.step_index().unwrap_or(NONE).to_le_bytes());
-            out.put(&r.timestamp().to_le_bytes());
-            for t in texts {
-                out.text(t);
+            };
+            out.put(&[kind])?;
+            out.put(&seq.to_le_bytes())?;
+            out.put(&[level_code(r.level())])?;
+            out.put(&r.step_index().unwrap_or(NONE).to_le_bytes())?;
+            out.put(&r.timestamp().to_le_bytes())?;
+            let present_at = out.at;
+            out.put(&[0, 0])?;
+            let mut present = 1;
+            out.text(r.message())?;
+            out.optional(&mut present, 1, r.flow_id())?;
+            out.optional(&mut present, 2, r.user_id())?;
+            out.optional(&mut present, 3, r.session_id())?;
+            out.optional(&mut present, 4, r.dataset())?;
+            out.optional(&mut present, 5, r.data().map(Data::as_str))?;
+            if r.has_details() {
+                out.optional(&mut present, 6, r.request_id())?;
+                out.optional(&mut present, 7, r.error_name())?;
+                out.optional(&mut present, 8, r.error_stack())?;
+                out.optional(&mut present, 9, r.ip_address())?;
+                out.optional(&mut present, 10, r.country())?;
             }
-            out.put(&(r.tags().len() as u32).to_le_bytes());
+            out.buf[present_at..present_at + 2].copy_from_slice(&u16::to_le_bytes(present));
+            out.put(&u32::try_from(r.tags().len()).ok()?.to_le_bytes())?;
             for tag in r.tags() {
-                out.text(Some(tag));
+                out.text(tag)?;
             }
             if let Some(trace) = trace {
-                out.put(&trace.trace_id());
-                out.put(&trace.span_id());
-                out.put(&[trace.flags()]);
+                out.put(&trace.trace_id())?;
+                out.put(&trace.span_id())?;
+                out.put(&[trace.flags()])?;
             }
         }
         Write::Batch { seq, count, key } => {
-            out.put(&[BATCH]);
-            out.put(&seq.to_le_bytes());
-            out.put(&count.to_le_bytes());
-            out.text(Some(key));
+            out.put(&[BATCH])?;
+            out.put(&seq.to_le_bytes())?;
+            out.put(&count.to_le_bytes())?;
+            out.text(key)?;
         }
     }
-    let body = &out.buf[PREFIX..out.at];
+    let size = out.at;
+    let body = &buf[PREFIX..size];
     let crc = crc32fast::hash(body);
-    let len = body.len() as u32;
-    out.buf[..4].copy_from_slice(&len.to_le_bytes());
-    out.buf[4..8].copy_from_slice(&crc.to_le_bytes());
+    let len = u32::try_from(body.len()).ok()?;
+    buf[..4].copy_from_slice(&len.to_le_bytes());
+    buf[4..8].copy_from_slice(&crc.to_le_bytes());
+    Some(size)
 }
 
 /// What reading at a position found.
@@ -220,12 +207,12 @@ impl<'a> In<'a> {
     fn u64(&mut self) -> Option<u64> {
         Some(u64::from_le_bytes(self.take(8)?.try_into().ok()?))
     }
-    /// `Some(None)` for an absent text, `None` for a damaged one.
-    fn text(&mut self) -> Option<Option<&'a str>> {
-        match self.u32()? {
-            NONE => Some(None),
-            len => Some(Some(std::str::from_utf8(self.take(len as usize)?).ok()?)),
-        }
+    fn u16(&mut self) -> Option<u16> {
+        Some(u16::from_le_bytes(self.take(2)?.try_into().ok()?))
+    }
+    fn text(&mut self) -> Option<&'a str> {
+        let len = self.u32()?;
+        std::str::from_utf8(self.take(len as usize)?).ok()
     }
 }
 
@@ -238,9 +225,15 @@ fn parse(body: &[u8]) -> Option<Frame> {
             let level = level_of(input.u8()?)?;
             let step = Some(input.u32()?).filter(|s| *s != NONE);
             let timestamp = i64::from_le_bytes(input.take(8)?.try_into().ok()?);
-            let mut t = [None; 11];
-            for slot in &mut t {
-                *slot = input.text()?;
+            let mut t = [None; TEXTS];
+            let present = input.u16()?;
+            if present & 1 == 0 || present >> TEXTS != 0 {
+                return None;
+            }
+            for (i, slot) in t.iter_mut().enumerate() {
+                if present & 1 << i != 0 {
+                    *slot = Some(input.text()?);
+                }
             }
             let mut r = Record::new(level, t[0]?);
             r.set_timestamp(timestamp)
@@ -255,7 +248,7 @@ fn parse(body: &[u8]) -> Option<Frame> {
             }
             let tags = input.u32()?;
             for _ in 0..tags {
-                r.tags_mut().push(input.text()??.to_owned());
+                r.tags_mut().push(input.text()?.to_owned());
             }
             if kind == TRACED_RECORD {
                 let trace_id = input.take(16)?.try_into().ok()?;
@@ -266,7 +259,7 @@ fn parse(body: &[u8]) -> Option<Frame> {
         }
         BATCH => {
             let count = input.u32()?;
-            let key = input.text()??.to_owned();
+            let key = input.text()?.to_owned();
             Frame::Batch { seq, count, key }
         }
         _ => return None,
@@ -316,17 +309,21 @@ mod tests {
     use super::*;
     use proptest::prelude::*;
 
-    fn frame_bytes(frame: &Frame) -> Vec<u8> {
-        let frame = match frame {
-            Frame::Record(seq, r) => Write::record(*seq, r),
+    fn frame_of(frame: &Frame) -> Write<'_> {
+        match frame {
+            Frame::Record(seq, r) => Write::Record(*seq, r),
             Frame::Batch { seq, count, key } => Write::Batch {
                 seq: *seq,
                 count: *count,
                 key,
             },
-        };
-        let mut buf = vec![0; frame.size()];
-        write(&mut buf, frame);
+        }
+    }
+
+    fn frame_bytes(frame: &Frame) -> Vec<u8> {
+        let mut buf = vec![0; 1 << 16];
+        let size = write(&mut buf, frame_of(frame)).unwrap();
+        buf.truncate(size);
         buf
     }
 
@@ -399,6 +396,24 @@ mod tests {
             let mut damaged = bytes.clone();
             damaged[flip.index(bytes.len())] ^= 1 << bit;
             prop_assert!(matches!(read(&damaged), Read::Torn | Read::End));
+        }
+
+        #[test]
+        fn a_frame_without_room_is_not_written_and_reads_as_the_end(r in record(), room in 0usize..400) {
+            let frame = Frame::Record(3, r);
+            let size = frame_bytes(&frame).len();
+            let mut buf = vec![0; room];
+            match write(&mut buf, frame_of(&frame)) {
+                Some(n) => {
+                    prop_assert_eq!(n, size);
+                    prop_assert!(n + PREFIX <= room, "room for the zero word after it");
+                    prop_assert_eq!(read(&buf), Read::Frame(frame, n));
+                }
+                None => {
+                    prop_assert!(size + PREFIX > room);
+                    prop_assert_eq!(read(&buf), Read::End);
+                }
+            }
         }
 
         #[test]

@@ -110,7 +110,7 @@ impl Journal {
 
     /// Appends a record (`seq` its place in the queue).
     pub(crate) fn record(&mut self, seq: u64, record: &Record) -> io::Result<()> {
-        self.append(Write::record(seq, record))
+        self.append(Write::Record(seq, record))
     }
 
     /// Appends a batch marker: records `seq..seq + count` go out with `key`.
@@ -123,8 +123,7 @@ impl Journal {
     }
 
     fn append(&mut self, frame: Write<'_>) -> io::Result<()> {
-        let size = frame.size();
-        if self.current.append(frame, size) {
+        if self.current.append(frame) {
             return Ok(());
         }
         if self.older.len() + 1 >= self.max_segments {
@@ -147,7 +146,7 @@ impl Journal {
         self.spare_failed = false;
         let full = std::mem::replace(&mut self.current, next);
         self.older.push_back((full.path.clone(), full.last_seq));
-        if self.current.append(frame, size) {
+        if self.current.append(frame) {
             Ok(())
         } else {
             Err(io::Error::other("a frame larger than a segment"))

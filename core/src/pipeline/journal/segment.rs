@@ -13,7 +13,7 @@ use memmap2::MmapMut;
 use super::codec::{self, Frame, Read, Write};
 use crate::rt::os;
 
-const MAGIC: &[u8; 8] = b"TMBRJRN1";
+const MAGIC: &[u8; 8] = b"TMBRJRN2";
 /// Where frames start; the header fits in what comes before.
 pub(crate) const HEADER: usize = 4096;
 const WATERMARK_AT: usize = 16;
@@ -111,15 +111,17 @@ impl Segment {
         }
     }
 
-    /// Writes `frame` of `size` bytes; false when it does not fit.
-    pub(crate) fn append(&mut self, frame: Write<'_>, size: usize) -> bool {
-        // Room for the frame and for the zero word that ends the frames.
-        let Some(room) = self.map.get_mut(self.at..self.at + size + codec::PREFIX) else {
+    /// Writes `frame`; false when it does not fit.
+    pub(crate) fn append(&mut self, frame: Write<'_>) -> bool {
+        let Some(size) = self
+            .map
+            .get_mut(self.at..)
+            .and_then(|room| codec::write(room, frame))
+        else {
             return false;
         };
-        codec::write(&mut room[..size], frame);
         self.at += size;
-        if let Write::Record(seq, ..) = frame {
+        if let Write::Record(seq, _) = frame {
             self.last_seq = seq;
         }
         true
