@@ -192,16 +192,8 @@ fn the_size_bound_refuses_and_counts() {
 #[test]
 fn the_spool_overflow_policy_makes_room_while_the_service_is_down() {
     let dir = tempfile::tempdir().unwrap();
-    let mock = MockTransport::new();
-    mock.fail_next(1_000_000, Fault::Unavailable);
-    let errors = Errors::default();
-    let client = builder(&mock, &errors)
-        .batch_size(5)
-        .queue_capacity(20)
-        .overflow(OverflowPolicy::Spool)
-        .spool(dir.path())
-        .build()
-        .unwrap();
+    let (mock, errors) = (MockTransport::new(), Errors::default());
+    let client = parking(&mock, &errors, dir.path()).build().unwrap();
     for i in 0..200 {
         client.info(format!("m{i}"), (), None);
         if i % 20 == 0 {
@@ -540,6 +532,26 @@ fn under_block_with_a_spool_the_overflow_goes_to_disk_while_the_service_is_down(
     assert_eq!(messages, expected);
 }
 
+/// A client under the `Spool` policy with a small queue, on `dir`, its
+/// service (`mock`) down until the test clears its faults.
+fn parking(mock: &MockTransport, errors: &Errors, dir: &Path) -> timber_core::ClientBuilder {
+    mock.fail_next(1_000_000, Fault::Unavailable);
+    builder(mock, errors)
+        .batch_size(5)
+        .queue_capacity(20)
+        .overflow(OverflowPolicy::Spool)
+        .spool(dir)
+}
+
+/// The stats invariant: every record accepted (or read back) is accounted for.
+fn assert_balanced(stats: &timber_core::Stats) {
+    assert_eq!(
+        stats.accepted + stats.restored,
+        stats.sent + stats.pending + stats.dropped + stats.lost + stats.spooled,
+        "{stats:?}"
+    );
+}
+
 /// Logs `n` records (`record {i}`) with `try_log`, pausing now and then so
 /// that the worker comes round; returns the numbers of those accepted.
 fn log_accepted(client: &timber_core::Client, n: usize) -> Vec<usize> {
@@ -575,16 +587,8 @@ fn numbers(mock: &MockTransport) -> Vec<usize> {
 #[test]
 fn the_spool_policy_parks_the_queue_in_the_journal_and_reads_it_back_in_order() {
     let dir = tempfile::tempdir().unwrap();
-    let mock = MockTransport::new();
-    mock.fail_next(1_000_000, Fault::Unavailable);
-    let errors = Errors::default();
-    let client = builder(&mock, &errors)
-        .batch_size(5)
-        .queue_capacity(20)
-        .overflow(OverflowPolicy::Spool)
-        .spool(dir.path())
-        .build()
-        .unwrap();
+    let (mock, errors) = (MockTransport::new(), Errors::default());
+    let client = parking(&mock, &errors, dir.path()).build().unwrap();
     let accepted = log_accepted(&client, 500);
     let stats = client.stats();
     assert!(stats.spooled > 0, "{stats:?}");
@@ -597,10 +601,7 @@ fn the_spool_policy_parks_the_queue_in_the_journal_and_reads_it_back_in_order() 
     assert_eq!(numbers(&mock), accepted, "each once, oldest first");
     let stats = client.stats();
     assert_eq!(stats.restored, stats.spooled, "{stats:?}");
-    assert_eq!(
-        stats.accepted + stats.restored,
-        stats.sent + stats.pending + stats.dropped + stats.lost + stats.spooled
-    );
+    assert_balanced(&stats);
     assert_eq!(stats.dropped as usize + accepted.len(), 500, "{stats:?}");
     client.disconnect().unwrap();
     drop(client);
@@ -610,15 +611,9 @@ fn the_spool_policy_parks_the_queue_in_the_journal_and_reads_it_back_in_order() 
 #[test]
 fn a_full_journal_holding_parked_records_refuses_new_ones_and_keeps_the_parked() {
     let dir = tempfile::tempdir().unwrap();
-    let mock = MockTransport::new();
-    mock.fail_next(1_000_000, Fault::Unavailable);
-    let errors = Errors::default();
+    let (mock, errors) = (MockTransport::new(), Errors::default());
     // Two segments of 10 KiB: a few hundred records.
-    let client = builder(&mock, &errors)
-        .batch_size(5)
-        .queue_capacity(20)
-        .overflow(OverflowPolicy::Spool)
-        .spool(dir.path())
+    let client = parking(&mock, &errors, dir.path())
         .spool_max_bytes(20 << 10)
         .build()
         .unwrap();
@@ -652,26 +647,15 @@ fn a_full_journal_holding_parked_records_refuses_new_ones_and_keeps_the_parked()
         (0, accepted.len() as u64 + 1),
         "{stats:?}"
     );
-    assert_eq!(
-        stats.accepted + stats.restored,
-        stats.sent + stats.pending + stats.dropped + stats.lost + stats.spooled
-    );
+    assert_balanced(&stats);
 }
 
 #[test]
 fn parked_records_damaged_on_disk_are_counted_lost_and_the_rest_still_go_in_order() {
     use std::io::{Seek, SeekFrom, Write};
     let dir = tempfile::tempdir().unwrap();
-    let mock = MockTransport::new();
-    mock.fail_next(1_000_000, Fault::Unavailable);
-    let errors = Errors::default();
-    let client = builder(&mock, &errors)
-        .batch_size(5)
-        .queue_capacity(20)
-        .overflow(OverflowPolicy::Spool)
-        .spool(dir.path())
-        .build()
-        .unwrap();
+    let (mock, errors) = (MockTransport::new(), Errors::default());
+    let client = parking(&mock, &errors, dir.path()).build().unwrap();
     let accepted = log_accepted(&client, 300);
     assert!(client.stats().spooled > 0);
     // Damage the frames after the first few, in place (the file stays
@@ -689,10 +673,7 @@ fn parked_records_damaged_on_disk_are_counted_lost_and_the_rest_still_go_in_orde
     while client.flush().is_err() && std::time::Instant::now() < deadline {}
     let stats = client.stats();
     assert!(stats.lost > 0, "{stats:?}");
-    assert_eq!(
-        stats.accepted + stats.restored,
-        stats.sent + stats.pending + stats.dropped + stats.lost + stats.spooled
-    );
+    assert_balanced(&stats);
     assert!(
         errors
             .messages()
