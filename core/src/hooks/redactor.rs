@@ -53,11 +53,13 @@ pub(crate) struct Redactor {
     masks: Vec<u64>,
 }
 
-/// A bit for each byte value, modulo 64: the set of a text's bytes, or a
-/// superset of it (a key contains an entry only if its mask covers the
-/// entry's).
+/// A bit for each byte value, lowercased, modulo 64: the set of a text's
+/// bytes, or a superset of it (a key contains an entry only if its mask
+/// covers the entry's).
 fn byte_mask(bytes: &[u8]) -> u64 {
-    bytes.iter().fold(0, |mask, b| mask | 1 << (b & 63))
+    bytes
+        .iter()
+        .fold(0, |mask, b| mask | 1 << (b.to_ascii_lowercase() & 63))
 }
 
 fn is_separator(b: u8) -> bool {
@@ -120,9 +122,7 @@ impl Redactor {
         // Most keys lack a byte of every entry: ruled out before normalizing
         // (separators only add bits, so the lowercased key's mask is a
         // superset of the normalized one's).
-        let have = bytes
-            .iter()
-            .fold(0, |mask, b| mask | 1 << (b.to_ascii_lowercase() & 63));
+        let have = byte_mask(bytes);
         if self.masks.iter().all(|needs| needs & !have != 0) {
             return false;
         }
